@@ -13,7 +13,16 @@ import sys
 from importlib import metadata
 
 # name -> (module with a `main(argv)` function, one-line summary). Order is the order in `pai --help`.
-COMMANDS: dict[str, tuple[str, str]] = {}
+COMMANDS: dict[str, tuple[str, str]] = {
+    "analyze-script": ("codemods.analysis.cli", "Analyze a training script: model, optimizer, loop, metric, integration."),
+    "perforate": ("codemods.cli", "Rewrite training scripts to train with dendrites (diff; --write to apply)."),
+    "check": ("codemods.check_cli", "Verify a dendrite integration statically; findings with lines."),
+    "diagnose": ("codemods.diagnosis.cli", "Explain a pasted traceback or log: likely cause, exact fix, lines."),
+    "mcp": ("mcp_server.__main__", "Serve the MCP tools to a coding assistant (stdio, or --transport http)."),
+    "install-skills": ("mcp_server.skillset.cli", "Copy the Claude skills into .claude/skills (--user: ~/.claude)."),
+    "analyze-results": ("pai_core.results.cli", "Analyze a run folder: dendrite impact, problems, config changes."),
+    "compare": ("pai_core.results.compare_cli", "Compare run folders (e.g. baseline vs dendrites): table + plot."),
+}
 
 
 def _version() -> str:

@@ -1,0 +1,85 @@
+"""Time `analyze_source` on a realistic ~1,000-line training script beside a bare libcst parse.
+
+Run: python benchmarks/bench_analysis.py   (prints lines, parse ms, analysis ms and the ratio)
+Target: well under a second for 1,000 lines. Figures are noisy on a shared machine; take the best of N.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import libcst as cst
+
+from codemods.analysis import analyze_source
+
+FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "codemods" / "scripts" / "imagenet_main.py"
+
+BLOCK = """
+
+class Block{i}(nn.Module):
+    def __init__(self, channels={w}, dropout=0.1):
+        super().__init__()
+        self.conv = nn.Conv2d(channels, channels, 3, padding=1)
+        self.bn = nn.BatchNorm2d(channels)
+        self.fc = nn.Linear(channels, channels)
+        self.drop = nn.Dropout(dropout)
+
+    def forward(self, x):
+        out = F.relu(self.bn(self.conv(x)))
+        out = self.drop(out)
+        return out + x
+
+
+def helper_{i}(values, scale={w}):
+    total = 0.0
+    for k, v in enumerate(values):
+        if k % 2 == 0:
+            total += v * scale
+        else:
+            total -= v / (scale + 1)
+    return {{"total": total, "count": len(values), "name": "helper_{i}"}}
+"""
+
+
+def realistic_script(lines: int = 1000) -> str:
+    """The imagenet fixture plus residual blocks and helpers until the script has about `lines` lines."""
+    text = FIXTURE.read_text().replace(
+        "import torch.nn as nn\n", "import torch.nn as nn\nimport torch.nn.functional as F\n"
+    )
+    text = text.replace("if __name__ == '__main__':\n    main()\n", "")
+    i = 0
+    while text.count("\n") < lines:
+        text += BLOCK.format(i=i, w=16 + i)
+        i += 1
+    return text
+
+
+def best_of(fn, repeat: int = 5) -> float:
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def main() -> None:
+    source = realistic_script(1000)
+    cst.parse_module(source)  # warm imports
+    analyze_source(source, "bench.py")
+    parse = best_of(lambda: cst.parse_module(source))
+    analysis = best_of(lambda: analyze_source(source, "bench.py"))
+    report = analyze_source(source, "bench.py")
+    print(
+        f"script: {source.count(chr(10))} lines, {len(report.model.classes)} model classes, "
+        f"architecture {report.model.architecture}"
+    )
+    print(f"libcst parse only : {parse * 1000:8.1f} ms")
+    print(f"full analysis     : {analysis * 1000:8.1f} ms  (parse + one metadata pass + report)")
+    print(f"ratio             : {analysis / parse:8.2f}x parse time")
+    print(f"target            : < 1000 ms -> {'OK' if analysis < 1.0 else 'TOO SLOW'}")
+
+
+if __name__ == "__main__":
+    main()

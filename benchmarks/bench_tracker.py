@@ -1,0 +1,176 @@
+"""Tracker bookkeeping overhead on the digits MLP (64-32-10, batch 100, 1 thread), measured side by side.
+
+Prints, per epoch (median over interleaved epochs): a plain-torch epoch, the same epoch with pai_core (perforated
+model + extras + add_validation_score writing CSVs, latest/best checkpoints and pai_run.json), the tracker's
+share alone, and the ratios. Upstream perforatedai is measured the same way when it is importable.
+Target: tracker overhead <= 10% of the plain epoch. "calls" is the time spent inside the tracker calls on the
+training thread; "+flush" also charges the background writer's pending file writes (flushed after every block
+of 10 epochs), i.e. the worst case when the disk cannot keep up in parallel.
+
+    MPLBACKEND=Agg python benchmarks/bench_tracker.py [--epochs 60]
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import torch  # noqa: E402
+import torch.nn.functional as F  # noqa: E402
+from torch import nn  # noqa: E402
+
+from pai_core.datasets import load_digits_splits  # noqa: E402
+
+torch.set_num_threads(1)
+DATA = load_digits_splits()
+
+
+class MLP(nn.Module):
+    def __init__(self, hidden: int = 32):
+        super().__init__()
+        self.fc1 = nn.Linear(64, hidden)
+        self.fc2 = nn.Linear(hidden, 10)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+def train_and_validate(model, optimizer):
+    x, y = DATA.x_train, DATA.y_train
+    model.train()
+    for i in range(0, len(x), 100):
+        optimizer.zero_grad()
+        F.cross_entropy(model(x[i:i + 100]), y[i:i + 100]).backward()
+        optimizer.step()
+    model.eval()
+    with torch.no_grad():
+        val = (model(DATA.x_val).argmax(1) == DATA.y_val).float().mean().item() * 100
+        train = (model(x).argmax(1) == y).float().mean().item() * 100
+    return val, train
+
+
+class Plain:
+    name = "plain torch"
+
+    def __init__(self):
+        torch.manual_seed(0)
+        self.model = MLP()
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=0.01)
+
+    def epoch(self):
+        start = time.perf_counter()
+        train_and_validate(self.model, self.optimizer)
+        return time.perf_counter() - start, 0.0
+
+    def flush(self):
+        pass
+
+
+class WithTracker:
+    """Perforated model driven through the GPA/UPA calling convention."""
+
+    def __init__(self, gpa, upa, name: str, folder: str):
+        self.name, self.gpa = name, gpa
+        torch.manual_seed(0)
+        gpa.pc.set_configuration_confirmed(True)
+        gpa.pc.set_testing_dendrite_capacity(False)
+        gpa.pc.set_module_names_to_perforate(["Linear"])
+        gpa.pc.set_output_dimensions([-1, 0])
+        gpa.pc.set_n_epochs_to_switch(10_000)  # steady state: measure per-epoch bookkeeping, not switches
+        gpa.pc.set_find_best_lr(False)
+        cwd = os.getcwd()
+        os.chdir(folder)
+        try:
+            self.model = upa.perforate_model(MLP(), save_name="bench", maximizing_score=True)
+        finally:
+            os.chdir(cwd)
+        self.folder = folder
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=0.01)
+        gpa.pai_tracker.set_optimizer_instance(self.optimizer)
+
+    def flush(self):
+        flush = getattr(self.gpa.pai_tracker, "flush", None)
+        if callable(flush):
+            flush()
+
+    def epoch(self):
+        cwd = os.getcwd()
+        os.chdir(self.folder)  # upstream writes relative to the working directory
+        try:
+            start = time.perf_counter()
+            val, train = train_and_validate(self.model, self.optimizer)
+            mid = time.perf_counter()
+            tracker = self.gpa.pai_tracker
+            tracker.add_extra_score(train, "train")
+            self.model, restructured, done = tracker.add_validation_score(val, self.model)
+            end = time.perf_counter()
+        finally:
+            os.chdir(cwd)
+        return end - start, end - mid
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=60)
+    args = parser.parse_args(argv)
+    with tempfile.TemporaryDirectory() as ours_dir, tempfile.TemporaryDirectory() as up_dir:
+        from pai_core import globals_perforatedai as GPA
+        from pai_core import utils_perforatedai as UPA
+
+        runners = [Plain(), WithTracker(GPA, UPA, "pai_core", ours_dir)]
+        try:
+            from perforatedai import globals_perforatedai as UGPA  # type: ignore
+            from perforatedai import utils_perforatedai as UUPA  # type: ignore
+
+            runners.append(WithTracker(UGPA, UUPA, "upstream perforatedai", up_dir))
+        except ImportError:
+            upstream_note = "upstream perforatedai: not installed (skipped)"
+        else:
+            upstream_note = ""
+        times = {r.name: ([], [], []) for r in runners}
+        for _ in range(3):  # warm-up
+            for runner in runners:
+                runner.epoch()
+        block = 10  # blocks of epochs, alternated, so machine load affects every variant alike; each pai block
+        for _ in range(max(1, args.epochs // block)):  # ends with a flush, charging it the background writes
+            for runner in runners:
+                start, book = time.perf_counter(), 0.0
+                for _ in range(block):
+                    book += runner.epoch()[1]
+                flush_start = time.perf_counter()
+                runner.flush()
+                flushed = time.perf_counter() - flush_start
+                total = time.perf_counter() - start
+                times[runner.name][0].append(total / block)
+                times[runner.name][1].append(book / block)
+                times[runner.name][2].append((book + flushed) / block)
+        plain = statistics.median(times["plain torch"][0])
+        print(f"digits MLP 64-32-10, batch 100, 1 thread, {args.epochs} epochs in blocks of {block} "
+              "(median of block means; tracker = its calls + the writer flush at the block end)")
+        print(f"{'variant':<24}{'epoch s':>10}{'x plain':>9}{'calls s':>10}{'calls/plain':>13}"
+              f"{'+flush s':>10}{'+flush/plain':>14}")
+        for runner in runners:
+            total, book, full = (statistics.median(series) for series in times[runner.name])
+            if runner.name == "plain torch":
+                print(f"{runner.name:<24}{total:>10.5f}{1:>9.2f}")
+                continue
+            print(f"{runner.name:<24}{total:>10.5f}{total / plain:>9.2f}{book:>10.5f}{book / plain:>13.1%}"
+                  f"{full:>10.5f}{full / plain:>14.1%}")
+        if upstream_note:
+            print(upstream_note)
+        for runner in runners:
+            runner.flush()
+        files = sorted(p.name for p in Path(ours_dir, "bench").iterdir())
+        print(f"pai_core run folder after the benchmark: {len(files)} files ({', '.join(files[:6])}, ...)")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

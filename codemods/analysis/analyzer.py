@@ -1,0 +1,190 @@
+"""Put the concerns together: parse once, collect facts once, derive every section of the report.
+
+Each section is derived independently; a surprise in one (unusual code we did not foresee) leaves that
+section at its empty default with a note instead of failing the whole analysis.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+
+from codemods.analysis.facts import Facts, collect_facts
+from codemods.analysis.integration import analyze_integration
+from codemods.analysis.knobs import analyze_arguments, defaults, size_knobs
+from codemods.analysis.library import analyze_library
+from codemods.analysis.local_imports import local_modules
+from codemods.analysis.loop import analyze_loop, analyze_presence
+from codemods.analysis.model import analyze_model
+from codemods.analysis.optim import analyze_optim
+from codemods.analysis.parallel import analyze_parallelism
+from codemods.analysis.report import ImportInfo, ScriptReport
+from codemods.analysis.source import parse_source, read_script
+
+__all__ = ["analyze_script", "analyze_source"]
+
+log = logging.getLogger(__name__)
+
+
+def analyze_script(path: str | Path) -> ScriptReport:
+    """Analyze a training script file (and the local modules it imports) without running it."""
+    p = Path(path)
+    return _analyze(read_script(p), str(p), p)
+
+
+def analyze_source(source: str, filename: str = "<string>") -> ScriptReport:
+    """Analyze script text; local imports are not followed (there is no folder to look in)."""
+    return _analyze(source, filename, None)
+
+
+def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
+    try:
+        return fn()
+    except Exception as exc:
+        log.debug("analysis of %s failed", section, exc_info=True)
+        report.notes.append(
+            f"{section}: left empty, the analysis hit an unexpected construct ({type(exc).__name__}: {exc})"
+        )
+        return default
+
+
+def _analyze(source: str, filename: str, path: Path | None) -> ScriptReport:
+    module = parse_source(source, filename)
+    facts = collect_facts(module, filename)
+    report = ScriptReport(path=filename, line_count=facts.line_count)
+    local = _guard(report, "local imports", lambda: local_modules(facts, path, report.notes), []) or []
+    local_by_path = {f.filename for f in local}
+    report.local_files = sorted(local_by_path)
+    report.imports = [
+        ImportInfo(
+            module=("." * i.level) + i.module,
+            name=i.name,
+            alias=i.alias,
+            line=i.line,
+            local_file=_local_file(i, path, local_by_path),
+        )
+        for i in facts.imports
+    ]
+    arguments = (
+        _guard(report, "arguments", lambda: analyze_arguments(facts, path.parent if path else None), []) or []
+    )
+    for lf in local:  # config modules beside the script often hold the size knobs
+        more = _guard(report, "arguments", lambda lf=lf: analyze_arguments(lf, None), []) or []
+        for a in more:
+            a.file = lf.filename
+        arguments += more
+    report.arguments = arguments
+    report.size_knobs = size_knobs(arguments)
+    arg_defaults = defaults(arguments)
+
+    library = _guard(report, "training library", lambda: analyze_library(facts))
+    if library is not None:
+        report.training_library = library
+    kind = report.training_library.kind
+    model = _guard(report, "model", lambda: analyze_model(facts, local, arg_defaults))
+    if model is not None:
+        report.model = model
+    model_vars = list(dict.fromkeys([i.variable for i in report.model.instances] + ["model"]))
+
+    loop = _guard(report, "epoch loop", lambda: analyze_loop(facts, model_vars, kind))
+    if loop is not None:
+        report.epoch_loop, report.validation = loop
+    presence = (
+        _guard(report, "test set / early stopping", lambda: analyze_presence(facts, report.epoch_loop)) or {}
+    )
+    for key, value in presence.items():
+        setattr(report, key, value)
+
+    optim = _guard(
+        report,
+        "optimizer",
+        lambda: analyze_optim(
+            facts,
+            model_vars,
+            report.epoch_loop.function,
+            kind,
+            [e.line for e in report.ema.evidence],
+            [e.line for e in report.amp.evidence if "GradScaler" in e.text],
+        ),
+    )
+    if optim is not None:
+        report.optimizers, report.schedulers, report.scheduler_steps, report.optimizer_setup = optim
+
+    strategy = _lightning_strategy(facts) if kind in ("lightning", "lightning_fabric") else None
+    parallel = _guard(report, "parallelism", lambda: analyze_parallelism(facts, arguments, strategy))
+    if parallel is not None:
+        report.parallelism = parallel
+    integration = _guard(report, "integration", lambda: analyze_integration(facts, kind, model_vars))
+    if integration is not None:
+        report.integration = integration
+        _integration_warnings(report)
+    _notes(report)
+    return report
+
+
+def _local_file(imp, path: Path | None, local: set[str]) -> str | None:
+    if path is None or not local:
+        return None
+    parts = [p for p in imp.module.split(".") if p]
+    for f in local:
+        stem = Path(f)
+        if parts and (stem.stem == parts[-1] or stem.parent.name == parts[-1] and stem.name == "__init__.py"):
+            return f
+        if imp.name and stem.stem == imp.name:
+            return f
+    return None
+
+
+def _lightning_strategy(facts: Facts) -> str | None:
+    """`strategy=`/`devices=` of a Lightning Trainer or Fabric that may run on several devices."""
+    for c in facts.calls:
+        if c.qname.rsplit(".", 1)[-1] in ("Trainer", "Fabric"):
+            picked = {k: v for k, v in c.kwargs.items() if k in ("strategy", "devices", "gpus", "num_nodes")}
+            single = all(
+                v.strip("'\" []") in ("1", "0", "None", "cpu") for k, v in picked.items() if k != "strategy"
+            )
+            if "strategy" in picked or (picked and not single):
+                return ", ".join(f"{k}={v}" for k, v in picked.items())
+    return None
+
+
+def _integration_warnings(report: ScriptReport) -> None:
+    call = report.integration.perforate_call
+    direction = report.validation.direction
+    if call is None:
+        return
+    flag = (call.maximizing_score or "").strip()
+    if direction == "minimize" and flag in ("", "True"):
+        report.integration.warnings.append(
+            f"the validation metric '{report.validation.metric}' is minimized but {call.function} at line "
+            f"{call.line} {'does not pass maximizing_score (default True)' if not flag else 'passes True'}: "
+            "pass maximizing_score=False"
+        )
+    if direction == "maximize" and flag == "False":
+        report.integration.warnings.append(
+            f"the validation metric '{report.validation.metric}' is maximized but maximizing_score=False "
+            f"at line {call.line}"
+        )
+    if report.integration.capacity_flag == "False" and report.integration.level != "complete":
+        report.integration.warnings.append(
+            "the dendrite capacity test is switched off before the integration is complete: keep it on "
+            "(True) until the first run prints the success message"
+        )
+
+
+def _notes(report: ScriptReport) -> None:
+    if not report.model.instances and not report.model.classes and not report.model.known_architectures:
+        report.notes.append("no model found: is it built in a module that is not beside the script?")
+    if report.epoch_loop.kind == "none":
+        report.notes.append("no epoch loop found")
+    if report.validation.metric is None:
+        report.notes.append("no validation metric found")
+    elif report.validation.direction == "unknown":
+        report.notes.append(
+            f"the direction of '{report.validation.metric}' is unknown: ask whether higher is better"
+        )
+    if report.validation.metric_only_printed:
+        report.notes.append(
+            f"{report.validation.function}() only prints its metric: it must return it for add_validation_score"
+        )

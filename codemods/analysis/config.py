@@ -1,0 +1,207 @@
+"""Recommended perforation settings per architecture (workflow s.2.3) and their rendering as code.
+
+The codemods insert exactly the lines `PerforationConfig.config_lines()` returns (before `perforate_model`)
+and `override_lines()` (right after it); the MCP server exposes `recommend_config` on its own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from pydantic import BaseModel, Field
+
+__all__ = ["OutputDimensionOverride", "PerforationConfig", "ProcessorSpec", "recommend_config"]
+
+ARCHITECTURES = ("cnn", "resnet", "transformer", "rnn", "mlp", "custom", "unknown")
+
+# Layers returning a tuple need a processor so one tensor reaches the dendrites (workflow KB #7).
+_PROCESSORS = {
+    "LSTM": "LSTMProcessor",
+    "GRU": "LSTMProcessor",  # (output, h_n) like LSTM: combine on output, re-attach the hidden state
+    "RNN": "LSTMProcessor",
+    "LSTMCell": "LSTMCellProcessor",
+}
+_RECURRENT = {"LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"}
+_CONVS = ("Conv1d", "Conv2d", "Conv3d")
+
+
+class OutputDimensionOverride(BaseModel):
+    """A module whose output rank differs from the global vector, fixed after perforate_model."""
+
+    module_path: str = Field(description="attribute path from the model, e.g. 'classifier' or 'fc'")
+    dimensions: list[int]
+    reason: str = ""
+
+
+class ProcessorSpec(BaseModel):
+    module_name: str = Field(description="class name of the module, e.g. LSTM")
+    processor_class: str = Field(description="processor class in the library module, e.g. LSTMProcessor")
+
+
+class PerforationConfig(BaseModel):
+    architecture: str
+    module_names_to_perforate: list[str]
+    module_ids_to_track: list[str] = []
+    output_dimensions: list[int] = [-1, 0, -1, -1]
+    output_dimension_overrides: list[OutputDimensionOverride] = []
+    processors: list[ProcessorSpec] = []
+    max_dendrites: int | None = None
+    testing_dendrite_capacity: bool = True
+    explanation: list[str] = []
+
+    def config_lines(self, gpa: str = "GPA", lpa: str = "LPA") -> list[str]:
+        """`GPA.pc.set_*`/`append_*` calls, in the order they go before `perforate_model`."""
+        lines = [f"{gpa}.pc.set_testing_dendrite_capacity({self.testing_dendrite_capacity})"]
+        lines.append(f"{gpa}.pc.set_module_names_to_perforate({_list(self.module_names_to_perforate)})")
+        if self.module_ids_to_track:
+            lines.append(f"{gpa}.pc.append_module_ids_to_track({_list(self.module_ids_to_track)})")
+        lines.append(f"{gpa}.pc.set_output_dimensions({self.output_dimensions!r})")
+        if self.processors:
+            names = [p.module_name for p in self.processors]
+            classes = "[" + ", ".join(f"{lpa}.{p.processor_class}" for p in self.processors) + "]"
+            lines.append(f"{gpa}.pc.append_module_names_with_processing({_list(names)})")
+            lines.append(f"{gpa}.pc.append_module_by_name_processing_classes({classes})")
+        if self.max_dendrites is not None:
+            lines.append(f"{gpa}.pc.set_max_dendrites({self.max_dendrites})")
+        return lines
+
+    def override_lines(self, model: str = "model") -> list[str]:
+        """Per-module output-dimension fixes, in the order they go right after `perforate_model`."""
+        return [
+            f"{model}.{o.module_path}.set_this_output_dimensions({o.dimensions!r})"
+            for o in self.output_dimension_overrides
+        ]
+
+    def required_imports(self, package: str = "perforatedai") -> list[str]:
+        """Import lines the rendered code needs (the library module only when processors are used)."""
+        lines = [
+            f"from {package} import globals_perforatedai as GPA",
+            f"from {package} import utils_perforatedai as UPA",
+        ]
+        if self.processors:
+            lines.append(f"from {package} import library_perforatedai as LPA")
+        return lines
+
+    def to_code(self, model: str = "model", gpa: str = "GPA", lpa: str = "LPA") -> str:
+        """All lines as one snippet, with a placeholder line for perforate_model between the two halves."""
+        body = self.config_lines(gpa, lpa)
+        if self.output_dimension_overrides:
+            body += [f"# {model} = UPA.perforate_model({model}, ...)"] + self.override_lines(model)
+        return "\n".join(body)
+
+
+def _list(items: Iterable[str]) -> str:
+    return "[" + ", ".join(repr(i) for i in items) + "]"
+
+
+def recommend_config(
+    architecture: str,
+    layers: Iterable[str] = (),
+    *,
+    block_names: Iterable[str] = (),
+    head: str | None = None,
+    head_is_2d: bool = False,
+) -> PerforationConfig:
+    """Settings for an architecture class, refined by the layer kinds the model uses.
+
+    `block_names`: residual block classes to wrap whole (ResNet); `head`: attribute path of the final
+    classifier, given an explicit 2-D override when `head_is_2d` under a sequence-shaped global vector.
+    """
+    arch = architecture.lower().strip()
+    if arch not in ARCHITECTURES:
+        raise ValueError(f"unknown architecture {architecture!r}; use one of {', '.join(ARCHITECTURES)}")
+    kinds = set(layers)
+    convs = [c for c in _CONVS if c in kinds]
+    explanation: list[str] = []
+    overrides: list[OutputDimensionOverride] = []
+    processors: list[ProcessorSpec] = []
+    ids_to_track: list[str] = []
+    max_dendrites = None
+
+    if arch == "resnet":
+        blocks = list(dict.fromkeys(block_names)) or ["BasicBlock", "Bottleneck"]
+        names = blocks + ["Linear"]
+        ids_to_track = [".conv1", ".bn1"]
+        dims = [-1, 0, -1, -1]
+        explanation += [
+            (
+                f"Wrap whole residual blocks ({', '.join(blocks)}) so each conv+norm pair gets dendrites together; "
+                "outer blocks convert first, so their inner layers are not converted separately."
+            ),
+            "Track the stem (.conv1, .bn1): it stays without dendrites.",
+            "Image feature maps are (batch, channels, H, W): the neuron axis is 1.",
+        ]
+    elif arch == "cnn":
+        names = (convs or ["Conv2d"]) + ["Linear"]
+        dims = [-1, 0, -1, -1] if "Conv3d" not in convs or "Conv2d" in convs else [-1, 0, -1, -1, -1]
+        explanation += [
+            f"Perforate the convolutions ({', '.join(convs or ['Conv2d'])}) and Linear layers.",
+            (
+                "Conv outputs are channel-major (batch, channels, ...): the neuron axis is 1; Linear and Conv1d "
+                "outputs are trimmed to their rank automatically."
+            ),
+        ]
+        if "Conv3d" in convs and "Conv2d" in convs:
+            explanation.append("Conv3d layers have 5-D outputs: give them [-1, 0, -1, -1, -1] per module.")
+    elif arch in ("transformer", "rnn"):
+        names = ["Linear"]
+        dims = [-1, -1, 0]
+        explanation.append("Sequence outputs are (batch, seq, features): the neuron axis is the last one.")
+        if arch == "rnn":
+            recurrent = [k for k in ("LSTM", "GRU", "RNN", "LSTMCell") if k in kinds]
+            for kind in recurrent:
+                names.append(kind)
+                processors.append(ProcessorSpec(module_name=kind, processor_class=_PROCESSORS[kind]))
+            if recurrent:
+                explanation.append(
+                    f"{', '.join(recurrent)} return tuples: register processors so one tensor reaches the "
+                    "dendrites."
+                )
+            if kinds & {"GRUCell", "RNNCell", "LSTMCell"} and "LSTMCell" in kinds:
+                explanation.append(
+                    "LSTMCell outputs are 2-D (batch, hidden): override its dimensions to [-1, 0]."
+                )
+        else:
+            explanation.append("Perforate the Linear layers (attention projections and feed-forward).")
+        if head and head_is_2d:
+            overrides.append(
+                OutputDimensionOverride(
+                    module_path=head,
+                    dimensions=[-1, 0],
+                    reason="classifier head sees pooled 2-D (batch, classes) outputs",
+                )
+            )
+            explanation.append(
+                f"The head '{head}' outputs (batch, classes): a 2-D module under the [-1, -1, 0] vector is not "
+                "trimmed automatically, so it gets [-1, 0] after perforate_model."
+            )
+    elif arch == "mlp":
+        names = ["Linear"]
+        dims = [-1, 0, -1, -1]
+        explanation.append(
+            "Perforate the Linear layers; their (batch, features) outputs are trimmed to [-1, 0] automatically."
+        )
+    else:  # custom / unknown
+        names = ["Linear"]
+        dims = [-1, -1, 0] if kinds & _RECURRENT or "MultiheadAttention" in kinds else [-1, 0, -1, -1]
+        max_dendrites = 5
+        explanation += [
+            (
+                "Unrecognised architecture: start conservative with Linear layers only and at most 5 dendrites; "
+                "expand to convolutions once the first run works."
+            ),
+            "Decide which modules to track from the first run's conversion summary.",
+        ]
+    explanation.insert(
+        0, "Start with the dendrite capacity test on; set it to False after the success message."
+    )
+    return PerforationConfig(
+        architecture=arch,
+        module_names_to_perforate=names,
+        module_ids_to_track=ids_to_track,
+        output_dimensions=dims,
+        output_dimension_overrides=overrides,
+        processors=processors,
+        max_dendrites=max_dendrites,
+        explanation=explanation,
+    )

@@ -1,0 +1,485 @@
+"""The model: module classes, where it is instantiated, its layers, and its architecture class."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from codemods.analysis.config import recommend_config
+from codemods.analysis.facts import CallFact, ClassFact, Facts
+from codemods.analysis.report import KnownArchitecture, LayerUse, ModelClass, ModelInfo, ModelInstance
+from codemods.analysis.vocab import (
+    ATTENTION,
+    CONV,
+    DENSE,
+    LAYER_KINDS,
+    LIGHTNING_MODULES,
+    MODULE_BASES,
+    RECURRENT,
+    RESIDUAL_BLOCK,
+    family_of,
+)
+
+__all__ = ["analyze_model"]
+
+_PREFERRED_VARS = ("model", "net", "network", "self.model", "self.net", "module", "classifier")
+_HEAD = re.compile(
+    r"(^|_)(classifier|head|fc|out|output|cls|logits|linear|proj_out|pred|predictor|final|"
+    r"fc_out|dense|score)(\d*)$",
+    re.IGNORECASE,
+)
+_POOLING = re.compile(
+    r"\[\s*:\s*,\s*-?\d+\s*(,\s*:\s*)?\]"  # x[:, 0] / x[:, -1, :]
+    r"|\.(mean|sum|amax|max|logsumexp)\(\s*(dim\s*=\s*)?-?[12]\b"  # x.mean(dim=1)
+    r"|torch\.(mean|sum|max|amax)\([^)]*dim\s*=\s*-?[12]\b"
+    r"|\[\s*-1\s*\]"  # h_n[-1]
+    r"|pool(er|ing)?\b|adaptive_(avg|max)_pool|\.flatten\(\s*1"
+)
+_WRAPPERS = {"to", "cuda", "cpu", "float", "double", "half", "bfloat16", "train", "eval", "requires_grad_"}
+
+
+@dataclass
+class _Cls:
+    fact: ClassFact
+    facts: Facts
+    is_lightning: bool
+
+
+def _module_classes(all_facts: list[Facts]) -> dict[str, _Cls]:
+    """nn.Module subclasses across the script and its local modules, incl. alias and local bases."""
+    aliases = set(MODULE_BASES)
+    for facts in all_facts:
+        for a in facts.assigns:
+            top_level = a.function is None and a.cls is None and len(a.target_names) == 1
+            if top_level and (a.value_text.strip() in aliases or a.value_text.strip().endswith("nn.Module")):
+                aliases.add(a.target_names[0])  # `Module = nn.Module`
+    found: dict[str, _Cls] = {}
+    changed = True
+    while changed:
+        changed = False
+        for facts in all_facts:
+            for c in facts.classes:
+                if c.name in found:
+                    continue
+                bases = set(c.bases) | set(c.bases_written) | {b.rsplit(".", 1)[-1] for b in c.bases_written}
+                local_base = next((b for b in bases if b in found), None)
+                if (
+                    bases & aliases
+                    or local_base
+                    or any(b.endswith((".Module", "LightningModule", "PreTrainedModel")) for b in bases)
+                ):
+                    lightning = (
+                        bool(bases & LIGHTNING_MODULES)
+                        or any(b.endswith("LightningModule") for b in bases)
+                        or (local_base is not None and found[local_base].is_lightning)
+                    )
+                    found[c.name] = _Cls(c, facts, lightning)
+                    changed = True
+    return found
+
+
+def _layer_kind(call: CallFact) -> str | None:
+    q = call.qname
+    if not q.startswith(("torch.nn.", "nn.")):
+        return None
+    last = q.rsplit(".", 1)[-1]
+    if last in LAYER_KINDS or (
+        last[:1].isupper()
+        and ".functional" not in q
+        and ".init" not in q
+        and ".utils" not in q
+        and last not in ("Parameter", "Module", "DataParallel")
+        and "Loss" not in last
+        and "parallel" not in q
+    ):
+        return last
+    return None
+
+
+def _known_architecture(
+    call: CallFact, facts: Facts, arg_defaults: dict[str, str]
+) -> KnownArchitecture | None:
+    q = call.qname
+    first = call.args[0] if call.args else ""
+    if "__dict__" in q or "__dict__" in call.written:
+        func_text = facts.code(call.node.func)
+        if "__dict__[" in func_text and ("torchvision" in q or func_text.startswith("models.")):
+            index = func_text.split("__dict__[", 1)[1].rsplit("]", 1)[0]
+            name = _resolve(index, arg_defaults)
+            return KnownArchitecture(
+                library="torchvision", name=name, line=call.line, text=call.text, family=family_of(name)
+            )
+    name: str | None = None
+    library = None
+    if (
+        q.startswith("torchvision.models.")
+        or q.startswith("models.")
+        and "torchvision.models" in _imported(facts)
+    ):
+        last = q.rsplit(".", 1)[-1]
+        if last in ("get_model",):
+            name, library = _literal(first) or first, "torchvision"
+        elif last.startswith("__dict__") or "__dict__[" in call.written or "__dict__[" in q:
+            index = call.written.split("[", 1)[-1].rstrip("]")
+            name, library = _resolve(index, arg_defaults), "torchvision"
+        elif (
+            last[:1].islower()
+            and not last.startswith(("_", "get_weight", "list_models"))
+            or last[:1].isupper()
+            and not last.endswith("Weights")
+        ):
+            name, library = last, "torchvision"
+    elif "__dict__[" in call.written and call.written.split(".", 1)[0] in ("models", "torchvision"):
+        index = call.written.split("[", 1)[-1].rstrip("]")
+        name, library = _resolve(index, arg_defaults), "torchvision"
+    elif q.startswith("timm.") and q.endswith("create_model"):
+        name, library = _resolve(_literal(first) or first, arg_defaults), "timm"
+    elif q.startswith("transformers."):
+        parts = q.split(".")
+        cls = parts[1] if len(parts) > 1 else ""
+        if (
+            (cls.startswith("Auto") and cls.startswith("AutoModel"))
+            or (
+                cls[:1].isupper()
+                and ("For" in cls or cls.endswith("Model"))
+                and "Config" not in cls
+                and "Tokenizer" not in cls
+                and "Trainer" not in cls
+                and "Arguments" not in cls
+            )
+        ) and (parts[-1] in ("from_pretrained", "from_config") or len(parts) == 2):
+            literal = _literal(first)
+            name = literal or _resolve(first, arg_defaults) or cls
+            library = "transformers"
+            family = family_of(name) if literal or name != first else "unknown"
+            if family == "unknown":
+                family = "transformer"  # HF auto models are transformers unless the id says otherwise
+            return KnownArchitecture(
+                library=library, name=name, line=call.line, text=call.text, family=family
+            )
+    if name is None or library is None:
+        return None
+    return KnownArchitecture(
+        library=library, name=name, line=call.line, text=call.text, family=family_of(name)
+    )
+
+
+def _imported(facts: Facts) -> set[str]:
+    return {i.module if i.name is None else f"{i.module}.{i.name}" for i in facts.imports}
+
+
+def _literal(text: str) -> str | None:
+    text = text.strip()
+    if len(text) >= 2 and text[0] in "'\"" and text[-1] == text[0]:
+        return text[1:-1]
+    return None
+
+
+def _resolve(expr: str, arg_defaults: dict[str, str]) -> str:
+    """`args.arch` -> the argparse default of --arch when it is a literal, else the expression."""
+    key = expr.strip().rsplit(".", 1)[-1]
+    default = arg_defaults.get(key) or arg_defaults.get(key.lower())
+    literal = _literal(default) if default else None
+    return literal or expr.strip()
+
+
+def _instance_variable(call: CallFact, facts: Facts) -> tuple[str | None, int, str]:
+    """What the model is assigned to; a factory's `return Net()` is followed to its caller's assignment."""
+    if call.target_names:
+        return call.target_names[0], call.line, call.text
+    if call.function:
+        fn = facts.function(call.function)
+        name = fn.name if fn else call.function
+        for outer in facts.calls:
+            if outer.written.rsplit(".", 1)[-1] == name and outer.target_names:
+                return outer.target_names[0], outer.line, outer.text
+    return None, call.line, call.text
+
+
+def analyze_model(facts: Facts, local: list[Facts], arg_defaults: dict[str, str]) -> ModelInfo:
+    all_facts = [facts, *local]
+    classes = _module_classes(all_facts)
+    info = ModelInfo()
+    layers_by_class: dict[str, list[LayerUse]] = {}
+    uses: dict[str, list[str]] = {}
+    for name, c in classes.items():
+        file = None if c.facts is facts else c.facts.filename
+        layers: list[LayerUse] = []
+        used: list[str] = []
+        for call in c.facts.calls:
+            if call.cls != name:
+                continue
+            kind = _layer_kind(call)
+            if kind:
+                attr = (
+                    call.target.split(".", 1)[1] if call.target and call.target.startswith("self.") else None
+                )
+                layers.append(
+                    LayerUse(
+                        kind=kind,
+                        qualified_name=call.qname,
+                        line=call.line,
+                        attribute=attr,
+                        owner=name,
+                        file=file,
+                    )
+                )
+            callee = call.written.rsplit(".", 1)[-1]
+            if callee in classes and callee != name and callee not in used:
+                used.append(callee)
+        layers_by_class[name] = layers
+        uses[name] = used
+        info.classes.append(
+            ModelClass(
+                name=name,
+                line=c.fact.line,
+                bases=c.fact.bases_written,
+                file=file,
+                layers=layers,
+                uses_classes=used,
+                is_lightning_module=c.is_lightning,
+            )
+        )
+
+    # known architectures built from libraries, anywhere in the script or its local modules
+    for f in all_facts:
+        for call in f.calls:
+            known = _known_architecture(call, f, arg_defaults)
+            if known:
+                info.known_architectures.append(known)
+
+    # instances: local module classes (or local factories returning one) or library models
+    factories = _factories(all_facts, classes)
+    instance_calls: list[tuple[CallFact, str | None, str]] = []
+    for call in facts.calls:
+        if call.cls in classes and not classes[call.cls].is_lightning:
+            continue
+        callee = call.written.rsplit(".", 1)[-1]
+        known = next(
+            (k for k in info.known_architectures if k.line == call.line and k.text == call.text), None
+        )
+        if callee in classes:
+            instance_calls.append((call, callee, callee))
+        elif callee in factories and call.function != callee:
+            instance_calls.append((call, factories[callee], callee))
+        elif known is not None:
+            instance_calls.append((call, None, f"{known.library}:{known.name}"))
+        elif (
+            call.qname in ("torch.nn.Sequential", "nn.Sequential")
+            and call.cls is None
+            and (call.target_names or call.function)
+        ):
+            instance_calls.append((call, None, call.qname))
+    for call, local_class, constructor in instance_calls:
+        variable, line, text = _instance_variable(call, facts)
+        if variable is None or any(
+            i.variable == variable and i.constructor == constructor for i in info.instances
+        ):
+            continue
+        info.instances.append(
+            ModelInstance(
+                variable=variable, constructor=constructor, line=line, text=text, local_class=local_class
+            )
+        )
+    info.instances.sort(key=_preference)
+
+    # classes in use: instantiated ones and everything they build
+    in_use: list[str] = []
+    todo = [i.local_class for i in info.instances if i.local_class]
+    for i in info.instances:  # classes passed to constructors/factories: ResNet(BasicBlock, [2, 2, 2, 2])
+        mentioned = (
+            i.text
+            + " "
+            + " ".join(
+                t
+                for f in all_facts
+                for fn in f.functions
+                if fn.name == i.constructor
+                for _, t, _ in fn.returns
+            )
+        )
+        todo += [name for name in classes if re.search(rf"\b{re.escape(name)}\b", mentioned)]
+    if not todo and not info.known_architectures:
+        todo = list(classes)
+    while todo:
+        name = todo.pop(0)
+        if name in in_use or name not in classes:
+            continue
+        in_use.append(name)
+        todo.extend(uses.get(name, []))
+    for name in in_use:
+        info.layers.extend(layers_by_class.get(name, []))
+    for call in facts.calls:  # script-level layers: nn.Sequential models, replaced heads
+        if call.cls in classes:
+            continue
+        kind = _layer_kind(call)
+        if kind:
+            info.layers.append(
+                LayerUse(
+                    kind=kind, qualified_name=call.qname, line=call.line, attribute=call.target, owner=None
+                )
+            )
+    info.layer_kinds = sorted({layer.kind for layer in info.layers})
+    _classify(info, classes, in_use)
+    _recommend(info, classes, in_use, facts, all_facts)
+    return info
+
+
+def _factories(all_facts: list[Facts], classes: dict[str, _Cls]) -> dict[str, str]:
+    """Top-level functions that return a module class instance: `def ResNet18(): return ResNet(...)`."""
+    out: dict[str, str] = {}
+    for f in all_facts:
+        for fn in f.functions:
+            if fn.cls is not None or "." in fn.qualname:
+                continue
+            for _, text, _node in fn.returns:
+                head = text.split("(", 1)[0].strip().rsplit(".", 1)[-1]
+                if head in classes and text.strip().endswith(")"):
+                    out[fn.name] = head
+                    break
+    return out
+
+
+def _preference(instance: ModelInstance) -> tuple[int, int]:
+    try:
+        rank = _PREFERRED_VARS.index(instance.variable)
+    except ValueError:
+        rank = len(_PREFERRED_VARS) + (0 if "model" in instance.variable or "net" in instance.variable else 1)
+    return rank, instance.line
+
+
+def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> None:
+    kinds = set(info.layer_kinds)
+    evidence = info.evidence
+
+    def lines(wanted: set[str]) -> str:
+        hits = [
+            f"{layer.kind} (line {layer.line}{', ' + layer.file if layer.file else ''})"
+            for layer in info.layers
+            if layer.kind in wanted
+        ]
+        return ", ".join(hits[:4]) + (" ..." if len(hits) > 4 else "")
+
+    known = [k for k in info.known_architectures if k.family != "unknown"]
+    if known and not (kinds & (ATTENTION | RECURRENT | CONV)):
+        top = known[0]
+        info.architecture = top.family
+        evidence.append(f"{top.library} model '{top.name}' built at line {top.line} -> {top.family}")
+        return
+    blocks = [n for n in in_use if RESIDUAL_BLOCK.search(n) and "resnet" not in n.lower()]
+    resnets = [n for n in in_use if "resnet" in n.lower()]
+    if kinds & ATTENTION:
+        info.architecture = "transformer"
+        evidence.append(f"attention layers: {lines(ATTENTION)}")
+    elif kinds & RECURRENT:
+        info.architecture = "rnn"
+        evidence.append(f"recurrent layers: {lines(RECURRENT)}")
+    elif kinds & CONV and (blocks or resnets):
+        info.architecture = "resnet"
+        named = [
+            f"residual block classes {', '.join(blocks)}" if blocks else "",
+            f"ResNet classes {', '.join(resnets)}" if resnets else "",
+        ]
+        evidence.append(f"{' and '.join(n for n in named if n)} with convolutions: {lines(CONV)}")
+    elif kinds & CONV:
+        info.architecture = "cnn"
+        evidence.append(f"convolutions: {lines(CONV)}")
+    elif kinds & DENSE and not (kinds - DENSE - _PLAIN):
+        info.architecture = "mlp"
+        evidence.append(f"only fully connected layers: {lines(DENSE)}")
+    elif kinds & DENSE:
+        info.architecture = "mlp" if kinds <= (DENSE | _PLAIN | {"Embedding", "EmbeddingBag"}) else "custom"
+        evidence.append(f"fully connected layers: {lines(DENSE)}")
+    elif known:
+        info.architecture = known[0].family
+        evidence.append(f"{known[0].library} model '{known[0].name}' built at line {known[0].line}")
+    elif info.known_architectures:
+        k = info.known_architectures[0]
+        info.architecture = "unknown"
+        evidence.append(
+            f"{k.library} model '{k.name}' built at line {k.line}; its family is not known statically"
+        )
+    elif classes or info.instances:
+        info.architecture = "custom"
+        evidence.append("model classes found but no recognised torch.nn layers: " + ", ".join(classes)[:200])
+    else:
+        info.notes.append("no nn.Module subclass or library model found in the script or its local modules")
+    if known and info.architecture not in ("unknown",) and kinds & (ATTENTION | RECURRENT | CONV):
+        evidence.append(f"also builds {known[0].library} model '{known[0].name}' (line {known[0].line})")
+
+
+_PLAIN = {
+    "ReLU",
+    "GELU",
+    "SiLU",
+    "Tanh",
+    "Sigmoid",
+    "LeakyReLU",
+    "ELU",
+    "Softmax",
+    "LogSoftmax",
+    "Mish",
+    "Dropout",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "Flatten",
+    "Identity",
+    "RMSNorm",
+    "GroupNorm",
+}
+
+
+def _recommend(
+    info: ModelInfo, classes: dict[str, _Cls], in_use: list[str], facts: Facts, all_facts: list[Facts]
+) -> None:
+    arch = info.architecture
+    blocks = [n for n in in_use if RESIDUAL_BLOCK.search(n) and "resnet" not in n.lower()]
+    if arch == "resnet" and not blocks:
+        names = " ".join(k.name.lower() for k in info.known_architectures)
+        deep = re.search(r"resnet(50|101|152)|resnext|wide_resnet", names)
+        shallow = re.search(r"resnet(18|34)\b", names)
+        blocks = (
+            ["Bottleneck"]
+            if deep and not shallow
+            else ["BasicBlock"]
+            if shallow and not deep
+            else ["BasicBlock", "Bottleneck"]
+        )
+    head, head_2d = None, False
+    if arch in ("transformer", "rnn"):
+        head, head_2d = _head(info, classes, in_use)
+    info.recommended_config = recommend_config(
+        arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head_2d
+    )
+    if arch in ("transformer", "rnn") and head and not head_2d:
+        info.recommended_config.explanation.append(
+            f"'{head}' looks like the output layer; no pooling was seen before it, so it is assumed to keep the "
+            "sequence axis (3-D). If it outputs (batch, classes), give it [-1, 0] after perforate_model."
+        )
+
+
+def _head(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple[str | None, bool]:
+    """The classifier head of the top model class and whether its input was pooled to 2-D."""
+    top = next((i.local_class for i in info.instances if i.local_class), None) or (
+        in_use[0] if in_use else None
+    )
+    if top is None or top not in classes:
+        return None, False
+    c = classes[top]
+    # a LightningModule often holds the real network as self.model
+    dense = [layer for layer in info.layers if layer.owner == top and layer.kind in DENSE and layer.attribute]
+    if not dense:
+        return None, False
+    candidates = [layer for layer in dense if _HEAD.search(layer.attribute.rsplit(".", 1)[-1])] or dense[-1:]
+    head = candidates[-1]
+    forward = next((f for f in c.facts.functions if f.cls == top and f.name == "forward"), None)
+    if forward is None:
+        return head.attribute, False
+    lines = c.facts.module.code.splitlines()[forward.line - 1 : forward.end_line]
+    body = "\n".join(lines)
+    call_line = next((i for i, ln in enumerate(lines) if f"self.{head.attribute}(" in ln), None)
+    before = "\n".join(lines[: call_line + 1]) if call_line is not None else body
+    return head.attribute, bool(_POOLING.search(before))

@@ -1,0 +1,268 @@
+"""Optimizer and scheduler constructions, `scheduler.step()` sites, and whether setup_optimizer fits."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from codemods.analysis.facts import CallFact, Facts
+from codemods.analysis.report import OptimizerInfo, OptimizerSetup, SchedulerInfo, StepCall
+
+__all__ = ["analyze_optim"]
+
+_NOT_OPTIMIZERS = {"Optimizer", "lr_scheduler", "swa_utils", "SWALR", "AveragedModel"}
+_EXTERNAL_OPTIMIZERS = (
+    "transformers.AdamW",
+    "transformers.optimization.AdamW",
+    "transformers.Adafactor",
+    "bitsandbytes.optim.",
+    "apex.optimizers.",
+    "timm.optim.",
+    "torch_optimizer.",
+    "lion_pytorch.",
+    "deepspeed.ops.",
+)
+_SCHEDULER_FACTORIES = (
+    "transformers.get_",
+    "transformers.optimization.get_",
+    "timm.scheduler.",
+    "diffusers.optimization.get_",
+)
+
+
+def _optimizer_kind(call: CallFact, custom: set[str]) -> tuple[bool, bool] | None:
+    """(is optimizer, builtin) or None."""
+    q = call.qname
+    last = q.rsplit(".", 1)[-1]
+    if (
+        q.startswith("torch.optim.")
+        and "lr_scheduler" not in q
+        and last[:1].isupper()
+        and last not in _NOT_OPTIMIZERS
+    ):
+        return True, True
+    if (
+        q.startswith(_EXTERNAL_OPTIMIZERS)
+        and last[:1].isupper()
+        or q.startswith("timm.optim.create_optimizer")
+    ):
+        return True, False
+    if last in custom:
+        return True, False
+    return None
+
+
+def _scheduler_kind(call: CallFact) -> bool:
+    q = call.qname
+    last = q.rsplit(".", 1)[-1]
+    if q.startswith("torch.optim.lr_scheduler.") and last[:1].isupper() and last != "LRScheduler":
+        return True
+    if q.startswith("torch.optim.swa_utils.SWALR"):
+        return True
+    return bool(q.startswith(_SCHEDULER_FACTORIES) and ("schedule" in last or "scheduler" in q))
+
+
+_OUR_PACKAGES = ("perforatedai.", "pai_core.")
+
+
+def _tracker_managed(facts: Facts, optimizers: list, schedulers: list) -> None:
+    """`GPA.pai_tracker.set_optimizer(SGD)` + `setup_optimizer(...)`: the classes the tracker builds."""
+    setups = [
+        c
+        for c in facts.calls
+        if c.qname.startswith(_OUR_PACKAGES) and c.attr in ("setup_optimizer", "setupOptimizer")
+    ]
+    for c in facts.calls:
+        if not c.qname.startswith(_OUR_PACKAGES) or not c.args:
+            continue
+        setup = next(
+            (s for s in setups if s.line > c.line and s.function == c.function), setups[0] if setups else None
+        )
+        names = setup.target_names if setup else ()
+        qualified = facts.resolve(c.args[0])
+        common = {
+            "type": qualified,
+            "name": qualified.rsplit(".", 1)[-1],
+            "arguments": _dict_arguments(
+                facts, setup, 1 if c.attr in ("set_optimizer", "setOptimizer") else 2
+            ),
+            "line": c.line,
+            "text": c.text,
+            "function": c.function,
+            "in_loop": bool(c.loops),
+            "builtin": qualified.startswith("torch.optim."),
+        }
+        if c.attr in ("set_optimizer", "setOptimizer"):
+            params = next((a.split("=", 1)[1] for a in common["arguments"] if a.startswith("params=")), None)
+            optimizers.append(
+                OptimizerInfo(variable=names[0] if names else None, **common, params_argument=params)
+            )
+        elif c.attr in ("set_scheduler", "setScheduler"):
+            schedulers.append(SchedulerInfo(variable=names[1] if len(names) > 1 else None, **common))
+
+
+def _dict_arguments(facts: Facts, setup: CallFact | None, index: int) -> list[str]:
+    """The entries of the optimArgs/schedArgs dict handed to setup_optimizer, as `key=value`."""
+    if setup is None or len(setup.args) <= index:
+        return []
+    name = setup.args[index]
+    literal = next(
+        (
+            a.value
+            for a in reversed(facts.assigns)
+            if name in a.target_names and a.line <= setup.line and isinstance(a.value, cst.Dict)
+        ),
+        None,
+    )
+    if literal is None:
+        return [name]
+    return [
+        f"{facts.code(e.key).strip(chr(39) + chr(34))}={facts.code(e.value)}"
+        for e in literal.elements
+        if isinstance(e, cst.DictElement)
+    ]
+
+
+def _params_argument(call: CallFact) -> str | None:
+    if "params" in call.kwargs:
+        return call.kwargs["params"]
+    return call.args[0] if call.args and "=" not in call.args[0].split("(")[0] else None
+
+
+def analyze_optim(
+    facts: Facts,
+    model_vars: list[str],
+    loop_function: str | None,
+    library: str,
+    ema_lines: list[int],
+    amp_lines: list[int],
+):
+    custom = {c.name for c in facts.classes if any(b.endswith("Optimizer") for b in c.bases)}
+    optimizers: list[OptimizerInfo] = []
+    schedulers: list[SchedulerInfo] = []
+    for call in facts.calls:
+        common = {
+            "variable": call.target_names[0] if call.target_names else None,
+            "type": call.qname,
+            "name": call.qname.rsplit(".", 1)[-1],
+            "arguments": call.args,
+            "line": call.line,
+            "text": call.text,
+            "function": call.function,
+            "in_loop": bool(call.loops),
+        }
+        kind = _optimizer_kind(call, custom)
+        if kind:
+            optimizers.append(
+                OptimizerInfo(**common, params_argument=_params_argument(call), builtin=kind[1])
+            )
+        elif _scheduler_kind(call):
+            schedulers.append(
+                SchedulerInfo(
+                    **common,
+                    params_argument=_params_argument(call),
+                    builtin=call.qname.startswith("torch.optim."),
+                )
+            )
+    _tracker_managed(facts, optimizers, schedulers)
+    sched_vars = {s.variable for s in schedulers if s.variable}
+    steps = [
+        StepCall(variable=c.receiver or "", line=c.line, function=c.function, text=c.text)
+        for c in facts.calls
+        if c.attr == "step"
+        and c.receiver
+        and (c.receiver in sched_vars or "sched" in c.receiver.lower() or c.receiver.endswith("lr_scheduler"))
+    ]
+    setup = _classify(
+        optimizers, schedulers, model_vars, loop_function, library, ema_lines, amp_lines, custom
+    )
+    per_batch = [s for s in steps if _per_batch(s, facts, loop_function)]
+    if setup.kind == "simple" and per_batch:
+        setup = OptimizerSetup(
+            kind="complex",
+            reason=f"the scheduler is stepped per batch (line {per_batch[0].line}) while setup_optimizer steps it "
+            "once per epoch: use set_optimizer_instance and keep scheduler.step()",
+        )
+    return optimizers, schedulers, steps, setup
+
+
+def _per_batch(step: StepCall, facts: Facts, loop_function: str | None) -> bool:
+    call = next((c for c in facts.calls if c.line == step.line and c.attr == "step"), None)
+    if call is None:
+        return False
+    batch_loops = [
+        lp
+        for lp in facts.loops
+        if lp.line in call.loops
+        and lp.kind == "for"
+        and "epoch" not in (lp.target or "").lower()
+        and "epoch" not in (lp.iter_text or "").lower()
+    ]
+    return bool(batch_loops) and (
+        loop_function is None or call.function != loop_function or len(call.loops) > 1
+    )
+
+
+def _classify(optimizers, schedulers, model_vars, loop_function, library, ema_lines, amp_lines, custom):
+    managed = [
+        o
+        for o in optimizers
+        if "setup_optimizer" in o.text or o.text.count("set_optimizer(") or "setOptimizer(" in o.text
+    ]
+    if managed:
+        return OptimizerSetup(
+            kind="simple",
+            reason=f"already built by the tracker's setup_optimizer from "
+            f"{managed[0].name} (line {managed[0].line})",
+        )
+    if not optimizers:
+        if library in ("huggingface_trainer",):
+            return OptimizerSetup(kind="framework", reason="the HuggingFace Trainer builds the optimizer")
+        if library in ("lightning", "lightning_fabric"):
+            return OptimizerSetup(
+                kind="framework", reason="no optimizer construction found; Lightning manages it"
+            )
+        return OptimizerSetup(kind="none", reason="no optimizer construction found")
+    reasons: list[str] = []
+    if len(optimizers) > 1:
+        reasons.append(
+            f"{len(optimizers)} optimizer constructions (lines {', '.join(str(o.line) for o in optimizers)})"
+        )
+    opt = optimizers[0]
+    if not opt.builtin:
+        reasons.append(f"{opt.name} is not a torch.optim class")
+    if opt.in_loop:
+        reasons.append(f"the optimizer is built inside a loop (line {opt.line})")
+    if opt.function and "." in opt.function and opt.function.split(".")[-1] == "configure_optimizers":
+        reasons.append("built in Lightning's configure_optimizers")
+    elif opt.function and loop_function and opt.function != loop_function and opt.function not in ("main",):
+        reasons.append(f"built inside {opt.function}() while the training loop is in {loop_function}()")
+    elif opt.function and loop_function is None and opt.function not in ("main",) and library == "plain":
+        reasons.append(f"built inside {opt.function}()")
+    params = (opt.params_argument or "").replace(" ", "")
+    simple_params = (
+        params.startswith(("[", "{"))
+        or any(params.startswith((f"{v}.parameters()", f"{v}.module.parameters()")) for v in model_vars)
+        or params
+        in ("params", "parameters", "param_groups", "grouped_parameters", "optimizer_grouped_parameters")
+        or params.endswith(".parameters()")
+    )
+    if not simple_params:
+        reasons.append(
+            f"parameters given as `{opt.params_argument}`"
+            if opt.params_argument
+            else "no parameters argument"
+        )
+    if len(schedulers) > 1:
+        reasons.append(f"{len(schedulers)} schedulers")
+    if ema_lines:
+        reasons.append(f"an EMA/averaged model (line {ema_lines[0]}) must be rebuilt with the optimizer")
+    if amp_lines:
+        reasons.append(f"an AMP GradScaler (line {amp_lines[0]}) must be rebuilt with the optimizer")
+    if reasons:
+        return OptimizerSetup(kind="complex", reason="; ".join(reasons) + ": use set_optimizer_instance")
+    sched = f" and {schedulers[0].name}" if schedulers else ""
+    return OptimizerSetup(
+        kind="simple",
+        reason=f"one {opt.name}{sched} built in one place (line {opt.line}) from `{opt.params_argument}`: "
+        "convertible to setup_optimizer",
+    )

@@ -1,0 +1,126 @@
+"""Parallelism: DataParallel, DDP, FSDP, torch.distributed/torchrun, Fabric, accelerate; hard-coded or flagged."""
+
+from __future__ import annotations
+
+import re
+
+from codemods.analysis.facts import CallFact, Facts
+from codemods.analysis.report import ArgumentInfo, Evidence, ParallelismInfo
+
+__all__ = ["analyze_parallelism"]
+
+_WRAPPERS = [  # (kind, predicate on the qualified name)
+    (
+        "DistributedDataParallel",
+        lambda q: q.endswith(("DistributedDataParallel", ".DDP")) or q == "DDP",
+    ),
+    ("FSDP", lambda q: q.endswith(("FullyShardedDataParallel", ".FSDP")) or q == "FSDP"),
+    ("DataParallel", lambda q: q.endswith("DataParallel") and not q.endswith("DistributedDataParallel")),
+    ("fabric", lambda q: q in ("lightning.Fabric", "lightning.fabric.Fabric", "lightning_fabric.Fabric")),
+    ("accelerate", lambda q: q in ("accelerate.Accelerator",)),
+    ("deepspeed", lambda q: q == "deepspeed.initialize"),
+    (
+        "torch.distributed",
+        lambda q: (
+            q.endswith("init_process_group")
+            and "distributed" in q
+            or q in ("torch.multiprocessing.spawn", "torch.distributed.launch")
+        ),
+    ),
+]
+_ORDER = [
+    "DistributedDataParallel",
+    "FSDP",
+    "deepspeed",
+    "fabric",
+    "accelerate",
+    "DataParallel",
+    "torch.distributed",
+]
+_ENV = ("LOCAL_RANK", "RANK", "WORLD_SIZE", "MASTER_ADDR", "MASTER_PORT", "LOCAL_WORLD_SIZE")
+_FLAG = re.compile(
+    r"distributed|parallel|multi_?gpu|world_size|local_rank|dist_|ddp|n_?gpus?|gpus|data_parallel",
+    re.IGNORECASE,
+)
+
+
+def _kind(call: CallFact) -> str | None:
+    for kind, matches in _WRAPPERS:
+        if matches(call.qname):
+            return kind
+    return None
+
+
+def analyze_parallelism(
+    facts: Facts, arguments: list[ArgumentInfo], lightning_strategy: str | None = None
+) -> ParallelismInfo:
+    info = ParallelismInfo()
+    found: dict[str, list[CallFact]] = {}
+    for call in facts.calls:
+        kind = _kind(call)
+        if kind:
+            found.setdefault(kind, []).append(call)
+            info.evidence.append(Evidence(line=call.line, text=call.text, detail=kind))
+    for value, index, line in facts.subscripts:
+        if value == "os.environ" and index.strip("'\"") in _ENV:
+            info.env_vars.append(index.strip("'\""))
+            info.evidence.append(
+                Evidence(line=line, text=f"os.environ[{index}]", detail="torchrun environment")
+            )
+    for call in facts.calls:
+        if call.qname in ("os.environ.get", "os.getenv") and call.args and call.args[0].strip("'\"") in _ENV:
+            info.env_vars.append(call.args[0].strip("'\""))
+            info.evidence.append(Evidence(line=call.line, text=call.text, detail="torchrun environment"))
+    info.env_vars = list(dict.fromkeys(info.env_vars))
+    flags = [a for a in arguments if a.source in ("argparse", "click") and _FLAG.search(a.dest)]
+    for a in flags:
+        info.evidence.append(Evidence(line=a.line, text=a.name, detail="command-line flag"))
+    if lightning_strategy:
+        info.evidence.append(
+            Evidence(line=0, text=lightning_strategy, detail="Lightning Trainer strategy/devices")
+        )
+    info.kinds = [k for k in _ORDER if k in found]
+    if info.env_vars and "torch.distributed" not in info.kinds and not info.kinds:
+        info.kinds.append("torch.distributed")
+    if not info.kinds:
+        if lightning_strategy:
+            info.kind = "framework"
+        return info
+    info.kind = info.kinds[0]
+    wrappers = found.get(info.kind, [])
+    conditional = [c for c in wrappers if c.conditions]
+    if wrappers and len(conditional) == len(wrappers):
+        conditions = conditional[0].conditions
+        condition = next(
+            (
+                c
+                for c in reversed(conditions)
+                if _FLAG.search(c) or "device_count" in c or "cuda" in c or "device" in c
+            ),
+            conditions[-1],
+        )
+        info.condition = condition
+        info.flag = _flag_for(condition, arguments, facts)
+        info.hard_coded = False
+    else:
+        info.hard_coded = bool(wrappers) or bool(info.env_vars)
+    return info
+
+
+def _flag_for(condition: str, arguments: list[ArgumentInfo], facts: Facts) -> str | None:
+    """`args.distributed` -> '--distributed', following one `args.distributed = ...` assignment if needed."""
+    by_dest = {a.dest: a.name for a in arguments if a.source in ("argparse", "click")}
+    names = re.findall(r"\b(?:args|opt|opts|cfg|config|hparams|FLAGS|flags)\.(\w+)", condition)
+    for n in names:
+        if n in by_dest:
+            return by_dest[n]
+    for n in names:
+        for a in facts.assigns:
+            if any(t.endswith(f".{n}") for t in a.target_names):
+                derived = [by_dest[d] for d in re.findall(r"\.(\w+)", a.value_text) if d in by_dest]
+                if derived:
+                    return " / ".join(dict.fromkeys(derived))
+        return f"args.{n}"
+    if "device_count" in condition:
+        return "torch.cuda.device_count() > 1"
+    return condition

@@ -1,0 +1,283 @@
+"""The structured report of a training script: what the integration needs to know before editing it.
+
+Every finding that points into a script carries a 1-based `line` (and the `file` when it comes from a local
+module imported by the script), so tools can point at lines. Field names are stable: new fields are added,
+existing ones are never renamed.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from codemods.analysis.config import OutputDimensionOverride, PerforationConfig, ProcessorSpec
+
+__all__ = [
+    "Architecture",
+    "ArgumentInfo",
+    "EpochLoop",
+    "Evidence",
+    "ImportInfo",
+    "IntegrationInfo",
+    "IntegrationStep",
+    "KnownArchitecture",
+    "LayerUse",
+    "ModelClass",
+    "ModelInfo",
+    "ModelInstance",
+    "OptimizerInfo",
+    "OptimizerSetup",
+    "OutputDimensionOverride",
+    "ParallelismInfo",
+    "PerforateCall",
+    "PerforationConfig",
+    "PresenceInfo",
+    "ProcessorSpec",
+    "SchedulerInfo",
+    "ScriptReport",
+    "SizeKnob",
+    "StepCall",
+    "TrainingLibraryInfo",
+    "ValidationInfo",
+]
+
+Architecture = Literal["cnn", "resnet", "transformer", "rnn", "mlp", "custom", "unknown"]
+Direction = Literal["maximize", "minimize", "unknown"]
+StepStatus = Literal["present", "missing", "not_applicable"]
+
+
+class Evidence(BaseModel):
+    """One piece of source that supports a conclusion."""
+
+    line: int = Field(description="1-based line in `file` (the analyzed script when file is None)")
+    text: str = Field(description="the source text, shortened to one line")
+    detail: str = ""
+    file: str | None = None
+
+
+class ImportInfo(BaseModel):
+    module: str
+    name: str | None = None  # `from module import name`; None for `import module`
+    alias: str | None = None
+    line: int
+    local_file: str | None = None  # set when the import resolves to a file beside the script
+
+
+class LayerUse(BaseModel):
+    kind: str = Field(description="class name of the layer, e.g. Linear, Conv2d, LSTM")
+    qualified_name: str
+    line: int
+    attribute: str | None = None  # `self.fc = nn.Linear(...)` -> "fc"
+    owner: str | None = None  # class that builds it; None at script level
+    file: str | None = None
+
+
+class ModelClass(BaseModel):
+    name: str
+    line: int
+    bases: list[str] = []
+    file: str | None = None
+    layers: list[LayerUse] = []
+    uses_classes: list[str] = Field(default=[], description="other local module classes this one builds")
+    is_lightning_module: bool = False
+
+
+class KnownArchitecture(BaseModel):
+    """A model built by a library: torchvision/timm/HF."""
+
+    library: str
+    name: str = Field(description="architecture name as far as it is known, e.g. resnet18, bert-base-uncased")
+    line: int
+    text: str
+    family: Architecture = "unknown"
+
+
+class ModelInstance(BaseModel):
+    variable: str = Field(description="what the model is assigned to, e.g. model, net, self.model")
+    constructor: str = Field(description="class or factory called, e.g. Net, torchvision.models.resnet18")
+    line: int
+    text: str
+    local_class: str | None = None
+
+
+class ModelInfo(BaseModel):
+    classes: list[ModelClass] = []
+    instances: list[ModelInstance] = []
+    layers: list[LayerUse] = Field(
+        default=[], description="layers of the model (classes in use + script level)"
+    )
+    layer_kinds: list[str] = []
+    known_architectures: list[KnownArchitecture] = []
+    architecture: Architecture = "unknown"
+    evidence: list[str] = []
+    recommended_config: PerforationConfig | None = None
+    notes: list[str] = []
+
+
+class ArgumentInfo(BaseModel):
+    """A command-line option (argparse/click) or a config key."""
+
+    name: str = Field(description="'--hidden-size' for CLI options, the key for config entries")
+    dest: str = Field(description="attribute/key name, e.g. hidden_size")
+    source: Literal["argparse", "click", "dict", "dataclass", "yaml", "constant", "fire"] = "argparse"
+    default: str | None = None
+    type: str | None = None
+    help: str | None = None
+    line: int
+    file: str | None = None
+
+
+class SizeKnob(ArgumentInfo):
+    role: Literal["architecture", "width", "depth", "heads", "dropout", "size"] = "size"
+
+
+class ParallelismInfo(BaseModel):
+    kind: Literal[
+        "none",
+        "DataParallel",
+        "DistributedDataParallel",
+        "FSDP",
+        "torch.distributed",
+        "fabric",
+        "accelerate",
+        "deepspeed",
+        "framework",
+    ] = "none"
+    kinds: list[str] = []
+    hard_coded: bool = False
+    flag: str | None = Field(
+        default=None, description="the condition/flag that turns it on, e.g. --distributed"
+    )
+    condition: str | None = None
+    evidence: list[Evidence] = []
+    env_vars: list[str] = []
+
+
+class TrainingLibraryInfo(BaseModel):
+    kind: Literal["plain", "huggingface_trainer", "lightning", "lightning_fabric", "unknown"] = "plain"
+    trainer_class: str | None = None
+    trainer_subclasses: list[str] = []
+    evidence: list[Evidence] = []
+
+
+class OptimizerInfo(BaseModel):
+    variable: str | None = None
+    type: str = Field(description="qualified name, e.g. torch.optim.SGD")
+    name: str = Field(description="short class name, e.g. SGD")
+    arguments: list[str] = Field(default=[], description="each argument as written, e.g. 'lr=args.lr'")
+    params_argument: str | None = None
+    line: int
+    text: str = ""
+    function: str | None = Field(
+        default=None, description="enclosing function (Class.method), None at top level"
+    )
+    in_loop: bool = False
+    builtin: bool = True
+
+
+class SchedulerInfo(OptimizerInfo):
+    pass
+
+
+class StepCall(BaseModel):
+    variable: str
+    line: int
+    function: str | None = None
+    text: str = ""
+
+
+class OptimizerSetup(BaseModel):
+    kind: Literal["simple", "complex", "none", "framework"] = "none"
+    reason: str = ""
+
+
+class EpochLoop(BaseModel):
+    kind: Literal["for-range", "for", "while", "framework", "none"] = "none"
+    line: int | None = None
+    variable: str | None = None
+    bound: str | None = Field(default=None, description="the epoch bound expression, e.g. args.epochs")
+    iterable: str | None = None
+    function: str | None = None
+    train_calls: list[Evidence] = []
+    validation_calls: list[Evidence] = []
+    text: str = ""
+
+
+class ValidationInfo(BaseModel):
+    function: str | None = None
+    line: int | None = None  # definition line of the validation function (or the inline block)
+    call_line: int | None = None
+    metric: str | None = Field(default=None, description="name of the validation metric, e.g. acc1, val_loss")
+    metric_returned: bool = False
+    metric_only_printed: bool = False
+    returns: str | None = None
+    direction: Direction = "unknown"
+    evidence: list[Evidence] = []
+
+
+class PresenceInfo(BaseModel):
+    present: bool = False
+    evidence: list[Evidence] = []
+
+
+class PerforateCall(BaseModel):
+    line: int
+    function: str
+    save_name: str | None = None
+    maximizing_score: str | None = None
+    text: str = ""
+
+
+class IntegrationStep(BaseModel):
+    name: str
+    status: StepStatus = "missing"
+    lines: list[int] = []
+    detail: str = ""
+
+
+class IntegrationInfo(BaseModel):
+    package: Literal["perforatedai", "pai_core", "none"] = "none"
+    generation: Literal["current", "initialize_pai", "pb", "none"] = "none"
+    level: Literal["none", "partial", "complete"] = "none"
+    steps: list[IntegrationStep] = []
+    missing: list[str] = []
+    capacity_flag: Literal["True", "False", "absent", "dynamic"] = "absent"
+    perforate_call: PerforateCall | None = None
+    aliases: dict[str, str] = Field(default={}, description="alias -> role (globals, utils, library, ...)")
+    warnings: list[str] = Field(
+        default=[], description="integration mistakes spotted (e.g. a loss with maximizing)"
+    )
+
+    def step(self, name: str) -> IntegrationStep | None:
+        return next((s for s in self.steps if s.name == name), None)
+
+
+class ScriptReport(BaseModel):
+    path: str
+    line_count: int = 0
+    imports: list[ImportInfo] = []
+    local_files: list[str] = Field(default=[], description="local modules analyzed alongside the script")
+    model: ModelInfo = ModelInfo()
+    arguments: list[ArgumentInfo] = []
+    size_knobs: list[SizeKnob] = []
+    parallelism: ParallelismInfo = ParallelismInfo()
+    training_library: TrainingLibraryInfo = TrainingLibraryInfo()
+    optimizers: list[OptimizerInfo] = []
+    schedulers: list[SchedulerInfo] = []
+    scheduler_steps: list[StepCall] = []
+    optimizer_setup: OptimizerSetup = OptimizerSetup()
+    epoch_loop: EpochLoop = EpochLoop()
+    validation: ValidationInfo = ValidationInfo()
+    test_set: PresenceInfo = PresenceInfo()
+    early_stopping: PresenceInfo = PresenceInfo()
+    amp: PresenceInfo = PresenceInfo()
+    ema: PresenceInfo = PresenceInfo()
+    integration: IntegrationInfo = IntegrationInfo()
+    notes: list[str] = []
+
+    def to_text(self) -> str:
+        """A readable summary; the CLI and other front ends print this."""
+        from codemods.analysis.text import render_text
+
+        return render_text(self)

@@ -1,0 +1,233 @@
+"""Static verification of a dendrite integration: is every piece there, in the right place and consistent?
+
+`check_integration(path_or_source)` reads the script (never runs it) and returns findings with codes, lines
+and severities. It catches the mistakes the workflow's debugging notes list as the common ones: the tracker
+never called, the optimizer not rebuilt after a restructure, a fixed-range loop that ends before training is
+complete, `maximizing_score` contradicting the metric, extra scores after add_validation_score, a scheduler
+stepped twice.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from pydantic import BaseModel, Field
+
+__all__ = ["CheckFinding", "CheckReport", "check_integration"]
+
+Severity = Literal["error", "warning", "info"]
+
+
+class CheckFinding(BaseModel):
+    code: str
+    line: int | None = None
+    severity: Severity
+    message: str
+
+
+class CheckReport(BaseModel):
+    filename: str
+    findings: list[CheckFinding] = []
+    integrated: bool = Field(description="every required component is present")
+
+    @property
+    def errors(self) -> list[CheckFinding]:
+        return [f for f in self.findings if f.severity == "error"]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _call(attr: str) -> m.Call:
+    return m.Call(func=m.Attribute(attr=m.Name(attr)))
+
+
+def check_integration(path_or_source: str | Path, *, filename: str | None = None) -> CheckReport:
+    """Check an integrated script (a path, or the source text itself)."""
+    from codemods.analysis import analyze_source
+    from codemods.analysis.source import read_script
+
+    text = str(path_or_source)
+    if isinstance(path_or_source, Path) or ("\n" not in text and text.endswith((".py", ".pyw"))):
+        filename = filename or text
+        source = read_script(text)
+    else:
+        source = text
+        filename = filename or "<string>"
+    report = analyze_source(source, filename=filename)
+    wrapper = MetadataWrapper(cst.parse_module(source))
+    module = wrapper.module
+    pos = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    findings: list[CheckFinding] = []
+
+    def add(code: str, node: cst.CSTNode | None, severity: Severity, message: str, line: int | None = None) -> None:
+        if node is not None and line is None:
+            line = pos[node].start.line
+        findings.append(CheckFinding(code=code, line=line, severity=severity, message=message))
+
+    def code(node: cst.CSTNode) -> str:
+        return module.code_for_node(node)
+
+    def ancestors(node: cst.CSTNode):  # noqa: ANN202
+        while node in parents:
+            node = parents[node]
+            yield node
+
+    def statement(node: cst.CSTNode) -> cst.CSTNode:
+        for parent in ancestors(node):
+            if isinstance(parent, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
+                return parent
+        return node
+
+    perforates = m.findall(module, _call("perforate_model") | _call("initialize_pai"))
+    validations = m.findall(module, _call("add_validation_score"))
+    setups = m.findall(module, _call("setup_optimizer"))
+    instances = m.findall(module, _call("set_optimizer_instance"))
+    extras = m.findall(module, _call("add_extra_score") | _call("add_test_score")
+                       | _call("add_extra_score_without_graphing"))
+    config_calls = m.findall(module, m.Call(func=m.Attribute(value=m.Attribute(attr=m.Name("pc")))))
+
+    # 1. components present
+    if report.integration.package == "none" and not report.integration.aliases:
+        add("PAI101", None, "error", "the dendrite library is not imported: add `from pai_core import "
+            "globals_perforatedai as GPA` and `from pai_core import utils_perforatedai as UPA`")
+    if not config_calls:
+        add("PAI102", None, "warning", "no GPA.pc settings: the library defaults are used (capacity test on, "
+            "default module names); run `pai perforate` or set them before perforate_model")
+    if not perforates:
+        add("PAI103", None, "error", "UPA.perforate_model is never called: the model gets no dendrites")
+    if not setups and not instances:
+        add("PAI105", None, "error", "the optimizer is not registered with the tracker (setup_optimizer or "
+            "set_optimizer_instance); add_validation_score needs it")
+    if not validations:
+        add("PAI106", None, "error", "add_validation_score is never called: dendrites are never added")
+
+    # 2. perforate_model before the optimizer / device moves
+    for call in perforates:
+        line = pos[call].start.line
+        for opt in report.optimizers:
+            if opt.line < line and not _inside_restructure(opt.line, module, pos):
+                add("PAI104", call, "error", f"perforate_model (line {line}) comes after the optimizer is built "
+                    f"(line {opt.line}): build the optimizer from the perforated model")
+                break
+        for arg in call.args:  # type: ignore[attr-defined]
+            if arg.keyword and arg.keyword.value == "maximizing_score":
+                _check_direction(code(arg.value), report, call, add)
+                break
+        else:
+            if report.validation.direction == "minimize":
+                add("PAI111", call, "error", f"the validation metric `{report.validation.metric}` is minimized but "
+                    "perforate_model has no maximizing_score (library default True): pass maximizing_score=False")
+
+    # 3. the validation hookup
+    device_used = bool(m.findall(module, m.Call(func=m.Attribute(attr=m.Name("to") | m.Name("cuda")))))
+    for call in validations:
+        stmt = statement(call)
+        targets = m.findall(stmt, m.AssignTarget(target=m.Tuple()))
+        if not targets or len(targets[0].target.elements) != 3:  # type: ignore[attr-defined]
+            add("PAI107", call, "error", "use `model, restructured, training_complete = "
+                "GPA.pai_tracker.add_validation_score(score, model)`: the returned model replaces yours")
+            continue
+        names = [code(e.value) for e in targets[0].target.elements]  # type: ignore[attr-defined]
+        model_var, restructured, complete = names
+        loop = next((a for a in ancestors(stmt) if isinstance(a, (cst.For, cst.While))), None)
+        scope = loop or module
+        body_code = code(scope)
+        if device_used and not re.search(rf"{re.escape(model_var)}(\s*=\s*{re.escape(model_var)})?\.(to|cuda)\(",
+                                         body_code[body_code.find(code(stmt)):]):
+            add("PAI109", call, "warning", f"`{model_var}` is not moved back to the device after "
+                "add_validation_score: the restructured model comes back on the CPU")
+        rebuilt = False
+        breaks_on_complete = False
+        for branch in m.findall(scope, m.If()):
+            test = code(branch.test)  # type: ignore[attr-defined]
+            if re.search(rf"\b{re.escape(restructured)}\b", test):
+                body = code(branch.body)  # type: ignore[attr-defined]
+                rebuilt |= bool(re.search(r"setup_optimizer|set_optimizer_instance|optim\.", body))
+            if re.search(rf"\b{re.escape(complete)}\b", test):
+                breaks_on_complete |= bool(m.findall(branch.body, m.Break() | m.Return()) or  # type: ignore[attr-defined]
+                                           "exit(" in code(branch.body))  # type: ignore[attr-defined]
+            orelse = branch.orelse  # type: ignore[attr-defined]
+            if isinstance(orelse, cst.If) and re.search(rf"\b{re.escape(restructured)}\b", code(orelse.test)):
+                rebuilt |= bool(re.search(r"setup_optimizer|set_optimizer_instance|optim\.", code(orelse.body)))
+        if not rebuilt:
+            add("PAI108", call, "error", f"the optimizer is not re-created when `{restructured}` is true: after a "
+                "restructure the old optimizer holds the old parameters (re-run the same setup_optimizer call)")
+        if loop is None:
+            add("PAI110", call, "warning", "add_validation_score is not inside a loop of this scope; make sure it "
+                "runs once per epoch and the loop stops on training_complete")
+        elif not breaks_on_complete:
+            add("PAI110", call, "error", f"the loop never stops on `{complete}`: break out of it when training "
+                "is complete")
+        elif isinstance(loop, cst.For):
+            bound = code(loop.iter)
+            if not re.search(r"\d{5,}|1_000", bound):
+                add("PAI110", loop, "warning", f"the epoch loop `for ... in {bound}` may end before training is "
+                    "complete: use `while True:` (or a very large bound)")
+        # 4. extra scores must come before add_validation_score in the same epoch
+        for extra in extras:
+            if pos[extra].start.line > pos[call].start.line and loop is not None and \
+                    pos[extra].start.line <= pos[loop].end.line:
+                add("PAI112", extra, "error", "add_extra_score comes after add_validation_score in the epoch: the "
+                    "graphs are written during add_validation_score, so add extra scores first")
+
+    # 5. optimizer / scheduler consistency
+    for call in setups:
+        stmt = statement(call)
+        n_args = len([a for a in call.args if a.keyword is None])  # type: ignore[attr-defined]
+        tuple_target = bool(m.findall(stmt, m.AssignTarget(target=m.Tuple())))
+        if n_args < 3 and tuple_target:
+            add("PAI114", call, "error", "setup_optimizer without scheduler arguments returns only the optimizer: "
+                "assign it to one name")
+        if n_args >= 3 and tuple_target:
+            sched_var = code(m.findall(stmt, m.AssignTarget(target=m.Tuple()))[0].target.elements[1].value)  # type: ignore
+            for step in report.scheduler_steps:
+                if step.variable == sched_var:
+                    add("PAI113", None, "error", f"`{step.text}` steps a scheduler the tracker already steps "
+                        "(setup_optimizer with scheduler arguments): remove it", line=step.line)
+    if setups and not m.findall(module, _call("set_optimizer")):
+        add("PAI114", setups[0], "error", "setup_optimizer is called without set_optimizer(<class>) first")
+
+    # 6. config values
+    for call in config_calls:
+        name = call.func.attr.value  # type: ignore[attr-defined]
+        if "module_ids" in name:
+            for s in m.findall(call, m.SimpleString()):
+                value = s.evaluated_value  # type: ignore[attr-defined]
+                if isinstance(value, str) and not value.startswith("."):
+                    add("PAI116", call, "error", f"module id {value!r} must start with '.' (e.g. '.{value}')")
+        if name == "set_testing_dendrite_capacity" and call.args and code(call.args[0].value) == "True":  # type: ignore
+            add("PAI115", call, "info", "the dendrite capacity test is on: after 'Successfully added 3 dendrites' "
+                "run `pai perforate --capacity-test off` for the real experiment")
+
+    findings.sort(key=lambda f: (f.line or 0, f.code))
+    required = {"PAI101", "PAI103", "PAI105", "PAI106"}
+    return CheckReport(filename=filename, findings=findings,
+                       integrated=not any(f.code in required for f in findings))
+
+
+def _check_direction(value: str, report, call, add) -> None:  # noqa: ANN001
+    direction = report.validation.direction
+    metric = report.validation.metric
+    if value == "True" and direction == "minimize":
+        add("PAI111", call, "error", f"maximizing_score=True but the validation metric `{metric}` is minimized "
+            "(a loss/error): pass maximizing_score=False")
+    elif value == "False" and direction == "maximize":
+        add("PAI111", call, "error", f"maximizing_score=False but the validation metric `{metric}` is maximized "
+            "(an accuracy/score): pass maximizing_score=True")
+
+
+def _inside_restructure(line: int, module: cst.Module, pos) -> bool:  # noqa: ANN001
+    """True when a line is inside an `if restructured:`-style branch (a rebuilt optimizer)."""
+    for branch in m.findall(module, m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))):
+        start, end = pos[branch].start.line, pos[branch].end.line
+        if start <= line <= end:
+            return True
+    return False

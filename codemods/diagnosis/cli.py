@@ -1,0 +1,56 @@
+"""`pai diagnose`: read a pasted traceback or log (file or stdin) and print the likely cause and fix."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+EXIT_RECOGNISED, EXIT_NOT_RECOGNISED, EXIT_BAD_INPUT = 0, 1, 2
+MAX_READ = 50_000_000  # bytes; diagnose() itself keeps only the tail
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pai diagnose",
+        description="Explain a traceback or console log of a failing perforated run: likely cause, exact fix, "
+        "the lines of your script involved, and how sure the diagnosis is. Offline and deterministic.",
+        epilog="exit status: 0 recognised, 1 not recognised (a checklist is printed), 2 bad input.",
+    )
+    parser.add_argument(
+        "file", nargs="?", default="-", help="file holding the pasted text, or - for stdin (default)"
+    )
+    parser.add_argument("--script", type=Path, help="the training script, to point at lines and weigh causes")
+    parser.add_argument("--json", action="store_true", help="print the Diagnosis model as JSON")
+    return parser
+
+
+def _read(source: str) -> str:
+    if source == "-":
+        if sys.stdin.isatty():
+            raise ValueError("paste the traceback on stdin (end with Ctrl-D) or pass a FILE")
+        return sys.stdin.read(MAX_READ)
+    path = Path(source)
+    if not path.is_file():
+        raise ValueError(f"{path} is not a file; pass the file holding the traceback, or - for stdin")
+    with path.open("rb") as fh:
+        size = path.stat().st_size
+        if size > MAX_READ:
+            fh.seek(size - MAX_READ)
+        return fh.read().decode("utf-8", errors="replace")
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    from codemods.diagnosis import diagnose
+
+    try:
+        text = _read(args.file)
+        if args.script is not None and not args.script.is_file():
+            raise ValueError(f"--script {args.script} is not a file; pass the path of your training script")
+        result = diagnose(text, script=args.script)
+    except ValueError as exc:
+        print(f"pai diagnose: {exc}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    print(result.model_dump_json(indent=2) if args.json else result.to_text())
+    return EXIT_RECOGNISED if result.recognised else EXIT_NOT_RECOGNISED

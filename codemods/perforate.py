@@ -1,0 +1,153 @@
+"""Run the integration rules over a script: one parse, one analysis, the rules in order, a diff, a safe write.
+
+This is the library API the CLI and the MCP server call:
+`perforate_source`, `perforate_file`, `set_capacity_test`. Nothing is written unless asked, and a write is
+atomic (temporary file in the same folder + os.replace) with the original kept as `PATH.orig`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import Literal
+
+import libcst as cst
+from libcst.codemod import CodemodContext, SkipFile
+from pydantic import BaseModel, Field
+
+from codemods.rules import gather_rules
+from codemods.rules._base import FINDINGS_KEY, LINE_MAP_KEY, REPORT_KEY, Finding, LineMap
+
+__all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
+
+logger = logging.getLogger(__name__)
+
+
+class PerforateFinding(BaseModel):
+    code: str
+    line: int | None = Field(description="1-based line in the original script, when known")
+    message: str
+    kind: Literal["warning", "skip", "error"] = "warning"
+
+
+class PerforateResult(BaseModel):
+    filename: str
+    new_source: str
+    diff: str = Field(description="unified diff original -> new ('' when unchanged)")
+    changed: bool
+    applied: list[str] = Field(default=[], description="codes of the rules that changed the script")
+    findings: list[PerforateFinding] = Field(default=[], description="warnings and skipped changes, with lines")
+    refused: bool = Field(default=False, description="the script needs a manual integration (see findings)")
+    written: bool = False
+    backup: str | None = None
+
+    @property
+    def warnings(self) -> list[PerforateFinding]:
+        return [f for f in self.findings if f.kind == "warning"]
+
+    @property
+    def skips(self) -> list[PerforateFinding]:
+        return [f for f in self.findings if f.kind == "skip"]
+
+
+def perforate_source(
+    source: str,
+    *,
+    filename: str = "<string>",
+    backend: str = "pai_core",
+    select: str | list[str] | None = None,
+    save_name: str | None = None,
+    keep_for_loop: bool = False,
+    extra_scores: bool = False,
+    capacity_test: bool | None = None,
+) -> PerforateResult:
+    """Rewrite a training script so it trains with dendrites; returns the new text, a diff and findings.
+
+    `select` picks rule codes/prefixes (default: all but PAI007); `capacity_test` True/False alone (without
+    `select`) only toggles the capacity-test flag. Raises `cst.ParserSyntaxError` for unparsable code.
+    """
+    from codemods.analysis import analyze_source
+
+    if select is None and capacity_test is not None:
+        select = ["PAI007"]
+    rules = gather_rules(select)
+    report = analyze_source(source, filename=filename)  # a syntax error becomes a ScriptError saying what to do
+    tree = cst.parse_module(source)
+    context = CodemodContext(filename=filename)
+    context.scratch[REPORT_KEY] = report
+    line_map = LineMap(source)
+    context.scratch[LINE_MAP_KEY] = line_map
+    options = dict(backend=backend, save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores,
+                   capacity_test=capacity_test)
+    applied: list[str] = []
+    refused = False
+    for rule_class in rules:
+        rule = rule_class(context, **options)
+        context.scratch.pop("AddImportsVisitor", None)
+        try:
+            new_tree = rule.transform_module(tree)
+        except SkipFile as skip:
+            if rule.CODE == "PAI008" or str(skip).startswith("PAI008"):
+                refused = refused or str(skip).startswith("PAI008") and "nothing to refuse" not in str(skip)
+                if refused:
+                    break
+            continue
+        context = rule.context
+        if not new_tree.deep_equals(tree):
+            applied.append(rule.CODE)
+            tree = new_tree
+            line_map.update(tree.code)
+    findings = [_finding(f) for f in context.scratch.get(FINDINGS_KEY, [])]
+    new_source = tree.code
+    diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
+                                        f"a/{filename}", f"b/{filename}"))
+    return PerforateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,
+                           applied=applied, findings=findings, refused=refused)
+
+
+def perforate_file(path: str | Path, *, write: bool = False, backup: bool = True, **options) -> PerforateResult:
+    """`perforate_source` on a file; with `write=True` the file is replaced atomically (backup `PATH.orig`)."""
+    from codemods.analysis.source import read_script
+
+    p = Path(path)
+    source = read_script(p)
+    result = perforate_source(source, filename=str(p), **options)
+    if write and result.changed:
+        result.backup = _atomic_write(p, result.new_source, backup)
+        result.written = True
+    return result
+
+
+def set_capacity_test(source_or_path: str | Path, enabled: bool, *, write: bool = False,
+                      backup: bool = True) -> PerforateResult:
+    """Switch `GPA.pc.set_testing_dendrite_capacity` to `enabled` in script text or a file (PAI007)."""
+    if isinstance(source_or_path, Path) or ("\n" not in str(source_or_path) and Path(str(source_or_path)).is_file()):
+        return perforate_file(source_or_path, write=write, backup=backup, capacity_test=enabled)
+    return perforate_source(str(source_or_path), capacity_test=enabled)
+
+
+def _atomic_write(path: Path, text: str, backup: bool) -> str | None:
+    original = path.read_bytes()
+    backup_path = None
+    if backup:
+        backup_path = str(path) + ".orig"
+        if not Path(backup_path).exists():  # keep the user's very first version across repeated runs
+            Path(backup_path).write_bytes(original)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+            handle.write(text)
+        os.chmod(tmp, path.stat().st_mode & 0o7777)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return backup_path
+
+
+def _finding(f: Finding) -> PerforateFinding:
+    return PerforateFinding(code=f.code, line=f.line, message=f.message, kind=f.kind)  # type: ignore[arg-type]

@@ -1,0 +1,510 @@
+"""What every integration rule shares: the analysis report, line bookkeeping and a statement editor.
+
+The rules decide from the static analysis (`codemods.analysis`), whose line numbers refer to the script as
+the user wrote it. When several rules run in a row, earlier rules shift lines, so the orchestrator keeps a
+`LineMap` from original to current lines in `context.scratch`; a rule run on its own (`libcst.tool`) analyses
+the file itself and the map is the identity. Edits are whole statements inserted before/after or replacing
+an anchor statement, so comments and formatting of everything else are kept byte for byte.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import logging
+from collections.abc import Callable, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import libcst as cst
+import libcst.matchers as m
+from libcst._nodes.internal import CodegenState  # noqa: PLC2701 - cheap statement positions (see below)
+from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
+
+logger = logging.getLogger(__name__)
+
+REPORT_KEY = "pai_report"
+LINE_MAP_KEY = "pai_line_map"
+FINDINGS_KEY = "pai_findings"
+
+BACKENDS = ("pai_core", "perforatedai")
+
+_STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+
+
+# --------------------------------------------------------------------------------------------- positions
+class _StatementLineState(CodegenState):
+    """Code generation that only counts newlines and notes where statements start and end.
+
+    libcst's PositionProvider records a range for every node (5x the cost of rendering); the rules only
+    anchor on statements, so this keeps rewriting a long script within a small multiple of a parse.
+    """
+
+    def __init__(self, module: cst.Module, index: StatementIndex) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.line = 1
+        self.index = index
+        self.stack: list[cst.CSTNode] = []
+        self.at_line_start = True
+
+    def add_indent_tokens(self) -> None:
+        pass
+
+    def add_token(self, value: str) -> None:
+        if "\n" in value:
+            self.line += value.count("\n")
+        elif "\r" in value:
+            self.line += value.count("\r")
+        if value:
+            self.at_line_start = value[-1] in "\r\n"
+
+    @contextmanager
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):  # noqa: ANN001
+        if not isinstance(node, _STATEMENTS):
+            yield
+            return
+        index = self.index
+        index.start[node] = self.line
+        index.parent[node] = self.stack[-1] if self.stack else None
+        index.by_line.setdefault(self.line, node)
+        self.stack.append(node)
+        try:
+            yield
+        finally:
+            self.stack.pop()
+            index.end[node] = self.line - 1 if self.at_line_start else self.line
+
+
+@dataclass
+class StatementIndex:
+    """Start/end line and enclosing statement of every statement of a module."""
+
+    start: dict[cst.CSTNode, int] = field(default_factory=dict)
+    end: dict[cst.CSTNode, int] = field(default_factory=dict)
+    parent: dict[cst.CSTNode, cst.CSTNode | None] = field(default_factory=dict)
+    by_line: dict[int, cst.CSTNode] = field(default_factory=dict)
+
+    def get(self, node: cst.CSTNode, default: int = -1) -> int:
+        return self.start.get(node, default)
+
+    def ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """Enclosing statements, innermost first."""
+        out = []
+        parent = self.parent.get(node)
+        while parent is not None:
+            out.append(parent)
+            parent = self.parent.get(parent)
+        return out
+
+    def innermost(self, line: int) -> cst.CSTNode | None:
+        """The innermost statement whose lines contain `line`."""
+        best = None
+        for node, start in self.start.items():
+            if start <= line <= self.end[node] and (best is None or start >= self.start[best]):
+                if best is None or self.end[node] <= self.end[best]:
+                    best = node
+        return best
+
+
+def statement_lines(module: cst.Module) -> StatementIndex:
+    """Index every statement of `module` by the 1-based line it starts on (same as PositionProvider)."""
+    index = StatementIndex()
+    module._codegen(_StatementLineState(module, index))  # noqa: SLF001
+    return index
+
+
+class LineMap:
+    """Original line -> line in the current code, kept up to date by diffing after each rule."""
+
+    def __init__(self, original: str) -> None:
+        self._original = original.splitlines()
+        self._opcodes: list[tuple[str, int, int, int, int]] | None = None
+
+    def update(self, current: str) -> None:
+        matcher = difflib.SequenceMatcher(None, self._original, current.splitlines(), autojunk=False)
+        self._opcodes = matcher.get_opcodes()
+
+    def __call__(self, line: int | None) -> int | None:
+        if line is None or self._opcodes is None:
+            return line
+        index = line - 1
+        for tag, i1, i2, j1, _j2 in self._opcodes:
+            if i1 <= index < i2:
+                if tag == "equal":
+                    return j1 + (index - i1) + 1
+                if tag == "replace":
+                    return j1 + 1
+                return None  # deleted
+        return None
+
+
+# ------------------------------------------------------------------------------------------------ edits
+@dataclass
+class Edit:
+    """What to do with one anchor statement."""
+
+    before: list[cst.BaseStatement] = field(default_factory=list)
+    after: list[cst.BaseStatement] = field(default_factory=list)
+    replace: Callable[[cst.BaseStatement], Sequence[cst.BaseStatement]] | None = None
+
+
+@dataclass
+class Finding:
+    code: str
+    line: int | None
+    message: str
+    kind: str = "warning"  # "warning" (applied with a caveat) or "skip" (not applied)
+
+
+# ------------------------------------------------------------------------------------------------- base
+class PaiRule(VisitorBasedCodemodCommand):
+    """Base of the integration rules: subclasses implement `plan(tree)` and register `Edit`s by line."""
+
+    CODE = "PAI000"
+    DESCRIPTION = "base class"
+
+    def __init__(
+        self,
+        context: CodemodContext,
+        backend: str = "pai_core",
+        save_name: str | None = None,
+        keep_for_loop: bool = False,
+        extra_scores: bool = False,
+        capacity_test: bool | None = None,
+        **_ignored: Any,
+    ) -> None:
+        super().__init__(context)
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
+        self.backend = backend
+        self.save_name = save_name
+        self.keep_for_loop = keep_for_loop
+        self.extra_scores = extra_scores
+        self.capacity_test = capacity_test
+        self.edits: dict[int, Edit] = {}
+        self.lines = StatementIndex()
+
+    @staticmethod
+    def add_args(arg_parser: argparse.ArgumentParser) -> None:
+        arg_parser.add_argument("--backend", choices=BACKENDS, default="pai_core",
+                                help="library the rewritten script imports (default: pai_core)")
+        arg_parser.add_argument("--save-name", dest="save_name", default=None,
+                                help="save_name passed to perforate_model (default: <script>_dendritic)")
+        arg_parser.add_argument("--keep-for-loop", dest="keep_for_loop", action="store_true",
+                                help="keep the epoch `for` header (with a large bound) instead of `while True`")
+        arg_parser.add_argument("--extra-scores", dest="extra_scores", action="store_true",
+                                help="also track the test set each epoch with add_extra_score(..., 'test')")
+
+    # --- report and lines ---------------------------------------------------------------------------
+    @property
+    def report(self):  # noqa: ANN201 - ScriptReport, imported lazily
+        report = self.context.scratch.get(REPORT_KEY)
+        if report is None:
+            from codemods.analysis import analyze_source
+
+            report = analyze_source(self.module.code, filename=self.context.filename or "<string>")
+            self.context.scratch[REPORT_KEY] = report
+        return report
+
+    def now(self, line: int | None) -> int | None:
+        """Where an original line of the script is in the tree this rule is rewriting."""
+        line_map = self.context.scratch.get(LINE_MAP_KEY)
+        return line_map(line) if line_map is not None else line
+
+    def note(self, message: str, line: int | None = None, *, skip: bool = False) -> None:
+        """Record a warning (or a skipped change) for the user, with its original line."""
+        finding = Finding(self.CODE, line, message, "skip" if skip else "warning")
+        self.context.scratch.setdefault(FINDINGS_KEY, []).append(finding)
+        where = f" (line {line})" if line else ""
+        self.warn(f"{self.CODE}{where}: {message}")
+
+    def skip(self, message: str, line: int | None = None) -> SkipFile:
+        """Record why this rule changes nothing and return the SkipFile to raise."""
+        self.note(message, line, skip=True)
+        return SkipFile(f"{self.CODE}: {message}")
+
+    # --- statement building -------------------------------------------------------------------------
+    def stmt(self, code: str) -> cst.BaseStatement:
+        return cst.parse_statement(code, config=self.module.config_for_parsing)
+
+    def stmts(self, lines: Sequence[str]) -> list[cst.BaseStatement]:
+        return [self.stmt(line) for line in lines]
+
+    def code(self, node: cst.CSTNode) -> str:
+        return self.module.code_for_node(node)
+
+    def add_edit(self, line: int, *, before=(), after=(), replace=None) -> None:  # noqa: ANN001
+        edit = self.edits.setdefault(line, Edit())
+        edit.before.extend(before)
+        edit.after.extend(after)
+        if replace is not None:
+            if edit.replace is not None:
+                first = edit.replace
+                edit.replace = lambda node, first=first, second=replace: _chain(node, first, second)
+            else:
+                edit.replace = replace
+
+    def statement_at(self, line: int | None) -> cst.BaseStatement | None:
+        """The statement starting on a current line, or the innermost one containing it."""
+        if line is None:
+            return None
+        node = self.lines.by_line.get(line)
+        return node if node is not None else self.lines.innermost(line)  # type: ignore[return-value]
+
+    def function_name(self, node: cst.CSTNode | None) -> str | None:
+        """Name of the function enclosing a statement (None at module level)."""
+        if node is None:
+            return None
+        for parent in self.lines.ancestors(node):
+            if isinstance(parent, cst.FunctionDef):
+                return parent.name.value
+        return None
+
+    def loop_function(self) -> str | None:
+        function = self.report.epoch_loop.function
+        return function.rsplit(".", 1)[-1] if function else None
+
+    def primary_model(self):  # noqa: ANN201 - ModelInstance
+        """The model construction the integration hooks onto: preferably the one in the loop's function."""
+        instances = list(self.report.model.instances)
+        if not instances:
+            return None
+        loop_function = self.loop_function()
+        in_loop_function = [
+            i for i in instances if self.function_name(self.statement_at(self.now(i.line))) == loop_function
+        ]
+        for group in (in_loop_function, instances):
+            local = [i for i in group if i.local_class]
+            if local or group:
+                return (local or group)[0]
+        return None
+
+    def siblings(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """The statements of the block that holds `node` (including it), in order."""
+        parent = self.lines.parent.get(node)
+        if parent is None:
+            return list(self.module.body)
+        for block in _blocks(parent):
+            if any(s is node for s in block.body):
+                return list(block.body)
+        return [node]
+
+    def hoist(self, node: cst.CSTNode | None) -> cst.CSTNode | None:
+        """The statement to anchor on: climbs out of if/else and try blocks (the model may be built in
+        either branch) but never out of a loop, a with block or a function."""
+        while node is not None:
+            parent = self.lines.parent.get(node)
+            if isinstance(parent, (cst.If, cst.Try, cst.TryStar)):
+                node = parent
+                continue
+            return node
+        return None
+
+    def integrated(self, *attrs: str) -> list[cst.Call]:
+        """Calls already in the script whose callee ends in one of `attrs` (work done before)."""
+        pattern = m.Call(func=m.Attribute(attr=m.OneOf(*(m.Name(a) for a in attrs))))
+        return list(m.findall(self.module, pattern))  # type: ignore[arg-type]
+
+    def has_config(self) -> bool:
+        config_call = m.Call(func=m.Attribute(value=m.Attribute(attr=m.Name("pc")),
+                                              attr=m.Name(m.MatchRegex(r"(set|append)_\w+"))))
+        return bool(m.findall(self.module, config_call))
+
+    def perforation_config(self):  # noqa: ANN201 - PerforationConfig
+        model = self.report.model
+        if model.recommended_config is not None:
+            return model.recommended_config
+        from codemods.analysis import recommend_config
+
+        return recommend_config(model.architecture, model.layer_kinds)
+
+    @property
+    def package(self) -> str:
+        """The library the script imports: the one already there in a partial integration, else the backend."""
+        package = self.report.integration.package
+        return package if package in BACKENDS else self.backend
+
+    # --- aliases of the library modules in this script ------------------------------------------------
+    @property
+    def gpa(self) -> str:
+        return _alias_for(self.report, "globals", "GPA")
+
+    @property
+    def upa(self) -> str:
+        return _alias_for(self.report, "utils", "UPA")
+
+    # --- running ----------------------------------------------------------------------------------------
+    def transform_module(self, tree: cst.Module) -> cst.Module:
+        # The rules read no libcst metadata (the analysis resolved names already), so skip the deep copy
+        # Codemod.transform_module makes for a MetadataWrapper; import fix-ups still run as usual.
+        if self.METADATA_DEPENDENCIES:
+            return super().transform_module(tree)
+        tree = self.transform_module_impl(tree)
+        from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
+
+        for key, transform in ((AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor),
+                               (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor)):
+            if self.context.scratch.get(key):
+                tree = self._instantiate_and_run(transform, tree)
+        return tree
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self.context = _with_module(self.context, tree)
+        reason = refusal_reason(self.report)
+        if reason:
+            raise SkipFile(reason)
+        self.lines = statement_lines(tree)
+        self.edits = {}
+        self.plan(tree)
+        if not self.edits and not self.has_other_changes():
+            raise SkipFile(f"{self.CODE}: nothing to do")
+        return tree.visit(self)
+
+    def plan(self, tree: cst.Module) -> None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def has_other_changes(self) -> bool:
+        """Rules that also rewrite expressions through their own leave_* methods return True."""
+        return False
+
+    # --- statement editor -----------------------------------------------------------------------------
+    def _edit_body(self, original: Sequence[cst.CSTNode], updated: Sequence[cst.CSTNode]) -> list | None:
+        if not self.edits:
+            return None
+        body: list[cst.CSTNode] = []
+        changed = False
+        carried: list[cst.EmptyLine] = []  # comments of a removed statement move to the next one
+        for old, new in zip(original, updated, strict=True):
+            edit = self.edits.get(self.lines.get(old, -1))
+            if edit is None:
+                if carried and hasattr(new, "leading_lines"):
+                    new = new.with_changes(leading_lines=[*carried, *new.leading_lines])
+                    carried = []
+                body.append(new)
+                continue
+            changed = True
+            replaced = list(edit.replace(new)) if edit.replace is not None else [new]
+            if not replaced and not edit.before and not edit.after:
+                carried.extend(line for line in getattr(new, "leading_lines", ()) if line.comment is not None)
+                continue
+            if carried and replaced:
+                replaced[0] = replaced[0].with_changes(leading_lines=[*carried, *replaced[0].leading_lines])
+                carried = []
+            if edit.before and replaced:
+                # the anchor keeps its comments and blank lines; the inserted block takes their place above
+                lead = list(getattr(replaced[0], "leading_lines", ()))
+                own = _comment_lines(lead)
+                first_before = edit.before[0].with_changes(leading_lines=lead[: len(lead) - len(own)])
+                replaced[0] = replaced[0].with_changes(leading_lines=own)
+                body.extend([first_before, *edit.before[1:]])
+            body.extend(replaced)
+            body.extend(edit.after)
+        if not body:
+            body.append(cst.SimpleStatementLine(body=[cst.Pass()]))
+        return body if changed else None
+
+    def leave_IndentedBlock(self, original_node: cst.IndentedBlock, updated_node: cst.IndentedBlock):  # noqa: N802
+        body = self._edit_body(original_node.body, updated_node.body)
+        return updated_node if body is None else updated_node.with_changes(body=body)
+
+    def leave_Module(self, original_node: cst.Module, updated_node: cst.Module) -> cst.Module:  # noqa: N802
+        body = self._edit_body(original_node.body, updated_node.body)
+        return updated_node if body is None else updated_node.with_changes(body=body)
+
+
+def _blocks(stmt: cst.CSTNode):  # noqa: ANN202
+    """The indented blocks that belong directly to a compound statement (body, else, except, finally)."""
+    stack = list(stmt.children)
+    while stack:
+        child = stack.pop(0)
+        if isinstance(child, cst.IndentedBlock):
+            yield child
+        elif not isinstance(child, _STATEMENTS):
+            stack.extend(child.children)
+
+
+def _chain(node, first, second):  # noqa: ANN001, ANN202
+    out: list = []
+    for stmt in first(node):
+        out.extend(second(stmt))
+    return out
+
+
+def _comment_lines(lead: Sequence[cst.EmptyLine]) -> list[cst.EmptyLine]:
+    """Comment lines directly above a statement belong to it; blank lines above stay above the insert."""
+    lead = list(lead)
+    keep: list[cst.EmptyLine] = []
+    for line in reversed(lead):
+        if line.comment is None:
+            break
+        keep.insert(0, line)
+    return keep
+
+
+def _with_module(context: CodemodContext, tree: cst.Module) -> CodemodContext:
+    from dataclasses import replace
+
+    from libcst.metadata import MetadataWrapper
+
+    if context.wrapper is not None and context.wrapper.module is tree:
+        return context
+    return replace(context, wrapper=MetadataWrapper(tree, unsafe_skip_copy=True))
+
+
+def _alias_for(report, role: str, default: str) -> str:  # noqa: ANN001
+    for alias, alias_role in (report.integration.aliases or {}).items():
+        if alias_role == role:
+            return alias
+    return default
+
+
+# ------------------------------------------------------------------------------------------- refusals
+_DISTRIBUTED = {"DistributedDataParallel", "FSDP", "torch.distributed", "fabric", "accelerate", "deepspeed"}
+
+
+def refusal_reason(report) -> str | None:  # noqa: ANN001
+    """Why this script cannot be rewritten automatically (and what to do by hand), or None."""
+    library = report.training_library.kind
+    if library == "huggingface_trainer":
+        return (
+            "PAI008: this script trains with the Hugging Face Trainer, which runs the loop, the optimizer and "
+            "the evaluation itself. It needs a Trainer callback that calls add_validation_score after each "
+            "evaluation and rebuilds the optimizer on restructure (planned for pai_core). Until then: write a "
+            "plain PyTorch loop, or integrate by hand following workflow section 2.15 (HF Trainer)."
+        )
+    if library in ("lightning", "lightning_fabric"):
+        return (
+            "PAI008: this script trains with PyTorch Lightning, which owns the loop and the optimizers. It needs "
+            "a Lightning callback (add_validation_score in on_validation_epoch_end, skipping the sanity check, "
+            "re-running configure_optimizers on restructure, stopping on training_complete), planned for "
+            "pai_core. Until then integrate by hand following workflow section 2.15 (Lightning)."
+        )
+    kind = report.parallelism.kind
+    kinds = set(report.parallelism.kinds or []) | {kind}
+    if kinds & _DISTRIBUTED:
+        return (
+            "PAI008: this script trains with distributed data parallelism ("
+            + ", ".join(sorted(kinds & _DISTRIBUTED))
+            + "). Every restructure must end the processes and relaunch them from the newest switch "
+            "checkpoint, with rank-0-only tracker calls broadcast to the other ranks; pai_core does not support "
+            "that yet. Run single-process first (e.g. without torchrun) or integrate by hand following "
+            "workflow section 2.15 (DDP)."
+        )
+    if "DataParallel" in kinds:
+        return (
+            "PAI008: this script wraps the model in nn.DataParallel. The tracker must receive `model.module`, "
+            "the wrapper must be re-applied after every restructure and the dendrite shapes must be learned on "
+            "one device first. Remove the DataParallel wrapper (train on one device) and run `pai perforate` "
+            "again, or integrate by hand following workflow section 2.15 (DataParallel)."
+        )
+    return None
+
+
+def matches_call(node: cst.CSTNode, attr: str) -> bool:
+    """True for a call whose callee ends with `.attr` or is `attr`."""
+    return m.matches(node, m.Call(func=m.Attribute(attr=m.Name(attr)) | m.Name(attr)))
+
+
+def find_calls(tree: cst.CSTNode, attr: str) -> list[cst.Call]:
+    return [n for n in m.findall(tree, m.Call(func=m.Attribute(attr=m.Name(attr)) | m.Name(attr)))]  # type: ignore[misc]

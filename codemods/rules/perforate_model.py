@@ -1,0 +1,134 @@
+"""PAI003: wrap the model with `UPA.perforate_model` right after it is built.
+
+Before::
+
+    model = Net().to(device)
+    optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
+
+After::
+
+    model = Net()
+    model = UPA.perforate_model(model, save_name="mnist_dendritic", maximizing_score=True)
+    model = model.to(device)
+    optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
+
+The call goes after anything that still changes the bare model (a new head, `load_state_dict` of pretrained
+weights, freezing loops) and before `.to(device)`, `torch.compile`, wrappers and the optimizer: a chain or
+wrapper around the constructor is split off. `maximizing_score` is the detected direction of the validation
+metric (accuracy -> True, loss -> False); when it is unknown the library default True is written and a
+warning says to check it. Per-module output-dimension fixes of the recommended config follow the call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import SkipFile
+
+from codemods.rules._base import PaiRule
+from codemods.rules._script import names_in, sanitize_save_name
+
+
+class PerforateModel(PaiRule):
+    CODE = "PAI003"
+    DESCRIPTION = "Call UPA.perforate_model right after the model is built (before .to(device) and the optimizer)."
+
+    def plan(self, tree: cst.Module) -> None:
+        if self.integrated("perforate_model", "initialize_pai"):
+            raise SkipFile(f"{self.CODE}: perforate_model is already called")
+        instance = self.primary_model()
+        if instance is None:
+            raise self.skip("no model construction found; call UPA.perforate_model right after building it")
+        stmt = self.statement_at(self.now(instance.line))
+        target = _assign_target(stmt)
+        if stmt is None or target is None:
+            raise self.skip(
+                f"the model is not built in a plain assignment (`{instance.text}`); add "
+                "`model = UPA.perforate_model(model, ...)` by hand right after it", instance.line)
+        model_var = self.code(target)
+        anchor = self.hoist(stmt)
+        value = stmt.body[0].value  # type: ignore[attr-defined]
+        constructor = _constructor_call(value, instance.constructor)
+        rest = None
+        if anchor is stmt and constructor is not None and constructor is not value:
+            # `model = Net().to(device)` -> `model = Net()` ... `model = model.to(device)`
+            rest = value.deep_replace(constructor, cst.parse_expression(model_var))
+            self.add_edit(self.lines.get(stmt), replace=lambda node, c=constructor: [_set_value(node, c)])
+        elif anchor is not stmt and constructor is not value:
+            self.note(f"`{instance.text}` is built inside a branch together with other calls; perforate_model "
+                      "is placed after the whole if/try block", instance.line)
+        anchor = self._after_model_edits(anchor, model_var)
+        lines = [self._perforate_line(model_var, instance.line)]
+        lines += self.perforation_config().override_lines(model_var)
+        if rest is not None:
+            lines.append(f"{model_var} = {self.code(rest)}")
+        self.add_edit(self.lines.get(anchor), after=self.stmts(lines))
+
+    def _perforate_line(self, model_var: str, line: int) -> str:
+        direction = self.report.validation.direction
+        if direction == "unknown":
+            metric = self.report.validation.metric
+            self.note(
+                f"could not tell whether the validation metric{f' `{metric}`' if metric else ''} should go up or "
+                "down; wrote maximizing_score=True (the library default): set it to False for a loss", line)
+        maximizing = direction != "minimize"
+        name = self.save_name or _default_save_name(self.context.filename)
+        return (f"{model_var} = {self.upa}.perforate_model({model_var}, save_name={sanitize_save_name(name)!r}, "
+                f"maximizing_score={maximizing})").replace("'", '"')
+
+    def _after_model_edits(self, anchor: cst.CSTNode, model_var: str) -> cst.CSTNode:
+        """Skip over statements right after the construction that still change the bare model."""
+        block = self.siblings(anchor)
+        index = next(i for i, s in enumerate(block) if s is anchor)
+        for following in block[index + 1:]:
+            if not _changes_model(following, model_var, self.code):
+                break
+            anchor = following
+        return anchor
+
+
+def _assign_target(stmt: cst.CSTNode | None) -> cst.BaseAssignTargetExpression | None:
+    if not m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(
+            target=m.Name() | m.Attribute())])])):
+        return None
+    return stmt.body[0].targets[0].target  # type: ignore[union-attr]
+
+
+def _constructor_call(value: cst.BaseExpression, constructor: str) -> cst.Call | None:
+    """The call that builds the model inside `value` (`Net()` in `Net().to(device)`)."""
+    short = constructor.rsplit(".", 1)[-1]
+    for call in m.findall(value, m.Call()):
+        func = call.func  # type: ignore[attr-defined]
+        name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
+        if name == short:
+            return call  # type: ignore[return-value]
+    return value if isinstance(value, cst.Call) else None
+
+
+def _set_value(stmt: cst.SimpleStatementLine, value: cst.BaseExpression) -> cst.SimpleStatementLine:
+    assign = stmt.body[0]
+    return stmt.with_changes(body=[assign.with_changes(value=value)])
+
+
+def _changes_model(stmt: cst.CSTNode, model_var: str, code) -> bool:  # noqa: ANN001
+    """`model.fc = ...`, `model.load_state_dict(...)`, `for p in model.parameters(): ...` right after building."""
+    prefix = model_var + "."
+    if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign()])):
+        return all(code(t.target).startswith(prefix) for t in stmt.body[0].targets)  # type: ignore[attr-defined]
+    if m.matches(stmt, m.SimpleStatementLine(body=[m.Expr(value=m.Call(func=m.Attribute()))])):
+        call = stmt.body[0].value  # type: ignore[attr-defined]
+        return code(call.func).startswith(prefix) and call.func.attr.value in (
+            "load_state_dict", "requires_grad_", "apply", "init_weights", "reset_parameters")
+    if isinstance(stmt, cst.For):
+        return code(stmt.iter).startswith(prefix) and "parameters" in code(stmt.iter) \
+            and model_var.split(".")[0] in names_in(stmt.iter)
+    return False
+
+
+def _default_save_name(filename: str | None) -> str:
+    if not filename or filename.startswith("<"):
+        return "PAI"
+    stem = Path(filename).name.split(".")[0]
+    return f"{stem}_dendritic"

@@ -1,0 +1,287 @@
+"""PAI005: let the tracker decide when training ends, and rebuild what a restructure invalidates.
+
+Before::
+
+    for epoch in range(1, args.epochs + 1):
+        train(args, model, device, train_loader, optimizer, epoch)
+        test(model, device, test_loader)
+
+After::
+
+    epoch = 0
+    while True:
+        epoch += 1
+        train(args, model, device, train_loader, optimizer, epoch)
+        score = test(model, device, test_loader)
+        model, restructured, training_complete = GPA.pai_tracker.add_validation_score(score, model)
+        model.to(device)
+        if training_complete:
+            break
+        elif restructured:
+            optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, {...}, {...})
+
+The counter starts one before the original first epoch (-1 for `range(n)`), so epoch numbers are unchanged.
+`--keep-for-loop` keeps the `for` header with a large bound instead. A validation function that only prints
+its metric gets a `return` of it. On restructure the optimizer (and scheduler) are re-created exactly as the
+script first builds them (the same setup_optimizer call, or the same construction plus
+set_optimizer_instance). The model goes back to the script's device when it has one.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import SkipFile
+
+from codemods.rules._base import PaiRule
+from codemods.rules._script import call_value, device_expression, names_in
+
+LARGE_EPOCH_BOUND = "1_000_000"
+
+
+class ConvertTrainingLoop(PaiRule):
+    CODE = "PAI005"
+    DESCRIPTION = "Loop until training_complete, call add_validation_score after validation, rebuild on restructure."
+
+    def plan(self, tree: cst.Module) -> None:
+        if self.integrated("add_validation_score"):
+            raise SkipFile(f"{self.CODE}: add_validation_score is already called")
+        loop = self.report.epoch_loop
+        loop_stmt = self.statement_at(self.now(loop.line)) if loop.line else None
+        if not isinstance(loop_stmt, (cst.For, cst.While)):
+            raise self.skip("no epoch loop found: call add_validation_score once per epoch after validation")
+        validation = self.report.validation
+        val_stmt = self.statement_at(self.now(validation.call_line or (validation.line if not validation.function
+                                                                        else None)))
+        if val_stmt is None or not any(a is loop_stmt for a in self.lines.ancestors(val_stmt)):
+            raise self.skip("could not find the validation step inside the epoch loop: call "
+                            f"{self.gpa}.pai_tracker.add_validation_score(score, model) after it by hand", loop.line)
+        while isinstance(self.lines.parent.get(val_stmt), (cst.With, cst.Try)):
+            val_stmt = self.lines.parent[val_stmt]
+        model_var = self._loop_model_var(loop_stmt)
+        self.block_indent = _indent_of(self.module.code, self.lines.get(val_stmt))
+        score = self._score(val_stmt, validation)
+        lines = self._hookup(score, model_var)
+        self.add_edit(self.lines.get(val_stmt), after=[self.stmt(code) for code in lines])
+        self._convert_header(loop_stmt, loop)
+
+    # --- the score --------------------------------------------------------------------------------------
+    def _score(self, val_stmt: cst.CSTNode, validation) -> str:  # noqa: ANN001
+        target, call = call_value(val_stmt)
+        metric = validation.metric or ""
+        if isinstance(target, cst.Name):
+            return target.value
+        if isinstance(target, cst.Tuple):
+            names = [self.code(e.value) for e in target.elements]
+            chosen = [n for n in names if n.lower() == metric.lower()] or [
+                n for n in names if metric and metric.lower() in n.lower()]
+            if len(chosen) == 1:
+                return chosen[0]
+            raise self.skip(f"validation returns several values ({', '.join(names)}); could not tell which one is "
+                            "the metric: pass it to add_validation_score by hand", validation.call_line)
+        if target is None and call is not None:
+            name = "score" if "score" not in names_in(self.module) else "val_score"
+            self.add_edit(self.lines.get(val_stmt), replace=lambda node: [_assign(node, name)])
+            if not validation.metric_returned:
+                self._return_metric(validation)
+            return name
+        if metric and re.fullmatch(r"[A-Za-z_]\w*", metric) and metric in names_in(val_stmt):
+            return metric
+        raise self.skip("the validation step does not produce a value the tracker can take: make it return the "
+                        "metric and pass it to add_validation_score", validation.call_line)
+
+    def _return_metric(self, validation) -> None:  # noqa: ANN001
+        func = self.statement_at(self.now(validation.line))
+        if not isinstance(func, cst.FunctionDef):
+            raise self.skip(f"{validation.function}() does not return its metric; add a return", validation.line)
+        expr = _printed_metric(func, validation.metric or "", self.code)
+        if expr is None:
+            raise self.skip(f"{validation.function}() only prints its metric and the printed expression could not "
+                            "be found: make it return the metric", validation.line)
+        ret = self.stmt(f"return {expr}")
+        self.add_edit(self.lines.get(func), replace=lambda node: [
+            node.with_changes(body=node.body.with_changes(body=[*node.body.body, ret]))])
+        self.note(f"{validation.function}() only printed its metric; it now returns `{expr}`", validation.line)
+
+    # --- the hookup -------------------------------------------------------------------------------------
+    def _loop_model_var(self, loop_stmt: cst.CSTNode) -> str:
+        instance = self.primary_model()
+        if instance is not None and instance.variable.split(".")[0] in names_in(loop_stmt):
+            return instance.variable
+        model_stmt = self.statement_at(self.now(instance.line)) if instance is not None else None
+        if model_stmt is not None and self.function_name(model_stmt) == self.function_name(loop_stmt):
+            return instance.variable  # same scope: the loop calls helpers that use it
+        for name in ("model", "net", "self.model"):
+            if name.split(".")[-1] in names_in(loop_stmt):
+                return name
+        raise self.skip("could not tell which variable holds the model inside the epoch loop", self.report.epoch_loop.line)
+
+    def _hookup(self, score: str, model_var: str) -> list[str]:
+        gpa, indent = self.gpa, self.module.default_indent
+        lines = [f"{model_var}, restructured, training_complete = "
+                 f"{gpa}.pai_tracker.add_validation_score({score}, {model_var})"]
+        device = device_expression(self.module, model_var)
+        if device == "cuda()":
+            lines.append(f"{model_var}.cuda()")
+        elif device is not None:
+            lines.append(f"{model_var}.to({device})")
+        rebuild = self._rebuild_lines()
+        branch = f"if training_complete:\n{indent}break\n"
+        if rebuild:
+            branch += "elif restructured:\n" + "".join(f"{indent}{line}\n" for line in rebuild)
+        lines.append(branch)
+        return lines
+
+    def _rebuild_lines(self) -> list[str]:
+        """The optimizer construction exactly as the script has it now (after PAI004)."""
+        setup = [s for s in self._statements_calling("setup_optimizer")]
+        if setup:
+            return [self._copy(setup[0])]
+        register = self._statements_calling("set_optimizer_instance")
+        if register:
+            call = m.findall(register[0], m.Call(func=m.Attribute(attr=m.Name("set_optimizer_instance"))))[0]
+            opt_var = self.code(call.args[0].value) if call.args else None  # type: ignore[attr-defined]
+            out = []
+            for opt in self.report.optimizers:
+                if opt.variable == opt_var or (opt.variable and opt.variable in self.code(call)):
+                    out.append(self._copy(self.statement_at(self.now(opt.line))))
+            for sched in self.report.schedulers:
+                stmt = self.statement_at(self.now(sched.line))
+                if stmt is not None and opt_var and opt_var in sched.arguments:
+                    out.append(self._copy(stmt))
+            if out:
+                self.note("restructure re-creates the optimizer as first built; if it depends on other objects "
+                          "built with the model (EMA, GradScaler), re-create those there too")
+                return [*out, self._copy(register[0])]
+        self.note("no optimizer registration found: re-create the optimizer in the `elif restructured:` branch")
+        return ["pass"]
+
+    def _copy(self, stmt: cst.CSTNode) -> str:
+        """A statement's code for the restructure branch, continuation lines re-indented to their new depth."""
+        text = _strip(self.code(stmt))
+        old = _indent_of(self.module.code, self.lines.get(stmt))
+        new = self.module.default_indent * 2  # libcst keeps continuation lines relative to the block
+        lines = text.splitlines()
+        return "\n".join([lines[0], *(new + (ln[len(old):] if ln.startswith(old) else ln.lstrip())
+                                       for ln in lines[1:])])
+
+    def _statements_calling(self, attr: str) -> list[cst.CSTNode]:
+        pattern = m.SimpleStatementLine(body=[m.Assign(value=m.Call(func=m.Attribute(attr=m.Name(attr))))
+                                              | m.Expr(value=m.Call(func=m.Attribute(attr=m.Name(attr))))])
+        return [s for s in self.lines.start if m.matches(s, pattern)]
+
+    # --- the loop header ----------------------------------------------------------------------------------
+    def _convert_header(self, loop_stmt: cst.CSTNode, loop) -> None:  # noqa: ANN001
+        if isinstance(loop_stmt, cst.While):
+            if self.code(loop_stmt.test).strip() not in ("True", "1"):
+                self.note("the epoch loop is a `while` with its own condition: make sure it keeps running until "
+                          "training_complete", loop.line)
+            return
+        rng = _range_call(loop_stmt.iter)
+        if rng is None or not isinstance(loop_stmt.target, cst.Name) or loop_stmt.orelse is not None:
+            self.note("the epoch loop is not a plain `for ... in range(...)`: it was kept; make sure it runs until "
+                      "training_complete", loop.line)
+            return
+        positional = [a for a in rng.args if a.keyword is None]
+        if self.keep_for_loop or len(positional) > 2:
+            bound = positional[0] if len(positional) == 1 else positional[1]
+            new_rng = rng.with_deep_changes(bound, value=cst.Integer(LARGE_EPOCH_BOUND))
+            new_iter = loop_stmt.iter.deep_replace(rng, new_rng)
+            self.add_edit(self.lines.get(loop_stmt), replace=lambda node: [node.with_changes(iter=new_iter)])
+            return
+        if loop.bound and loop.bound.split("+")[0].strip() in self.code(loop_stmt.body):
+            self.note(f"the loop body uses the old epoch bound `{loop.bound}`, which no longer ends training",
+                      loop.line)
+        var = loop_stmt.target.value
+        start = "0" if len(positional) == 1 else self.code(positional[0].value)
+        first = str(int(start) - 1) if re.fullmatch(r"-?\d+", start) else f"{start} - 1"
+        init = self.stmt(f"{var} = {first}")
+        bump = self.stmt(f"{var} += 1")
+
+        def to_while(node: cst.For) -> list[cst.BaseStatement]:
+            body = node.body.with_changes(body=[bump, *node.body.body])
+            loop_node = cst.While(test=cst.Name("True"), body=body, leading_lines=[],
+                                  whitespace_after_while=cst.SimpleWhitespace(" "),
+                                  whitespace_before_colon=node.whitespace_before_colon)
+            return [init.with_changes(leading_lines=node.leading_lines), loop_node]
+
+        self.add_edit(self.lines.get(loop_stmt), replace=to_while)
+
+
+def _assign(stmt: cst.SimpleStatementLine, name: str) -> cst.SimpleStatementLine:
+    expr = stmt.body[0]
+    return stmt.with_changes(body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(name))], value=expr.value)])
+
+
+def _indent_of(code: str, line: int) -> str:
+    text = code.splitlines()[line - 1] if 0 < line <= code.count("\n") + 1 else ""
+    return text[: len(text) - len(text.lstrip())]
+
+
+def _strip(code: str) -> str:
+    """A statement's own code without the comment/blank lines above it."""
+    lines = code.strip("\n").splitlines()
+    while lines and (not lines[0].strip() or lines[0].lstrip().startswith("#")):
+        lines.pop(0)
+    return "\n".join(lines).strip()
+
+
+def _range_call(node: cst.BaseExpression) -> cst.Call | None:
+    while isinstance(node, cst.Call):
+        func = node.func
+        name = func.value if isinstance(func, cst.Name) else func.attr.value if isinstance(func, cst.Attribute) else ""
+        if name in ("range", "trange"):
+            return node
+        if not node.args:
+            return None
+        node = node.args[0].value
+    return None
+
+
+def _printed_metric(func: cst.FunctionDef, metric: str, code) -> str | None:  # noqa: ANN001
+    """The expression a print-only validation function prints for `metric` (last print wins)."""
+    assigned = {code(t.target) for t in m.findall(func, m.AssignTarget())}
+    assigned |= {code(a.target) for a in m.findall(func, m.AugAssign())}
+    if metric in assigned:
+        return metric
+    label = metric.lower()
+    for call in reversed(m.findall(func, m.Call(func=m.Name("print")))):
+        pieces = _formatted_pieces(call, code)
+        after = [expr for text_before, expr in pieces if label and label in text_before.lower()]
+        for expr in after[:3]:
+            if isinstance(expr, cst.BinaryOperation):
+                return code(expr)
+        if after:
+            return code(after[0])
+    return None
+
+
+def _formatted_pieces(call: cst.Call, code) -> list[tuple[str, cst.BaseExpression]]:  # noqa: ANN001
+    """(text printed before it, expression) for each value a print call formats."""
+    out: list[tuple[str, cst.BaseExpression]] = []
+    for arg in call.args:
+        value = arg.value
+        if m.matches(value, m.Call(func=m.Attribute(value=m.SimpleString() | m.ConcatenatedString(),
+                                                     attr=m.Name("format")))):
+            template = code(value.func.value)
+            parts = re.split(r"\{[^{}]*\}", template)
+            args = [a.value for a in value.args if a.keyword is None]
+            for index, expr in enumerate(args):
+                out.append(("".join(parts[: index + 1]), expr))
+        elif isinstance(value, cst.FormattedString):
+            text = ""
+            for part in value.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    text += part.value
+                else:
+                    out.append((text, part.expression))
+        elif isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Modulo) \
+                and isinstance(value.left, cst.SimpleString):
+            parts = re.split(r"%[-#0 +]*\d*(?:\.\d+)?[sdifgeEr]", value.left.value)
+            right = value.right
+            elems = [e.value for e in right.elements] if isinstance(right, cst.Tuple) else [right]
+            for index, expr in enumerate(elems):
+                out.append(("".join(parts[: index + 1]), expr))
+    return out

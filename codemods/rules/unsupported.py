@@ -1,0 +1,40 @@
+"""PAI008: refuse, with the reason and the manual steps, scripts whose training the rules cannot rewrite safely.
+
+Distributed data parallel (DDP/FSDP/accelerate/deepspeed), `nn.DataParallel`, the Hugging Face Trainer and
+PyTorch Lightning each need a different integration (process restarts on restructure, unwrapping for the
+tracker, framework callbacks). Rather than half-convert such a script, every rule skips it and this rule
+reports why and what to do by hand. It never changes code.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+from libcst.codemod import SkipFile
+
+from codemods.rules._base import PaiRule, refusal_reason
+
+
+class RefuseUnsupportedSetups(PaiRule):
+    CODE = "PAI008"
+    DESCRIPTION = "Refuse DDP/DataParallel/HF Trainer/Lightning scripts with the reason and the manual steps."
+
+    def transform_module_impl(self, tree: cst.Module) -> cst.Module:
+        self.context = _ctx(self, tree)
+        reason = refusal_reason(self.report)
+        if reason:
+            line = None
+            evidence = list(self.report.parallelism.evidence) or list(self.report.training_library.evidence)
+            if evidence:
+                line = evidence[0].line
+            self.note(reason.removeprefix(f"{self.CODE}: "), line, skip=True)
+            raise SkipFile(reason)
+        raise SkipFile(f"{self.CODE}: nothing to refuse")
+
+    def plan(self, tree: cst.Module) -> None:  # pragma: no cover - transform_module_impl decides
+        pass
+
+
+def _ctx(rule: PaiRule, tree: cst.Module):  # noqa: ANN202
+    from codemods.rules._base import _with_module
+
+    return _with_module(rule.context, tree)

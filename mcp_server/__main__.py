@@ -1,0 +1,50 @@
+"""`pai-mcp` / `pai mcp` / `python -m mcp_server`: serve the pai tools over stdio (default) or streamable HTTP.
+
+The server module is imported only after the arguments parse, so `--help` is instant. Nothing here writes
+to stdout: on stdio that stream is the protocol.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pai-mcp",
+        description="MCP server for pai: analyze and perforate training scripts, diagnose tracebacks, "
+        "analyze run folders. Register it in your assistant (see README) rather than running it by hand.",
+    )
+    parser.add_argument("--transport", choices=["stdio", "http"], default="stdio",
+                        help="stdio for local hosts (default); http serves streamable HTTP at /mcp")
+    parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
+    parser.add_argument("--root", action="append", default=[], metavar="FOLDER",
+                        help="folder the tools may read and edit (repeatable); default: the working directory. "
+                        "Roots sent by the client take precedence.")
+    parser.add_argument("--log-level", default="WARNING",
+                        choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level (default WARNING)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=args.log_level, stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from mcp_server.server import create_server  # deferred: keeps --help instant
+
+    server = create_server(roots=args.root, log_level=args.log_level)
+    try:
+        if args.transport == "http":
+            server.run("streamable-http", host=args.host, port=args.port)
+        else:
+            server.run()
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

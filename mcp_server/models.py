@@ -1,0 +1,32 @@
+"""Output models of the tools that add something to what a capability returns (a code snippet, a backup
+path, the image of a plot). Tools that pass a capability's own model through unchanged use that model.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from codemods.analysis.config import PerforationConfig
+
+
+class ConfigOption(BaseModel):
+    """One option of pai's configuration (PAIConfig), as the assistant explains it to the user."""
+
+    name: str = Field(description="option name; the setter is GPA.pc.set_<name>(value)")
+    type: str
+    default: str = Field(description="repr of the default value")
+    description: str
+    is_list: bool = Field(description="list options also have GPA.pc.append_<name>([...])")
+    setter: str = Field(description="how to set it in a training script, before perforate_model")
+    aliases: list[str] = Field(default=[], description="older names that still work")
+
+
+class ConfigOptionList(BaseModel):
+    options: list[ConfigOption]
+    total: int = Field(description="number of options in the configuration, before filtering")
+
+
+class ConfigRecommendation(BaseModel):
+    config: PerforationConfig
+    code: str = Field(description="the GPA.pc lines to put before perforate_model (and overrides after it)")
+    imports: list[str] = Field(description="import lines the code needs")

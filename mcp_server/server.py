@@ -1,0 +1,68 @@
+"""The `pai` MCP server: tools over codemods and pai_core, the skills and references as resources, and
+prompts for the three ways users start (perforate, debug, analyze).
+
+`create_server()` builds a fresh server; nothing heavy is imported here (no torch, no pandas, no libcst),
+so a host's `tools/list` answers at once. Capabilities load on the first call of a tool that needs them.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Sequence
+from importlib import metadata
+
+from mcp.server.mcpserver import MCPServer
+
+from mcp_server import prompts, resources
+from mcp_server.tools import config as config_tools
+from mcp_server.tools import diagnosis as diagnosis_tools
+from mcp_server.tools import runs as run_tools
+from mcp_server.tools import scripts as script_tools
+from mcp_server.workspace import Workspace
+
+logger = logging.getLogger(__name__)
+
+INSTRUCTIONS = """\
+Tools for adding artificial dendrites (the pai library, API-compatible with perforatedai) to a PyTorch \
+training script, fixing it when it breaks, and reading the results. The tools only read and rewrite files; \
+they never run training. Ask the user to run their script and paste the output.
+
+Which tool when:
+- Starting an integration: pai_analyze_script first (architecture, loop, optimizer, validation metric, \
+what is already integrated), then pai_preview_perforation to show the diff, then pai_apply_perforation \
+once the user agrees. pai_recommend_config gives the per-architecture settings when the user only \
+describes a model.
+- The first run after integrating should be a capacity test: pai_set_capacity_test(enabled=true); after \
+the user reports the success message, set it back to false for the real experiment.
+- Partly integrated, or unsure whether it is right: pai_check_integration lists every required step as \
+present or missing, with the line to fix.
+- A traceback or odd log: pai_diagnose_traceback with the pasted text (and the script path when known).
+- After a run: pai_analyze_run on the run folder (named after save_name, default PAI); \
+pai_compare_runs for a baseline against a dendritic run, or several settings.
+- Config questions: pai_explain_config_option for one setting, pai_list_config_options to browse.
+
+Paths are relative to the project folder; files outside it are refused. Resources hold the skills \
+(pai://skills/...), the config reference, the API reference and the debugging catalogue.
+"""
+
+
+def _version() -> str:
+    try:
+        return metadata.version("pai")
+    except metadata.PackageNotFoundError:  # a source tree that is not installed
+        return "0+unknown"
+
+
+def create_server(roots: Sequence[str | os.PathLike[str]] | None = None, *, log_level: str = "WARNING") -> MCPServer:
+    """A server whose tools may touch files under `roots` (default: the working directory at call time)."""
+    server = MCPServer("pai", title="pai: artificial dendrites for PyTorch", version=_version(),
+                       instructions=INSTRUCTIONS, log_level=log_level)  # type: ignore[arg-type]
+    workspace = Workspace(roots)
+    script_tools.register(server, workspace)
+    diagnosis_tools.register(server, workspace)
+    run_tools.register(server, workspace)
+    config_tools.register(server, workspace)
+    resources.register(server)
+    prompts.register(server)
+    return server

@@ -1,0 +1,107 @@
+"""Config tools: explain one option, list options, and recommend settings for an architecture."""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from mcp_server.models import ConfigOption, ConfigOptionList, ConfigRecommendation
+from mcp_server.tools import in_worker, read_only
+from mcp_server.workspace import Workspace
+
+ArchitectureName = Literal["cnn", "resnet", "transformer", "rnn", "mlp", "custom", "unknown"]
+
+
+def register(server: MCPServer, workspace: Workspace) -> None:
+    @server.tool(name="pai_explain_config_option", annotations=read_only("Explain a config option"))
+    async def pai_explain_config_option(
+        name: Annotated[str, Field(description="option name: snake_case (n_epochs_to_switch), camelCase, "
+                                   "an older alias, or the setter (set_max_dendrites)", min_length=1,
+                                   max_length=200)],
+    ) -> ConfigOption:
+        """Explain one pai configuration option: type, default, what it does and how to set it.
+
+        Unknown names come back as an error that suggests the closest option.
+        """
+        return await in_worker(_explain, name)
+
+    @server.tool(name="pai_list_config_options", annotations=read_only("List config options"))
+    async def pai_list_config_options(
+        contains: Annotated[str, Field(description="only options whose name or description contains this "
+                                       "text (case-insensitive); empty lists all", max_length=200)] = "",
+    ) -> ConfigOptionList:
+        """List pai's configuration options with defaults and one-line descriptions."""
+        return await in_worker(_list, contains)
+
+    @server.tool(name="pai_recommend_config", annotations=read_only("Recommend a perforation config"))
+    async def pai_recommend_config(
+        architecture: Annotated[ArchitectureName, Field(description="model family; 'custom' when unsure")],
+        layers: Annotated[list[str], Field(description="layer classes the model uses, e.g. ['Conv2d', "
+                                           "'Linear', 'LSTM']", max_length=200)] = [],  # noqa: B006
+        block_names: Annotated[list[str], Field(description="residual block classes to perforate whole "
+                                                "(ResNet), e.g. ['BasicBlock']", max_length=50)] = [],  # noqa: B006
+        head: Annotated[str | None, Field(description="attribute path of the final classifier, e.g. 'fc'")] = None,
+        head_is_2d: Annotated[bool, Field(description="the head outputs (batch, classes) while the body "
+                                          "is sequence-shaped")] = False,
+    ) -> ConfigRecommendation:
+        """Recommend perforation settings (modules to perforate, output dimensions, processors) for a model
+        described by its family and layers, with the exact GPA.pc lines to paste. Use pai_analyze_script
+        instead when the script exists: it detects all of this."""
+        from codemods.analysis.config import recommend_config
+
+        try:
+            config = recommend_config(architecture, layers, block_names=block_names, head=head,
+                                      head_is_2d=head_is_2d)
+        except ValueError as error:
+            raise ToolError(str(error)) from None
+        return ConfigRecommendation(config=config, code=config.to_code(), imports=config.required_imports())
+
+
+def _explain(name: str) -> ConfigOption:
+    from pai_core import config
+    from pai_core.errors import UnknownOptionError
+
+    lookup = name.strip()
+    for prefix in ("GPA.pc.", "pc.", "set_", "get_", "append_"):
+        lookup = lookup.removeprefix(prefix)
+    try:
+        canonical = config.canonical_option(lookup)
+    except UnknownOptionError as error:
+        raise ToolError(f"{error} Call pai_list_config_options to browse them.") from None
+    return _option(canonical)
+
+
+def _list(contains: str) -> ConfigOptionList:
+    from pai_core.config import PAIConfig
+
+    needle = contains.strip().lower()
+    options = [_option(name) for name in PAIConfig.model_fields]
+    chosen = [o for o in options if needle in o.name.lower() or needle in o.description.lower()]
+    return ConfigOptionList(options=chosen, total=len(options))
+
+
+def _option(name: str) -> ConfigOption:
+    from pai_core.config import ALIASES, LIST_OPTIONS, PAIConfig
+
+    field = PAIConfig.model_fields[name]
+    default = field.get_default(call_default_factory=True)
+    annotation = field.annotation
+    type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
+    if type_name == "Any":  # loosely typed options: the default says what is expected
+        type_name = type(default).__name__
+    return ConfigOption(
+        name=name,
+        type=type_name,
+        default=repr(default),
+        description=field.description or "",
+        is_list=name in LIST_OPTIONS,
+        setter=f"GPA.pc.set_{name}({default!r})" if _literal(default) else f"GPA.pc.set_{name}(...)",
+        aliases=sorted(alias for alias, target in ALIASES.items() if target == name),
+    )
+
+
+def _literal(value: object) -> bool:
+    return isinstance(value, (bool, int, float, str, list, type(None))) and len(repr(value)) < 80

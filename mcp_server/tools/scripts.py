@@ -1,0 +1,135 @@
+"""Script tools: analyze a training script, preview and apply the perforation, toggle the capacity test,
+check an integration. Each one resolves the path inside the roots, then calls one codemods function.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+import anyio
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from pydantic import Field
+
+from codemods.analysis.report import ScriptReport
+from codemods.perforate import PerforateResult
+from mcp_server.tools import edits_files, in_worker, read_only
+from mcp_server.workspace import Workspace
+
+ScriptPath = Annotated[str, Field(description="path of the training script (.py), relative to the project "
+                                  "folder or absolute inside it", min_length=1, max_length=4096)]
+Backend = Annotated[Literal["pai_core", "perforatedai"], Field(
+    description="library the rewritten script imports: pai_core (this project) or upstream perforatedai")]
+SaveName = Annotated[str | None, Field(description="run folder name passed to perforate_model; default: "
+                                       "derived from the script name", max_length=100)]
+KeepForLoop = Annotated[bool, Field(description="keep the `for epoch in ...` header (given a large bound) "
+                                    "instead of converting the loop to `while True` ending on training_complete")]
+ExtraScores = Annotated[bool, Field(description="also evaluate on the script's test loader each epoch and record "
+                                    "it as the 'test' extra score (the train score is always recorded)")]
+
+
+def register(server: MCPServer, workspace: Workspace) -> None:
+    locks: dict[Path, anyio.Lock] = {}
+
+    def lock_for(path: Path) -> anyio.Lock:
+        """One writer per file: two edits of the same script never interleave."""
+        return locks.setdefault(path, anyio.Lock())
+
+    @server.tool(name="pai_analyze_script", annotations=read_only("Analyze a training script"))
+    async def pai_analyze_script(path: ScriptPath, ctx: Context) -> ScriptReport:
+        """Read a PyTorch training script without running it and report what a dendrite integration needs:
+        model classes and architecture, recommended config, optimizer and scheduler, epoch loop, validation
+        metric and its direction, DataParallel/DDP, HF Trainer/Lightning, and which integration steps are
+        already present or missing (with line numbers). Call this first."""
+        from codemods.analysis import analyze_script
+
+        script = workspace.script(path, await workspace.roots(ctx))
+        return await in_worker(script_errors(analyze_script), script)
+
+    @server.tool(name="pai_preview_perforation", annotations=read_only("Preview the perforation diff"))
+    async def pai_preview_perforation(
+        path: ScriptPath,
+        ctx: Context,
+        backend: Backend = "pai_core",
+        save_name: SaveName = None,
+        keep_for_loop: KeepForLoop = False,
+        extra_scores: ExtraScores = False,
+    ) -> PerforateResult:
+        """Show, as a unified diff, how the script would be rewritten to train with dendrites (imports,
+        config block, perforate_model, optimizer registration, validation hookup with the restructure branch,
+        a loop that runs until training is complete). Writes nothing. `refused` is true for setups that need a
+        manual integration (DDP, DataParallel, HF Trainer, Lightning): the findings say why and what to do."""
+        from codemods.perforate import perforate_file
+
+        script = workspace.script(path, await workspace.roots(ctx))
+        return await in_worker(script_errors(perforate_file), script, write=False, backend=backend,
+                               save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
+
+    @server.tool(name="pai_apply_perforation", annotations=edits_files("Apply the perforation"))
+    async def pai_apply_perforation(
+        path: ScriptPath,
+        ctx: Context,
+        backend: Backend = "pai_core",
+        save_name: SaveName = None,
+        keep_for_loop: KeepForLoop = False,
+        extra_scores: ExtraScores = False,
+    ) -> PerforateResult:
+        """Rewrite the script in place to train with dendrites: the same change pai_preview_perforation
+        shows (call that first and get the user's agreement). The write is atomic and the original is kept
+        as `<script>.orig`; on an already perforated script nothing changes."""
+        from codemods.perforate import perforate_file
+
+        script = workspace.script(path, await workspace.roots(ctx))
+        async with lock_for(script):
+            result = await in_worker(script_errors(perforate_file), script, write=True, backup=True,
+                                     backend=backend, save_name=save_name, keep_for_loop=keep_for_loop,
+                                     extra_scores=extra_scores)
+        if result.refused:
+            reasons = " ".join(f.message for f in result.findings if f.kind == "skip") or "unsupported setup"
+            raise ToolError(f"{script.name} was left unchanged: {reasons} Integrate by hand following the "
+                            "matching skill (pai-distributed, pai-hf-trainer or pai-lightning).")
+        return result
+
+    @server.tool(name="pai_set_capacity_test", annotations=edits_files("Toggle the capacity test"))
+    async def pai_set_capacity_test(
+        path: ScriptPath,
+        enabled: Annotated[bool, Field(description="true for the quick smoke test (a dendrite every epoch, "
+                                       "stop after three), false for the real experiment")],
+        ctx: Context,
+    ) -> PerforateResult:
+        """Turn the dendrite capacity test on or off in a perforated script
+        (GPA.pc.set_testing_dendrite_capacity). Run the capacity test first; turn it off once the user
+        reports the success message. Edits the file atomically, keeping `<script>.orig`."""
+        from codemods.perforate import set_capacity_test
+
+        script = workspace.script(path, await workspace.roots(ctx))
+        async with lock_for(script):
+            result = await in_worker(script_errors(set_capacity_test), script, enabled, write=True, backup=True)
+        skipped = [f.message for f in result.findings if f.kind == "skip"]
+        if not result.changed and skipped:
+            raise ToolError(f"{script.name} was left unchanged: {' '.join(skipped)}. From the assistant: show "
+                            "pai_preview_perforation and apply it with pai_apply_perforation first.")
+        return result
+
+
+def script_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Wrap a codemods call so bad input (unreadable or unparseable script) becomes a ToolError whose text,
+    written by codemods, names the line and the fix."""
+    import libcst as cst
+
+    from codemods.analysis.errors import ScriptError
+
+    @wraps(fn)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ScriptError as error:
+            raise ToolError(str(error)) from None
+        except cst.ParserSyntaxError as error:
+            raise ToolError(f"The script does not parse at line {error.raw_line}: {error.message}. Fix the "
+                            "syntax error and call again.") from None
+
+    return call

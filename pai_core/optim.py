@@ -1,0 +1,132 @@
+"""Optimizer / scheduler helpers of the tracker: building them over trainable parameters and packing their
+state into a checkpoint so a resumed run continues with the same moments and learning rate."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import torch
+
+logger = logging.getLogger("pai_core.tracker")
+
+OPTIMIZER_PREFIX = "__optimizer__."
+
+
+def trainable_params(params: Any, model: torch.nn.Module | None = None) -> list:
+    """Keep only parameters that require grad; accepts a generator/list of tensors or of param-group dicts."""
+    if params is None:
+        if model is None:
+            raise ValueError("setup_optimizer needs optim_args['params'] (e.g. model.parameters()).")
+        params = model.parameters()
+    if isinstance(params, torch.Tensor):
+        params = [params]
+    items = list(params)
+    if items and all(isinstance(item, dict) for item in items):
+        groups = []
+        for group in items:
+            kept = [p for p in _as_list(group.get("params", [])) if p.requires_grad]
+            if kept:
+                groups.append({**group, "params": kept})
+        return groups
+    if any(isinstance(item, dict) for item in items):
+        raise TypeError("optim_args['params'] mixes tensors and param-group dicts; pass one kind.")
+    return [p for p in items if p.requires_grad]
+
+
+def _as_list(params: Any) -> list:
+    return [params] if isinstance(params, torch.Tensor) else list(params)
+
+
+def build_scheduler(scheduler_class: type, optimizer: torch.optim.Optimizer, sched_args: dict | None):
+    """Instantiate the scheduler; SequentialLR takes {"schedulers": [(cls, kwargs), ...], "milestones": [...]}."""
+    args = dict(sched_args or {})
+    if scheduler_class is torch.optim.lr_scheduler.SequentialLR and "schedulers" in args:
+        inner = [cls(optimizer, **kwargs) for cls, kwargs in args.pop("schedulers")]
+        return scheduler_class(optimizer, schedulers=inner, **args)
+    return scheduler_class(optimizer, **args)
+
+
+def current_lr(optimizer: torch.optim.Optimizer | None) -> float | None:
+    if optimizer is None or not optimizer.param_groups:
+        return None
+    lr = optimizer.param_groups[-1].get("lr")
+    return float(lr.item() if isinstance(lr, torch.Tensor) else lr) if lr is not None else None
+
+
+def step_scheduler(scheduler: Any, score: float) -> None:
+    """Step the scheduler once per epoch; ReduceLROnPlateau gets the validation score."""
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        scheduler.step(score)
+    else:
+        scheduler.step()
+
+
+def pack_optimizer(optimizer: torch.optim.Optimizer | None, scheduler: Any = None) -> tuple[dict, dict | None]:
+    """Split optimizer/scheduler state into tensors (for safetensors) and a JSON-able rest (for metadata)."""
+    if optimizer is None:
+        return {}, None
+    state = optimizer.state_dict()
+    tensors: dict[str, torch.Tensor] = {}
+    plain: dict[str, dict] = {}
+    for index, entry in state["state"].items():
+        for name, value in entry.items():
+            if isinstance(value, torch.Tensor):
+                tensors[f"{OPTIMIZER_PREFIX}{index}.{name}"] = value
+            else:
+                plain.setdefault(str(index), {})[name] = value
+    meta: dict[str, Any] = {"class": type(optimizer).__name__, "param_groups": state["param_groups"],
+                            "plain_state": plain}
+    if scheduler is not None:
+        try:
+            sched_state = scheduler.state_dict()
+            json.dumps(sched_state)
+            meta["scheduler"] = {"class": type(scheduler).__name__, "state": sched_state}
+        except (TypeError, ValueError, AttributeError):
+            logger.debug("scheduler state of %s is not JSON-serialisable; not checkpointed", type(scheduler))
+    try:
+        json.dumps(meta)
+    except (TypeError, ValueError):
+        logger.debug("optimizer param_groups are not JSON-serialisable; optimizer state not checkpointed")
+        return {}, None
+    return tensors, meta
+
+
+def snapshot_optimizer(optimizer: torch.optim.Optimizer | None, scheduler: Any = None) -> tuple[dict, dict | None]:
+    """pack_optimizer with cloned tensors and a frozen JSON rest, safe to serialise in another thread."""
+    tensors, meta = pack_optimizer(optimizer, scheduler)
+    if meta is None:
+        return {}, None
+    return {k: v.detach().clone() for k, v in tensors.items()}, json.loads(json.dumps(meta))
+
+
+def unpack_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
+    """Rebuild an optimizer state_dict from pack_optimizer's output."""
+    state: dict[int, dict] = {}
+    for key, value in tensors.items():
+        index, name = key[len(OPTIMIZER_PREFIX):].split(".", 1)
+        state.setdefault(int(index), {})[name] = value
+    for index, entry in meta.get("plain_state", {}).items():
+        state.setdefault(int(index), {}).update(entry)
+    return {"state": state, "param_groups": meta["param_groups"]}
+
+
+def restore_optimizer(optimizer: torch.optim.Optimizer, scheduler: Any, pending: tuple[dict, dict]) -> bool:
+    """Load saved optimizer (and scheduler) state if it fits; returns whether it was applied."""
+    tensors, meta = pending
+    if meta.get("class") != type(optimizer).__name__:
+        logger.warning("Saved optimizer state is for %s, not %s: starting the optimizer fresh.",
+                       meta.get("class"), type(optimizer).__name__)
+        return False
+    try:
+        optimizer.load_state_dict(unpack_optimizer(tensors, meta))
+    except (ValueError, KeyError, RuntimeError) as exc:
+        logger.warning("Saved optimizer state does not fit the new optimizer (%s): starting it fresh.", exc)
+        return False
+    saved = meta.get("scheduler")
+    if scheduler is not None and saved and saved.get("class") == type(scheduler).__name__:
+        try:
+            scheduler.load_state_dict(saved["state"])
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+            logger.warning("Saved scheduler state could not be restored (%s).", exc)
+    return True

@@ -1,0 +1,72 @@
+"""`pai analyze-results RUN_FOLDER_OR_SCRIPT [--json] [--plot PNG]`: what the dendrites bought, what to change."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from pai_core.results.errors import ResultsError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pai analyze-results",
+        description="Analyze a finished (or stopped) run folder written by pai_core or perforatedai: training "
+        "summary, dendrite impact, problems found and the config changes to make.",
+    )
+    parser.add_argument(
+        "target",
+        help="run folder (named after save_name), or the training script (.py) whose "
+        "perforate_model(...) call names it",
+    )
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    parser.add_argument(
+        "--plot",
+        metavar="PNG",
+        help="write a summary plot to this PNG (default with --plot-auto: <folder>/<save_name>_analysis.png)",
+    )
+    parser.add_argument("--plot-auto", action="store_true", help="write the plot next to the run files")
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=2_000_000,
+        help="read at most this many rows per CSV (huge files are cut and the report says so)",
+    )
+    return parser
+
+
+def resolve_target(target: str) -> Path:
+    """A folder as is; a .py script through its save_name."""
+    path = Path(target)
+    if path.suffix == ".py" and path.is_file():
+        from pai_core.results.locate import run_folder_from_script
+
+        return run_folder_from_script(path)
+    return path
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    from pai_core.results.analyze import analyze_run
+    from pai_core.results.files import locate_run_folder
+
+    try:
+        folder = resolve_target(args.target)
+        plot = args.plot
+        if plot is None and args.plot_auto:
+            located = locate_run_folder(folder)
+            plot = located / f"{located.name}_analysis.png"
+        report = analyze_run(folder, plot=plot, max_rows=args.max_rows)
+    except ResultsError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    try:
+        print(report.model_dump_json(indent=2) if args.json else report.to_text())
+    except BrokenPipeError:  # output piped into `head`
+        sys.stderr.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

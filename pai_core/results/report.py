@@ -1,0 +1,192 @@
+"""The analysis report: plain pydantic data (for `--json` and MCP tools) plus a readable text form."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, Field, computed_field
+
+Confidence = Literal["high", "medium", "low"]
+Severity = Literal["info", "warning", "critical"]
+
+
+class Recommendation(BaseModel):
+    """One change to make: the exact call, the figures that triggered it, and how sure we are."""
+
+    change: str = Field(description="The exact config call or code change, e.g. GPA.pc.set_max_dendrites(2)")
+    why: str = Field(description="The figures from this run that triggered the recommendation")
+    confidence: Confidence
+
+
+class Finding(BaseModel):
+    """Something the run shows; `recommendation` is set when there is something to change."""
+
+    code: str = Field(description="Stable identifier, e.g. premature_switch, overfitting, no_dendrites")
+    severity: Severity
+    message: str
+    recommendation: Recommendation | None = None
+
+
+class ArchitectureScore(BaseModel):
+    """Best validation score reached with a given number of dendrites (one row of best_arch_scores)."""
+
+    dendrites: int
+    param_count: int | None = None
+    best_validation: float | None = None
+    best_epoch: int | None = None
+    extra_scores: dict[str, float | None] = Field(default_factory=dict)
+    gain: float | None = Field(
+        None,
+        description="Improvement over the previous dendrite count (score units, "
+        "positive = better whatever the direction)",
+    )
+    relative_gain: float | None = Field(None, description="gain / |previous score|")
+    added_params: int | None = None
+    gain_per_1k_params: float | None = None
+
+
+class FailedRound(BaseModel):
+    """A dendrite round that did not beat the previous best (a noImprove snapshot)."""
+
+    dendrites_tried: int
+    start_epoch: int | None = None
+    epochs: int | None = None
+    best_score: float | None = None
+    score_to_beat: float | None = None
+    snapshot: str
+
+
+class TrainingSummary(BaseModel):
+    save_name: str
+    folder: str
+    written_by: Literal["pai_core", "perforatedai"]
+    direction: Literal["maximize", "minimize"]
+    direction_source: str
+    epochs: int = Field(description="Epochs in the final (rewound) history")
+    epochs_trained: int = Field(
+        description="Epochs actually trained, including rewound ones when snapshots tell"
+    )
+    dendrites_added: int = Field(description="Dendrites in the final model")
+    switch_epochs: list[int]
+    param_counts: list[int] = Field(description="Parameter count per dendrite count (0, 1, 2, ...)")
+    baseline_score: float | None = None
+    best_score: float | None = None
+    best_dendrites: int | None = None
+    best_epoch: int | None = None
+    absolute_gain: float | None = None
+    relative_gain: float | None = None
+    status: Literal["completed", "capacity_test", "ended_early", "unknown"]
+    status_reason: str
+    capacity_test: bool = False
+    switch_mode: str | None = None
+    failed_rounds: int = 0
+    extra_score_names: list[str] = Field(default_factory=list)
+    seconds_per_epoch: float | None = Field(None, description="Median epoch time from Times.csv")
+    wall_time_s: float | None = Field(None, description="Sum of the epoch times in the final history")
+
+
+class RunReport(BaseModel):
+    summary: TrainingSummary
+    architectures: list[ArchitectureScore]
+    failed_rounds: list[FailedRound] = Field(default_factory=list)
+    findings: list[Finding]
+    missing: list[str] = Field(default_factory=list, description="Files or data that were absent or damaged")
+    plot_path: str | None = None
+
+    @computed_field  # type: ignore[prop-decorator]
+    @property
+    def recommendations(self) -> list[Recommendation]:
+        order = {"high": 0, "medium": 1, "low": 2}
+        recs = [f.recommendation for f in self.findings if f.recommendation is not None]
+        return sorted(recs, key=lambda r: order[r.confidence])
+
+    def finding(self, code: str) -> Finding | None:
+        return next((f for f in self.findings if f.code == code), None)
+
+    def to_text(self) -> str:
+        s = self.summary
+        lines = [f"Run {s.save_name!r} ({s.folder}), written by {s.written_by}"]
+        lines.append(f"  direction: {s.direction} ({s.direction_source})")
+        lines.append(f"  status: {s.status} - {s.status_reason}")
+        trained = (
+            f" ({s.epochs_trained} trained including rewound epochs)" if s.epochs_trained > s.epochs else ""
+        )
+        timing = (
+            f"; {s.seconds_per_epoch:.3g} s/epoch, {s.wall_time_s:.4g} s in all"
+            if s.seconds_per_epoch
+            else ""
+        )
+        lines.append(f"  epochs: {s.epochs}{trained}{timing}")
+        when = ", ".join(str(e) for e in s.switch_epochs) or "never"
+        lines.append(
+            f"  dendrites added: {s.dendrites_added} (switch epochs: {when}); failed rounds: {s.failed_rounds}"
+        )
+        if s.baseline_score is not None and s.best_score is not None:
+            rel = f" ({s.relative_gain:+.2%})" if s.relative_gain is not None else ""
+            lines.append(
+                f"  baseline {fmt_number(s.baseline_score)} -> best {fmt_number(s.best_score)} with {s.best_dendrites} "
+                f"dendrite(s): gain {fmt_number(s.absolute_gain)}{rel}"
+            )
+        if self.architectures:
+            extras = sorted({k for a in self.architectures for k in a.extra_scores})
+            lines.append("")
+            header = ["dendrites", "params", "best valid", "epoch", *extras, "gain", "gain/1k params"]
+            rows = [header]
+            for a in self.architectures:
+                rows.append(
+                    [
+                        str(a.dendrites),
+                        fmt_number(a.param_count),
+                        fmt_number(a.best_validation),
+                        fmt_number(a.best_epoch),
+                        *[fmt_number(a.extra_scores.get(k)) for k in extras],
+                        ""
+                        if a.gain is None
+                        else f"{fmt_number(a.gain)} ({a.relative_gain:+.1%})"
+                        if a.relative_gain is not None
+                        else fmt_number(a.gain),
+                        fmt_number(a.gain_per_1k_params),
+                    ]
+                )
+            lines.extend(text_table(rows))
+        if self.failed_rounds:
+            lines.append("")
+            for r in self.failed_rounds:
+                lines.append(
+                    f"  failed round: {r.dendrites_tried} dendrite(s) from epoch {r.start_epoch} for {r.epochs} "
+                    f"epochs, best {fmt_number(r.best_score)} vs {fmt_number(r.score_to_beat)} to beat ({r.snapshot})"
+                )
+        if self.findings:
+            lines.append("")
+            lines.append("Findings:")
+            for f in self.findings:
+                lines.append(f"  [{f.severity}] {f.message}")
+        if self.recommendations:
+            lines.append("")
+            lines.append("Recommendations:")
+            for r in self.recommendations:
+                lines.append(f"  ({r.confidence}) {r.change}")
+                lines.append(f"      why: {r.why}")
+        if self.missing:
+            lines.append("")
+            lines.append("Missing or partial data:")
+            lines.extend(f"  - {m}" for m in self.missing)
+        if self.plot_path:
+            lines.append("")
+            lines.append(f"Plot: {self.plot_path}")
+        return "\n".join(lines)
+
+
+def fmt_number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, int):
+        return str(value)
+    if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+        return f"{value:.3g}"
+    return f"{value:.4g}"
+
+
+def text_table(rows: list[list[str]]) -> list[str]:
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    return ["  " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]

@@ -1,0 +1,779 @@
+"""Analysis rules: each reads the run's facts and returns findings, with a recommendation when there is a
+change to make (the exact config call, the figures behind it, and how sure we are).
+
+Thresholds follow the perforatedai-analyze rules (assistant_workflows.md section 4.3): about +1-2 % over
+the last epochs means a switch came too early, a train/validation gap above about 5-10 points means
+overfitting, gains that flatten give the max_dendrites to use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from pai_core.results.facts import DEFAULT_MAX_DENDRITE_TRIES, RunFacts
+from pai_core.results.report import Finding, Recommendation, RunReport
+
+PREMATURE_GAIN = 0.01  # relative gain over the last epochs before a switch that means "still improving"
+WORTHWHILE_GAIN = 0.005  # relative gain a dendrite must bring to be worth its parameters
+FLAT_SHARE = 0.15  # a gain below this share of the largest gain counts as flat
+INSTABILITY_DROP = 0.05  # relative drop right after a switch that means unstable
+
+
+def _fmt(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.4g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.3g}"
+
+
+def _pct(value: float) -> str:
+    return f"{value:+.1%}"
+
+
+def _recent_gain(facts: RunFacts, curve: pd.Series, window: int) -> tuple[float, float, float] | None:
+    """(relative gain, best of the last `window` epochs, best before them) of a curve, or None if too short."""
+    curve = curve.dropna()
+    if len(curve) < window + 2:
+        return None
+    before, last = curve.iloc[:-window], curve.iloc[-window:]
+    best_before = before.max() if facts.maximize else before.min()
+    best_last = last.max() if facts.maximize else last.min()
+    if best_before == 0:
+        return None
+    return facts.gain(best_last, best_before) / abs(best_before), float(best_last), float(best_before)
+
+
+def _score_scale(facts: RunFacts) -> str:
+    """'percent' (0-100), 'fraction' (0-1), 'loss' (minimized) or 'other': decides how gaps are judged."""
+    if not facts.maximize:
+        return "loss"
+    values = facts.validation.dropna()
+    if values.empty:
+        return "other"
+    if values.min() >= 0 and values.max() <= 1.0:
+        return "fraction"
+    if values.min() >= 0 and values.max() <= 100:
+        return "percent"
+    return "other"
+
+
+def _extra_named(facts: RunFacts, word: str) -> str | None:
+    return next((name for name in facts.extras if word in name.lower()), None)
+
+
+# --------------------------------------------------------------------------------------------- rules
+
+
+def capacity_test(facts: RunFacts, report: RunReport) -> list[Finding]:
+    s = report.summary
+    if not s.capacity_test:
+        return []
+    epochs = ", ".join(map(str, s.switch_epochs)) or "none"
+    if s.dendrites_added >= 3:
+        return [
+            Finding(
+                code="capacity_test",
+                severity="info",
+                message=(
+                    f"Capacity test: {s.dendrites_added} dendrites added at epochs {epochs}, one per epoch, params "
+                    f"{' -> '.join(map(str, s.param_counts))}. The dendrite plumbing works; one epoch per "
+                    "architecture says nothing about what dendrites buy."
+                ),
+                recommendation=Recommendation(
+                    change="GPA.pc.set_testing_dendrite_capacity(False)",
+                    why=(
+                        f"the capacity test passed ({s.dendrites_added} dendrites at epochs {epochs}); "
+                        "turn it off and run the real experiment"
+                    ),
+                    confidence="high",
+                ),
+            )
+        ]
+    return [
+        Finding(
+            code="capacity_test_incomplete",
+            severity="critical",
+            message=(
+                f"Capacity test stopped after {s.dendrites_added} dendrite(s) (switches at {epochs}); it should add "
+                "3 and then return training_complete."
+            ),
+            recommendation=Recommendation(
+                change="Call add_validation_score every epoch in a `while True:` loop until it returns training_complete",
+                why=(
+                    f"only {s.epochs} epoch(s) were recorded; the loop ended or crashed before the 3rd dendrite "
+                    "(look at the log for the error; `pai diagnose` helps)"
+                ),
+                confidence="high",
+            ),
+        )
+    ]
+
+
+def no_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
+    s = report.summary
+    if s.dendrites_added or s.capacity_test or facts.validation.empty:
+        return []
+    causes, changes = [], []
+    confidence = "medium"
+    n_switch = facts.option("n_epochs_to_switch", 10)
+    n_switch = n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch
+    best = facts.best(facts.validation)
+    since_best = facts.epochs - 1 - best[0] if best else 0
+    mode = facts.switch_mode
+    if report.failed_rounds:
+        causes.append(
+            f"{len(report.failed_rounds)} noImprove snapshot(s) but no switch: every dendrite set was "
+            "rejected, or they are learning-rate retries"
+        )
+    if mode == "DOING_NO_SWITCH":
+        causes.append("switch_mode is DOING_NO_SWITCH, which never adds dendrites")
+        changes.append("GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)")
+        confidence = "high"
+    elif facts.option("testing_dendrite_capacity") is True:
+        causes.append(
+            "testing_dendrite_capacity is True but no switch happened: add_validation_score ran "
+            f"{facts.epochs} time(s) only"
+        )
+        changes.append("call add_validation_score once per epoch")
+        confidence = "high"
+    elif mode == "DOING_FIXED_SWITCH":
+        fixed = int(facts.option("fixed_switch_num", 250))
+        first = int(facts.option("first_fixed_switch_num", -1))
+        needed = max(fixed, first)
+        if facts.epochs < needed:
+            causes.append(
+                f"fixed switch mode needs {needed} epochs before the first switch, the run had {facts.epochs}"
+            )
+            changes.append(
+                "replace the fixed `for epoch in range(...)` loop with `while True:` and break when "
+                "add_validation_score returns training_complete"
+            )
+            changes.append(f"or switch earlier: GPA.pc.set_fixed_switch_num({max(5, facts.epochs // 2)})")
+            confidence = "high"
+    elif since_best < int(n_switch or 10):
+        causes.append(
+            f"the loop ended {since_best} epoch(s) after the last improvement (epoch {best[0] if best else '?'}), "
+            f"fewer than n_epochs_to_switch={n_switch}: a fixed-length loop ended before a plateau"
+        )
+        changes.append(
+            "replace the fixed `for epoch in range(...)` loop with `while True:` and break when "
+            "add_validation_score returns training_complete"
+        )
+        confidence = "high"
+        if facts.epochs < 3 * int(n_switch or 10):
+            changes.append(
+                f"GPA.pc.set_n_epochs_to_switch({max(3, min(int(n_switch or 10), facts.epochs // 4))})"
+            )
+    else:
+        causes.append(
+            f"no improvement for {since_best} epochs (>= n_epochs_to_switch={n_switch}) yet no switch: "
+            "add_validation_score was probably not called every epoch, or the training loop ignores "
+            "its return values"
+        )
+        changes.append("call add_validation_score(score, model) every epoch and use the model it returns")
+    if not causes:
+        causes.append("the run was too short or the tracker was not driving the loop")
+        changes.append("replace the fixed loop with `while True:` driven by training_complete")
+    return [
+        Finding(
+            code="no_dendrites",
+            severity="critical",
+            message=(
+                f"No dendrites were ever added in {facts.epochs} epochs (switch_epochs empty): an integration issue. "
+                + "; ".join(causes)
+                + "."
+            ),
+            recommendation=Recommendation(
+                change="; ".join(changes),
+                why=f"{facts.epochs} epochs, best {_fmt(best[1]) if best else '-'} at epoch {best[0] if best else '-'}, "
+                f"switch mode {mode or 'unknown (no config JSON; default DOING_HISTORY)'}",
+                confidence=confidence,
+            ),
+        )
+    ]
+
+
+def ended_early(facts: RunFacts, report: RunReport) -> list[Finding]:
+    s = report.summary
+    if s.status != "ended_early" or not s.dendrites_added or facts.validation.empty:
+        return []
+    final = facts.phases[-1] if facts.phases else None
+    still = _recent_gain(facts, final.curve, min(5, max(2, len(final.curve) // 3))) if final else None
+    improving = still is not None and still[0] > PREMATURE_GAIN
+    why = s.status_reason
+    if improving:
+        why += f"; the last phase was still improving ({_pct(still[0])} over its last epochs)"
+    return [
+        Finding(
+            code="ended_early",
+            severity="warning",
+            message=f"Training did not report completion: {s.status_reason}.",
+            recommendation=Recommendation(
+                change="replace the fixed-length loop with `while True:` and break when add_validation_score returns "
+                "training_complete (bound the time with GPA.pc.set_max_dendrites(N) instead)",
+                why=why,
+                confidence="high" if improving or s.written_by == "pai_core" else "medium",
+            ),
+        )
+    ]
+
+
+def dendrite_impact(facts: RunFacts, report: RunReport) -> list[Finding]:
+    s = report.summary
+    if s.capacity_test or not s.dendrites_added or s.baseline_score is None or s.best_score is None:
+        return []
+    parts = []
+    for arch in report.architectures[1:]:
+        if arch.gain is None:
+            continue
+        per = (
+            f", {_fmt(arch.gain_per_1k_params)} per 1k added params"
+            if arch.gain_per_1k_params is not None
+            else ""
+        )
+        rel = f" ({_pct(arch.relative_gain)})" if arch.relative_gain is not None else ""
+        parts.append(
+            f"{arch.dendrites} dendrite(s): {_fmt(arch.best_validation)}, {_fmt(arch.gain)}{rel}{per}"
+        )
+    noise = _noise(facts)
+    verdict = "helped" if (s.absolute_gain or 0) > 0 else "did not help"
+    if s.absolute_gain is not None and s.absolute_gain > 0 and noise and s.absolute_gain <= 2 * noise:
+        verdict = f"gave a gain within run-to-run variance (epoch-to-epoch noise ~{_fmt(noise)})"
+    message = (
+        f"Dendrites {verdict}: baseline {_fmt(s.baseline_score)} -> best {_fmt(s.best_score)} with "
+        f"{s.best_dendrites} dendrite(s) ({_fmt(s.absolute_gain)}, "
+        f"{_pct(s.relative_gain) if s.relative_gain is not None else '-'}). " + "; ".join(parts) + "."
+    )
+    findings = [Finding(code="dendrite_impact", severity="info", message=message)]
+    if (s.absolute_gain or 0) <= 0 and report.architectures[-1].dendrites > 0:
+        with_dendrites = [
+            a.best_validation for a in report.architectures[1:] if a.best_validation is not None
+        ]
+        findings.append(
+            Finding(
+                code="dendrites_no_gain",
+                severity="warning",
+                message="No dendrite count beat the baseline.",
+                recommendation=Recommendation(
+                    change="check maximizing_score and the score passed to add_validation_score; then shrink the base "
+                    "model until accuracy drops, and perforate only later layers",
+                    why=f"baseline {_fmt(s.baseline_score)}, with dendrites {', '.join(map(_fmt, with_dendrites))}",
+                    confidence="medium",
+                ),
+            )
+        )
+    return findings
+
+
+def _noise(facts: RunFacts) -> float | None:
+    """Typical epoch-to-epoch change near the end of the baseline phase (a stand-in for run-to-run variance)."""
+    if not facts.phases:
+        return None
+    curve = facts.phases[0].curve.dropna()
+    tail = curve.iloc[-10:]
+    if len(tail) < 4:
+        return None
+    return float(np.median(np.abs(np.diff(tail.to_numpy())))) or None
+
+
+def max_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
+    s = report.summary
+    archs = [a for a in report.architectures if a.best_validation is not None]
+    if s.capacity_test or len(archs) < 2 and not report.failed_rounds:
+        return []
+    findings = []
+    configured = facts.option("max_dendrites")
+    tries = int(facts.option("max_dendrite_tries", DEFAULT_MAX_DENDRITE_TRIES))
+    gains = [a.relative_gain if a.relative_gain is not None else 0.0 for a in archs[1:]]
+    if (
+        s.status == "completed"
+        and configured is not None
+        and s.dendrites_added == int(configured)
+        and "max_dendrites" in s.status_reason
+    ):
+        findings.append(
+            Finding(
+                code="max_dendrites_reached",
+                severity="info",
+                message=f"max_dendrites ({int(configured)}) reached: training ended there.",
+            )
+        )
+    largest = max(gains, default=0.0)
+    useful = 0
+    for gain in gains:
+        if gain >= max(WORTHWHILE_GAIN, FLAT_SHARE * largest):
+            useful += 1
+        else:
+            break
+    test_name = _extra_named(facts, "test")
+    test_note, test_agrees = "", False
+    if test_name and useful >= 1 and len(archs) > useful + 1:
+        tests = [a.extra_scores.get(test_name) for a in archs]
+        if tests[useful] is not None and all(t is not None for t in tests[useful + 1 :]):
+            later = tests[useful + 1 :]
+            worse = [t for t in later if not facts.better(t, tests[useful])]
+            if worse:
+                test_agrees = True
+                test_note = (
+                    f"; {test_name} score with {useful} dendrite(s) {_fmt(tests[useful])} vs "
+                    f"{', '.join(_fmt(t) for t in later)} with more"
+                )
+    figures = ", ".join(
+        f"{a.dendrites}: {_pct(a.relative_gain)}" for a in archs[1:] if a.relative_gain is not None
+    )
+    failed_latest = [r for r in report.failed_rounds if r.dendrites_tried == s.dendrites_added + 1]
+    if useful >= 1 and useful < len(gains):
+        findings.append(
+            Finding(
+                code="diminishing_returns",
+                severity="warning",
+                message=(
+                    f"Diminishing returns after {useful} dendrite(s): relative gain per added dendrite {figures}."
+                ),
+                recommendation=Recommendation(
+                    change=f"GPA.pc.set_max_dendrites({useful})",
+                    why=(
+                        f"dendrite {useful + 1} gained less than {max(WORTHWHILE_GAIN, FLAT_SHARE * largest):.1%} "
+                        f"(gains {figures}) for "
+                        f"{_fmt(archs[useful + 1].added_params) if archs[useful + 1].added_params else 'more'} "
+                        f"added parameters{test_note}"
+                    ),
+                    confidence="high" if test_agrees else "medium",
+                ),
+            )
+        )
+    elif useful == 0 and gains:
+        return findings  # dendrite_impact reports "no gain"
+    elif failed_latest:
+        wasted = sum(r.epochs or 0 for r in failed_latest)
+        findings.append(
+            Finding(
+                code="max_dendrites_from_failed_rounds",
+                severity="info",
+                message=(
+                    f"Dendrite {s.dendrites_added + 1} was tried {len(failed_latest)} time(s) and never beat the "
+                    f"best with {s.dendrites_added}."
+                ),
+                recommendation=Recommendation(
+                    change=f"GPA.pc.set_max_dendrites({max(1, s.dendrites_added)})",
+                    why=(
+                        f"{len(failed_latest)} failed round(s) with {s.dendrites_added + 1} dendrites cost {wasted} epochs "
+                        f"(best {_fmt(failed_latest[-1].best_score)} vs {_fmt(failed_latest[-1].score_to_beat)} to beat); "
+                        f"stopping at {max(1, s.dendrites_added)} saves them (or raise max_dendrite_tries above "
+                        f"{tries} to keep searching)"
+                    ),
+                    confidence="medium",
+                ),
+            )
+        )
+    elif (
+        useful == len(gains)
+        and useful >= 1
+        and configured is not None
+        and s.dendrites_added >= int(configured)
+    ):
+        findings.append(
+            Finding(
+                code="steady_gains",
+                severity="info",
+                message=f"Every dendrite still helped ({figures}) when max_dendrites={int(configured)} stopped training.",
+                recommendation=Recommendation(
+                    change=f"GPA.pc.set_max_dendrites({int(configured) + 2})",
+                    why=f"gains did not flatten (last {_pct(gains[-1])}); more dendrites and a longer run may help",
+                    confidence="medium",
+                ),
+            )
+        )
+    return findings
+
+
+def failed_rounds(facts: RunFacts, report: RunReport) -> list[Finding]:
+    rounds = report.failed_rounds
+    if not rounds or not report.summary.dendrites_added:
+        return []
+    detail = "; ".join(
+        f"{r.dendrites_tried} dendrite(s) from epoch {r.start_epoch} for {r.epochs} epochs: best {_fmt(r.best_score)} "
+        f"vs {_fmt(r.score_to_beat)} to beat"
+        for r in rounds
+    )
+    return [
+        Finding(
+            code="failed_rounds",
+            severity="info",
+            message=f"{len(rounds)} failed dendrite round(s) (noImprove snapshots): {detail}.",
+        )
+    ]
+
+
+def _switch_window(length: int) -> int:
+    return min(5, max(2, length // 3))
+
+
+def premature_switches(facts: RunFacts, report: RunReport) -> list[Finding]:
+    s = report.summary
+    if s.capacity_test or facts.switch_mode == "DOING_SWITCH_EVERY_TIME" or not facts.switch_epochs:
+        return []
+    hits = []
+    from_snapshot = True
+    for phase in facts.phases:
+        if phase.dendrites >= len(facts.switch_epochs):
+            break
+        curve = phase.curve.dropna()
+        window = _switch_window(len(curve))
+        recent = _recent_gain(facts, curve, window)
+        if recent is None or recent[0] <= PREMATURE_GAIN:
+            continue
+        snapshot = phase.curve_source.startswith("snapshot")
+        if not snapshot and facts.switch_mode == "DOING_HISTORY":
+            continue  # the main history is cut at the best epoch: a rise into it proves nothing in history mode
+        from_snapshot &= snapshot
+        hits.append((facts.switch_epochs[phase.dendrites], phase, window, recent))
+    if not hits:
+        return []
+    detail = "; ".join(
+        f"switch at epoch {epoch}: {_pct(r[0])} over the last {w} epochs ({_fmt(r[2])} -> {_fmt(r[1])})"
+        for epoch, _, w, r in hits
+    )
+    largest = max(r[0] for *_, r in hits)
+    mode = facts.switch_mode
+    if mode == "DOING_FIXED_SWITCH":
+        fixed = int(facts.option("fixed_switch_num", 250))
+        if all(epoch == facts.switch_epochs[0] for epoch, *_ in hits) and len(facts.switch_epochs) > 1:
+            change = f"GPA.pc.set_first_fixed_switch_num({fixed * 2})"  # only the first phase needed longer
+        else:
+            change = f"GPA.pc.set_fixed_switch_num({fixed * 2})"
+    else:
+        n_switch = facts.option("n_epochs_to_switch", 10)
+        n_switch = n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch
+        change = f"GPA.pc.set_n_epochs_to_switch({int(int(n_switch or 10) * 1.5)})"
+    confidence = (
+        "high" if largest > 2 * PREMATURE_GAIN and from_snapshot else "medium" if from_snapshot else "low"
+    )
+    return [
+        Finding(
+            code="premature_switch",
+            severity="warning",
+            message=f"Dendrites were added while validation was still improving: {detail}.",
+            recommendation=Recommendation(
+                change=change,
+                why=(
+                    f"{detail}; each phase should reach a plateau before the next dendrite"
+                    + ("" if from_snapshot else " (pre-switch curve from the rewound main history only)")
+                ),
+                confidence=confidence,
+            ),
+        )
+    ]
+
+
+def unstable_after_switch(facts: RunFacts, report: RunReport) -> list[Finding]:
+    if report.summary.capacity_test:
+        return []
+    hits = []
+    for phase in facts.phases[1:]:
+        switch_epoch = phase.start - 1
+        if switch_epoch not in facts.validation.index:
+            continue
+        at_switch = float(facts.validation[switch_epoch])
+        after = phase.curve.dropna().loc[phase.start : phase.start + 2]
+        if after.empty or at_switch == 0:
+            continue
+        worst = after.min() if facts.maximize else after.max()
+        drop = -facts.gain(worst, at_switch) / abs(at_switch)
+        before = facts.validation.loc[:switch_epoch].iloc[-10:]
+        noise = (
+            float(np.median(np.abs(np.diff(before.to_numpy())))) / abs(at_switch) if len(before) > 3 else 0.0
+        )
+        if drop > max(INSTABILITY_DROP, 3 * noise):
+            hits.append((switch_epoch, at_switch, float(worst), drop))
+    if not hits:
+        return []
+    multiplier = float(facts.option("candidate_weight_initialization_multiplier", 0.01))
+    detail = "; ".join(
+        f"after the switch at epoch {e}: {_fmt(a)} -> {_fmt(w)} ({-d:+.1%}) within 3 epochs"
+        for e, a, w, d in hits
+    )
+    largest = max(h[3] for h in hits)
+    return [
+        Finding(
+            code="unstable_after_switch",
+            severity="warning",
+            message=f"Validation became worse right after dendrites were added: {detail}.",
+            recommendation=Recommendation(
+                change=f"GPA.pc.set_candidate_weight_initialization_multiplier({multiplier / 10:g})",
+                why=(
+                    f"{detail}; smaller initial dendrite weights (now {multiplier:g}) and a lower learning rate after "
+                    "switches keep the new dendrite from disturbing the trained network"
+                ),
+                confidence="medium" if largest > 2 * INSTABILITY_DROP else "low",
+            ),
+        )
+    ]
+
+
+def learning_rate(facts: RunFacts, report: RunReport) -> list[Finding]:
+    lr = facts.main.learning_rate
+    if lr is None or lr.dropna().empty:
+        if "learning_rate" not in facts.main.files:
+            report.missing.append(
+                f"{facts.run.save_name}learning_rate.csv absent (drawing_extra_graphs False or graphs disabled): learning-rate "
+                "checks skipped"
+            )
+        return []
+    lr = lr.dropna()
+    lr = lr[lr > 0]
+    if lr.empty:
+        return []
+    findings = []
+    first_switch = facts.switch_epochs[0] if facts.switch_epochs else int(lr.index.max())
+    baseline = lr.loc[:first_switch]
+    initial = float(baseline.iloc[0])
+    tiny = baseline[baseline < initial / 100]
+    if len(baseline) >= 10 and len(tiny) > len(baseline) / 3:
+        findings.append(
+            Finding(
+                code="lr_decayed_too_fast",
+                severity="warning",
+                message=(
+                    f"The learning rate fell below 1% of its start ({_fmt(initial)} -> {_fmt(float(baseline.iloc[-1]))}) "
+                    f"by epoch {int(tiny.index[0])}, and stayed there for {len(tiny)} of the {len(baseline)} epochs "
+                    "before the first dendrite."
+                ),
+                recommendation=Recommendation(
+                    change="slow the scheduler: ReduceLROnPlateau patience 5 -> 10, StepLR step_size x2 with gamma 0.5, "
+                    "or ExponentialLR gamma 0.9 -> 0.95",
+                    why="with a near-zero learning rate the network plateaus because it cannot move, not because it is "
+                    "saturated, so dendrites are added too early",
+                    confidence="medium",
+                ),
+            )
+        )
+    if facts.switch_epochs and _not_complete(report):
+        after = lr.loc[facts.switch_epochs[-1] + 1 :]
+        n_switch = facts.option("n_epochs_to_switch", 10)
+        n_switch = int(n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch or 10)
+        if len(after) > 3 * n_switch and after.nunique() == 1 and facts.option("find_best_lr", True):
+            findings.append(
+                Finding(
+                    code="lr_search_lock",
+                    severity="warning",
+                    message=(
+                        f"{len(after)} epochs since the last switch at a constant learning rate "
+                        f"{_fmt(float(after.iloc[0]))} without a new switch: the learning-rate search waits for an LR "
+                        "drop that never comes."
+                    ),
+                    recommendation=Recommendation(
+                        change="GPA.pc.set_find_best_lr(False)",
+                        why=(
+                            f"after a switch, with find_best_lr on, switches are blocked until the scheduler lowers the LR; "
+                            f"it stayed at {_fmt(float(after.iloc[0]))} for {len(after)} epochs "
+                            f"(n_epochs_to_switch={n_switch})"
+                        ),
+                        confidence="medium",
+                    ),
+                )
+            )
+    return findings
+
+
+def _not_complete(report: RunReport) -> bool:
+    return report.summary.status != "completed"
+
+
+def overfitting(facts: RunFacts, report: RunReport) -> list[Finding]:
+    s = report.summary
+    train_name = _extra_named(facts, "train")
+    if not train_name or s.capacity_test:
+        return []
+    best = next((a for a in report.architectures if a.dendrites == s.best_dendrites), None)
+    if best is None or best.best_validation is None:
+        return []
+    train = best.extra_scores.get(train_name)
+    if train is None and best.best_epoch is not None:
+        train = facts.extras[train_name].get(best.best_epoch)
+    if train is None:
+        return []
+    val = best.best_validation
+    scale = _score_scale(facts)
+    test_name = _extra_named(facts, "test")
+    test = best.extra_scores.get(test_name) if test_name else None
+    extra = f", {test_name} {_fmt(test)}" if test is not None else ""
+    where = f"at the best epoch with {best.dendrites} dendrite(s)"
+    if scale == "loss":
+        if train <= 0 or val <= 0:
+            return []
+        ratio = val / train
+        if ratio < 1.5:
+            return []
+        confidence = "high" if ratio >= 2 else "medium"
+        gap = f"{train_name} loss {_fmt(train)} vs validation {_fmt(val)}{extra} {where}: validation is {ratio:.1f}x train"
+    else:
+        factor = 100 if scale == "fraction" else 1
+        points = (train - val) * factor
+        if scale == "other":
+            points = (train - val) / abs(val) * 100 if val else 0
+        if points <= 5:
+            return []
+        confidence = "high" if points > 10 else "low"
+        gap = (
+            f"{train_name} {_fmt(train)} vs validation {_fmt(val)}{extra} {where}: a gap of "
+            f"{points:.1f} {'points' if scale != 'other' else '%'}"
+        )
+    rising = _rising_after_best(facts)
+    if rising:
+        gap += f"; {rising}"
+        confidence = "high" if confidence != "low" else "medium"
+    change = (
+        "regularize: weight_decay 1e-4..1e-3 in the optimizer, dropout 0.3-0.5, label smoothing 0.1, "
+        "augmentation; or shrink the base model"
+    )
+    fewer = _best_test_dendrites(facts, report)
+    if fewer is not None and 0 < fewer < best.dendrites:
+        change += f" / use fewer dendrites: GPA.pc.set_max_dendrites({fewer}) (best {test_name} score)"
+    return [
+        Finding(
+            code="overfitting",
+            severity="warning",
+            message=f"Overfitting: {gap}.",
+            recommendation=Recommendation(
+                change=change,
+                why=f"{gap}; aim for a train/validation gap within 2-5 %",
+                confidence=confidence,
+            ),
+        )
+    ]
+
+
+def _rising_after_best(facts: RunFacts) -> str:
+    """Validation getting worse after the best while train keeps improving, seen in before_final snapshots."""
+    for snapshot in facts.run.of_kind("before_final"):
+        val = snapshot.validation
+        if val is None or len(val) <= facts.epochs + 2:
+            continue
+        after = val.loc[facts.epochs :]
+        end = float(after.iloc[-1])
+        best = facts.best(facts.validation)
+        if best and facts.gain(end, best[1]) < -abs(best[1]) * 0.05:
+            return (
+                f"after the best epoch validation went from {_fmt(best[1])} to {_fmt(end)} over the "
+                f"{len(after)} rewound epochs of the last phase"
+            )
+    return ""
+
+
+def _best_test_dendrites(facts: RunFacts, report: RunReport) -> int | None:
+    test_name = _extra_named(facts, "test")
+    values = [(a.dendrites, a.extra_scores.get(test_name)) for a in report.architectures] if test_name else []
+    values = [(d, v) for d, v in values if v is not None]
+    if not values:
+        return None
+    best = values[0]
+    for d, v in values[1:]:
+        if facts.better(v, best[1]):
+            best = (d, v)
+    return best[0]
+
+
+def test_scores(facts: RunFacts, report: RunReport) -> list[Finding]:
+    test_name = _extra_named(facts, "test")
+    if not test_name or report.summary.capacity_test:
+        return []
+    values = [(a.dendrites, a.extra_scores.get(test_name)) for a in report.architectures]
+    values = [(d, v) for d, v in values if v is not None]
+    if not values:
+        return []
+    listing = ", ".join(f"{d} dendrite(s): {_fmt(v)}" for d, v in values)
+    best_val = next((a for a in report.architectures if a.dendrites == report.summary.best_dendrites), None)
+    best_test = values[0]
+    for d, v in values:
+        if facts.better(v, best_test[1]):
+            best_test = (d, v)
+    note = ""
+    if best_val is not None and best_test[0] != best_val.dendrites:
+        note = (
+            f" The best {test_name} score is with {best_test[0]} dendrite(s), not with the best-validation "
+            f"architecture ({best_val.dendrites})."
+        )
+    return [
+        Finding(
+            code="test_scores",
+            severity="info",
+            message=f"{test_name} score per architecture (at its best validation epoch): {listing}.{note}",
+        )
+    ]
+
+
+def module_scores(facts: RunFacts, report: RunReport) -> list[Finding]:
+    pb = facts.main.pb_scores
+    ever = {
+        name.split("Layer", 1)[-1].strip(): float(series.dropna().iloc[-1])
+        for name, series in pb.items()
+        if "ever" in name.lower() and not series.dropna().empty
+    }
+    if not ever:
+        return []
+    ranked = sorted(ever.items(), key=lambda kv: kv[1], reverse=True)
+    listing = ", ".join(f"{name} {_fmt(v)}" for name, v in ranked)
+    weak = [name for name, v in ranked if v < 0.001]
+    findings = [
+        Finding(code="module_scores", severity="info", message=f"Per-module dendrite scores: {listing}.")
+    ]
+    if weak and len(weak) < len(ranked):
+        findings.append(
+            Finding(
+                code="weak_modules",
+                severity="warning",
+                message=f"{len(weak)} module(s) learn no correlation (< 0.001): {', '.join(weak)}.",
+                recommendation=Recommendation(
+                    change=f"GPA.pc.append_module_ids_to_track({weak!r})",
+                    why=f"scores {listing}; dendrites on these modules add parameters without learning anything",
+                    confidence="medium",
+                ),
+            )
+        )
+    elif sum(v < 0.01 for _, v in ranked) > len(ranked) / 2 and len(ranked) > 2:
+        keep = [name for name, _ in ranked[:2]]
+        drop = [name for name, _ in ranked[2:]]
+        findings.append(
+            Finding(
+                code="weak_modules",
+                severity="info",
+                message=f"Most modules score below 0.01; the best are {', '.join(keep)}.",
+                recommendation=Recommendation(
+                    change=f"GPA.pc.append_module_ids_to_track({drop!r})",
+                    why=f"scores {listing}: keep dendrites on the 1-2 best modules only",
+                    confidence="low",
+                ),
+            )
+        )
+    return findings
+
+
+def graph_present(facts: RunFacts, report: RunReport) -> list[Finding]:
+    png = f"{facts.run.save_name}.png"
+    if png not in facts.run.other_files and not facts.summary:
+        report.missing.append(
+            f"{png} absent: the run's own graph is the proof add_validation_score ran "
+            "(graphs may have been disabled)"
+        )
+    return []
+
+
+Rule = Callable[[RunFacts, RunReport], list[Finding]]
+RULES: tuple[Rule, ...] = (
+    capacity_test,
+    no_dendrites,
+    ended_early,
+    dendrite_impact,
+    max_dendrites,
+    failed_rounds,
+    premature_switches,
+    unstable_after_switch,
+    learning_rate,
+    overfitting,
+    test_scores,
+    module_scores,
+    graph_present,
+)

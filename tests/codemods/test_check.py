@@ -1,0 +1,75 @@
+"""`check_integration` accepts a correct integration and names each classic mistake with its line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codemods.check import check_integration
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOOD = (FIXTURES / "mnist_cnn.out.py").read_text()
+REBUILD = ('            optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), '
+           '"lr": args.lr}, {"step_size": 1, "gamma": args.gamma})\n')
+
+
+def codes(report, severity="error"):
+    return {f.code for f in report.findings if f.severity == severity}
+
+
+@pytest.mark.parametrize("case", ["mnist_cnn", "lstm_lm", "resnet_cifar", "complex_optimizer", "transformer_classifier",
+                                  "keep_for_loop", "test_scores", "upstream_backend"])
+def test_rewritten_fixtures_pass_the_check(case):
+    report = check_integration(FIXTURES / f"{case}.out.py")
+    assert report.ok and report.integrated, report.findings
+
+
+def test_unintegrated_script_misses_every_component():
+    report = check_integration(FIXTURES / "mnist_cnn.in.py")
+    assert {"PAI101", "PAI103", "PAI105", "PAI106"} <= codes(report)
+    assert not report.integrated
+
+
+@pytest.mark.parametrize(
+    "old,new,code",
+    [
+        ("        elif restructured:\n" + REBUILD, "", "PAI108"),
+        ("        if training_complete:\n            break\n", "        if training_complete:\n            pass\n", "PAI110"),
+        ("maximizing_score=True", "maximizing_score=False", "PAI111"),
+        ("        train(args,", "        scheduler.step()\n        train(args,", "PAI113"),
+        ("set_module_names_to_perforate(['Conv2d', 'Linear'])",
+         "set_module_names_to_perforate(['Conv2d', 'Linear'])\n    GPA.pc.append_module_ids_to_track(['conv1'])",
+         "PAI116"),
+        ("        model.to(device)\n        if training_complete", "        if training_complete", "PAI109"),
+    ],
+)
+def test_each_mistake_is_reported_with_its_line(old, new, code):
+    assert old in GOOD
+    broken = GOOD.replace(old, new, 1)
+    report = check_integration(broken)
+    found = [f for f in report.findings if f.code == code]
+    assert found, report.findings
+    assert all(f.line for f in found if f.code != "PAI113") or code == "PAI113"
+    severity = "warning" if code == "PAI109" else "error"
+    assert found[0].severity == severity
+
+
+def test_fixed_range_with_break_is_only_a_warning_and_extra_score_order_is_checked():
+    loop = "    epoch = 0\n    while True:\n        epoch += 1\n"
+    assert loop in GOOD
+    ranged = GOOD.replace(loop, "    for epoch in range(1, 15):\n")
+    report = check_integration(ranged)
+    assert "PAI110" in codes(report, "warning") and "PAI110" not in codes(report)
+    late = GOOD.replace("        model.to(device)\n        if training_complete",
+                        "        model.to(device)\n        GPA.pai_tracker.add_extra_score(1.0, 'train')\n"
+                        "        if training_complete", 1)
+    report = check_integration(late)
+    assert "PAI112" in codes(report)
+
+
+def test_setup_optimizer_without_scheduler_must_not_be_unpacked():
+    text = (FIXTURES / "transformer_classifier.out.py").read_text()
+    broken = text.replace("optimizer = GPA.pai_tracker.setup_optimizer(",
+                          "optimizer, _ = GPA.pai_tracker.setup_optimizer(", 1)
+    assert "PAI114" in codes(check_integration(broken))

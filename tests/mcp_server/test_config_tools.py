@@ -1,0 +1,83 @@
+"""pai_explain_config_option / pai_list_config_options / pai_recommend_config against the real PAIConfig."""
+
+from __future__ import annotations
+
+import pytest
+
+from mcp_server.models import ConfigOption, ConfigOptionList, ConfigRecommendation
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize("spelling", ["n_epochs_to_switch", "nEpochsToSwitch", "GPA.pc.set_n_epochs_to_switch"])
+async def test_explain_accepts_the_ways_users_write_an_option(client, spelling):
+    from pai_core.config import PAIConfig
+
+    result = await client.call_tool("pai_explain_config_option", {"name": spelling})
+    assert not result.is_error, result.content
+    option = ConfigOption.model_validate(result.structured_content)
+    assert option.name == "n_epochs_to_switch"
+    assert option.description == PAIConfig.model_fields["n_epochs_to_switch"].description
+    assert option.setter.startswith("GPA.pc.set_n_epochs_to_switch(")
+
+
+async def test_explain_resolves_legacy_aliases(client):
+    from pai_core.config import ALIASES
+
+    alias, target = next(iter(ALIASES.items()))
+    option = ConfigOption.model_validate(
+        (await client.call_tool("pai_explain_config_option", {"name": alias})).structured_content)
+    assert option.name == target and alias in option.aliases
+
+
+async def test_explain_unknown_option_suggests_the_closest(client):
+    result = await client.call_tool("pai_explain_config_option", {"name": "max_dendrite"})
+    assert result.is_error
+    text = result.content[0].text
+    assert "max_dendrites" in text and "pai_list_config_options" in text
+
+
+async def test_list_filters_by_text(client):
+    from pai_core.config import PAIConfig
+
+    everything = ConfigOptionList.model_validate(
+        (await client.call_tool("pai_list_config_options", {})).structured_content)
+    assert everything.total == len(PAIConfig.model_fields) == len(everything.options)
+    switch = ConfigOptionList.model_validate(
+        (await client.call_tool("pai_list_config_options", {"contains": "SWITCH"})).structured_content)
+    assert 0 < len(switch.options) < everything.total
+    assert {"switch_mode", "n_epochs_to_switch"} <= {o.name for o in switch.options}
+
+
+async def test_recommend_config_for_a_resnet(client):
+    result = await client.call_tool("pai_recommend_config", {"architecture": "resnet", "layers": ["Conv2d"]})
+    assert not result.is_error, result.content
+    recommendation = ConfigRecommendation.model_validate(result.structured_content)
+    assert "Linear" in recommendation.config.module_names_to_perforate
+    assert recommendation.config.module_ids_to_track == [".conv1", ".bn1"]
+    assert "GPA.pc.set_testing_dendrite_capacity(True)" in recommendation.code
+    assert any("globals_perforatedai as GPA" in line for line in recommendation.imports)
+
+
+async def test_recommend_config_for_a_transformer_with_a_2d_head(client):
+    result = await client.call_tool("pai_recommend_config",
+                                    {"architecture": "transformer", "head": "classifier", "head_is_2d": True})
+    recommendation = ConfigRecommendation.model_validate(result.structured_content)
+    assert recommendation.config.output_dimensions == [-1, -1, 0]
+    assert "model.classifier.set_this_output_dimensions([-1, 0])" in recommendation.code
+
+
+async def test_recommend_config_rejects_an_unknown_family(client):
+    result = await client.call_tool("pai_recommend_config", {"architecture": "diffusion"})
+    assert result.is_error
+    assert "resnet" in result.content[0].text  # the validation error lists the allowed values
+
+
+async def test_list_marks_which_options_take_append(client):
+    from pai_core.config import LIST_OPTIONS
+
+    options = ConfigOptionList.model_validate(
+        (await client.call_tool("pai_list_config_options", {})).structured_content).options
+    assert {o.name for o in options if o.is_list} == set(LIST_OPTIONS)
+    threshold = next(o for o in options if o.name == "improvement_threshold")
+    assert not threshold.is_list and threshold.default.startswith("[")  # a list value, but set as a whole

@@ -1,0 +1,96 @@
+"""Preview, apply and capacity-test toggling on real scripts: what the client sees and what lands on disk."""
+
+from __future__ import annotations
+
+import pytest
+
+from codemods.perforate import PerforateResult
+
+pytestmark = pytest.mark.anyio
+
+
+async def test_preview_shows_the_diff_and_writes_nothing(client, project):
+    script = project / "train_digits.py"
+    before = script.read_bytes()
+    result = await client.call_tool("pai_preview_perforation", {"path": "train_digits.py"})
+    assert not result.is_error, result.content
+    preview = PerforateResult.model_validate(result.structured_content)
+    assert preview.changed and not preview.written and preview.backup is None
+    assert "+from pai_core import globals_perforatedai as GPA" in preview.diff
+    assert "UPA.perforate_model(model" in preview.diff
+    assert "add_validation_score(val_acc, model)" in preview.diff
+    assert script.read_bytes() == before
+    assert not (project / "train_digits.py.orig").exists()
+
+
+async def test_preview_for_the_upstream_library(client):
+    result = await client.call_tool("pai_preview_perforation",
+                                    {"path": "train_digits.py", "backend": "perforatedai", "save_name": "digits"})
+    preview = PerforateResult.model_validate(result.structured_content)
+    assert "+from perforatedai import globals_perforatedai as GPA" in preview.diff
+    assert 'save_name="digits"' in preview.diff
+
+
+async def test_apply_writes_atomically_with_a_backup_and_is_idempotent(client, project):
+    script = project / "train_digits.py"
+    original = script.read_text()
+    preview = PerforateResult.model_validate(
+        (await client.call_tool("pai_preview_perforation", {"path": "train_digits.py"})).structured_content)
+    result = await client.call_tool("pai_apply_perforation", {"path": "train_digits.py"})
+    assert not result.is_error, result.content
+    applied = PerforateResult.model_validate(result.structured_content)
+    assert applied.written and applied.changed
+    assert applied.diff == preview.diff  # apply does exactly what the preview showed
+    assert script.read_text() == preview.new_source
+    assert (project / "train_digits.py.orig").read_text() == original
+    compile(script.read_text(), str(script), "exec")
+    assert not [p for p in project.iterdir() if p.name.endswith(".tmp")]
+
+    again = PerforateResult.model_validate(
+        (await client.call_tool("pai_apply_perforation", {"path": "train_digits.py"})).structured_content)
+    assert not again.changed and not again.written
+    assert script.read_text() == preview.new_source
+
+    check = await client.call_tool("pai_analyze_script", {"path": "train_digits.py"})
+    assert check.structured_content["integration"]["level"] == "complete"
+
+
+async def test_capacity_test_toggle(client, project):
+    script = project / "train_digits.py"
+    await client.call_tool("pai_apply_perforation", {"path": "train_digits.py"})
+    assert "set_testing_dendrite_capacity(True)" in script.read_text()
+
+    result = await client.call_tool("pai_set_capacity_test", {"path": "train_digits.py", "enabled": False})
+    assert not result.is_error, result.content
+    off = PerforateResult.model_validate(result.structured_content)
+    assert off.written and "-    GPA.pc.set_testing_dendrite_capacity(True)" in off.diff
+    assert "set_testing_dendrite_capacity(False)" in script.read_text()
+    compile(script.read_text(), str(script), "exec")
+
+    same = PerforateResult.model_validate((await client.call_tool(
+        "pai_set_capacity_test", {"path": "train_digits.py", "enabled": False})).structured_content)
+    assert not same.changed
+
+    await client.call_tool("pai_set_capacity_test", {"path": "train_digits.py", "enabled": True})
+    assert "set_testing_dendrite_capacity(True)" in script.read_text()
+
+
+async def test_capacity_test_on_a_script_that_is_not_perforated(client, project):
+    before = (project / "train_digits.py").read_bytes()
+    result = await client.call_tool("pai_set_capacity_test", {"path": "train_digits.py", "enabled": True})
+    assert result.is_error
+    assert "perforate_model" in result.content[0].text and "pai_apply_perforation" in result.content[0].text
+    assert (project / "train_digits.py").read_bytes() == before
+
+
+async def test_ddp_script_is_refused_and_left_alone(client, project):
+    script = project / "train_ddp.py"
+    before = script.read_bytes()
+    preview = PerforateResult.model_validate(
+        (await client.call_tool("pai_preview_perforation", {"path": "train_ddp.py"})).structured_content)
+    assert preview.refused and not preview.changed
+    assert any(f.code == "PAI008" for f in preview.findings)
+    result = await client.call_tool("pai_apply_perforation", {"path": "train_ddp.py"})
+    assert result.is_error and "pai-distributed" in result.content[0].text
+    assert script.read_bytes() == before
+    assert not (project / "train_ddp.py.orig").exists()

@@ -1,0 +1,108 @@
+"""The real entry points: `pai-mcp` over stdio as a subprocess, streamable HTTP, and client-declared roots."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import pytest
+from mcp import Client, StdioServerParameters
+from mcp.types import ListRootsResult, Root
+
+from codemods.analysis.report import ScriptReport
+
+pytestmark = pytest.mark.anyio
+
+
+def _entry_point() -> list[str]:
+    """The installed console script when present (what hosts run), else the module."""
+    script = shutil.which("pai-mcp")
+    return [script] if script else [sys.executable, "-m", "mcp_server"]
+
+
+def _env() -> dict[str, str]:
+    return {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "MPLBACKEND": "Agg"}
+
+
+async def test_stdio_subprocess_serves_the_tools(project):
+    command, *args = _entry_point()
+    params = StdioServerParameters(command=command, args=[*args, "--root", str(project)], cwd=str(project),
+                                   env=_env())
+    async with Client(params) as client:
+        names = {tool.name for tool in (await client.list_tools()).tools}
+        assert {"pai_analyze_script", "pai_diagnose_traceback", "pai_analyze_run"} <= names
+        result = await client.call_tool("pai_analyze_script", {"path": "train_digits.py"})
+        assert not result.is_error, result.content
+        assert ScriptReport.model_validate(result.structured_content).model.architecture == "cnn"
+        refused = await client.call_tool("pai_analyze_script", {"path": "/etc/passwd"})
+        assert refused.is_error and "outside" in refused.content[0].text
+        skills = [r.uri for r in (await client.list_resources()).resources if r.uri.startswith("pai://skills/")]
+        assert len(skills) >= 6
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _wait_for_port(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"server exited early: {process.stderr.read().decode(errors='replace')}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("HTTP server did not start listening")
+
+
+@pytest.mark.parametrize("mode", ["auto", "legacy"])
+async def test_streamable_http(project, mode):
+    port = _free_port()
+    process = subprocess.Popen([*_entry_point(), "--transport", "http", "--port", str(port), "--root", str(project)],
+                               cwd=project, env=_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        _wait_for_port(port, process)
+        async with Client(f"http://127.0.0.1:{port}/mcp", mode=mode) as client:
+            assert "pai_analyze_script" in {tool.name for tool in (await client.list_tools()).tools}
+            result = await client.call_tool("pai_analyze_script", {"path": "train_digits.py"})
+            assert not result.is_error, result.content
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        assert process.stdout.read() == b""  # nothing but the protocol ever reaches stdout
+
+
+async def test_client_roots_take_precedence_over_the_server_root(server, project, tmp_path):
+    other = tmp_path / "other_project"
+    other.mkdir()
+    shutil.copy(project / "train_digits.py", other / "train.py")
+
+    async def roots(_context) -> ListRootsResult:
+        return ListRootsResult(roots=[Root(uri=other.as_uri(), name="other")])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the roots capability is deprecated in the 2026-07-28 protocol
+        async with Client(server, mode="legacy", list_roots_callback=roots) as client:
+            allowed = await client.call_tool("pai_analyze_script", {"path": "train.py"})
+            assert not allowed.is_error, allowed.content
+            assert Path(ScriptReport.model_validate(allowed.structured_content).path).parent == other
+            refused = await client.call_tool("pai_analyze_script", {"path": str(project / "train_digits.py")})
+            assert refused.is_error and str(other) in refused.content[0].text
+
+
+def test_help_and_no_stdout_on_bad_flags():
+    result = subprocess.run([*_entry_point(), "--help"], capture_output=True, text=True, timeout=30)
+    assert result.returncode == 0 and "--transport" in result.stdout and "--root" in result.stdout
+    bad = subprocess.run([*_entry_point(), "--transport", "carrier-pigeon"], capture_output=True, text=True,
+                         timeout=30)
+    assert bad.returncode == 2 and bad.stdout == ""

@@ -1,0 +1,106 @@
+"""A run killed at any point and started again with the same script resumes where it was."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import torch
+
+from pai_core.modules import neuron_modules
+from test_training_support import perforate, run_config, train
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parents[1]
+
+SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path[:0] = [{root!r}, {here!r}]
+    from test_training_support import perforate, run_config, train
+    model, tracker = perforate("killme", run_config(n_epochs_to_switch=4, max_dendrites=3), width=5, seed=3,
+                               resume=True)
+    print("START", tracker.state["num_epochs_run"], tracker.state["num_dendrites_added"], flush=True)
+    def report(epoch, model, restructured, done):
+        print("EPOCH", tracker.state["num_epochs_run"], tracker.state["num_dendrites_added"], flush=True)
+    model, epochs, done, _ = train(model, tracker, max_epochs=400, on_epoch=report)
+    print("DONE", done, tracker.state["num_dendrites_added"], flush=True)
+""")
+
+
+def _run(script: Path, cwd: Path, kill_when=None) -> list[list[str]]:
+    env = {**os.environ, "MPLBACKEND": "Agg"}
+    proc = subprocess.Popen([sys.executable, str(script)], cwd=cwd, stdout=subprocess.PIPE, text=True, env=env)
+    lines = []
+    deadline = time.monotonic() + 100
+    for raw in proc.stdout:
+        lines.append(raw.split())
+        if kill_when is not None and kill_when(lines[-1]):
+            proc.send_signal(signal.SIGKILL)
+            break
+        assert time.monotonic() < deadline
+    proc.wait(timeout=60)
+    if kill_when is not None:
+        assert proc.returncode == -signal.SIGKILL
+    return lines
+
+
+def test_sigkilled_run_resumes_where_it_was_and_finishes(tmp_path):
+    script = tmp_path / "train.py"
+    script.write_text(SCRIPT.format(root=str(ROOT), here=str(HERE)))
+    first = _run(script, tmp_path, kill_when=lambda words: words[0] == "EPOCH" and int(words[2]) >= 1)
+    assert first[0] == ["START", "0", "0"]
+    killed_epoch, killed_dendrites = int(first[-1][1]), int(first[-1][2])
+    second = _run(script, tmp_path)
+    start = second[0]
+    assert start[0] == "START"
+    resumed_epoch, resumed_dendrites = int(start[1]), int(start[2])
+    assert killed_epoch - 1 <= resumed_epoch <= killed_epoch  # lost at most the epoch just finished
+    assert resumed_dendrites == killed_dendrites
+    assert second[-1][:2] == ["DONE", "True"]
+    assert resumed_epoch > 0
+    epochs_after = [int(words[1]) for words in second if words[0] == "EPOCH"]
+    assert epochs_after[0] == resumed_epoch + 1  # the next epoch, not a restart from 0
+
+
+def test_upstream_load_system_latest_recipe_restores_model_tracker_and_optimizer(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    from pai_core import utils_perforatedai as UPA
+
+    config = run_config(n_epochs_to_switch=3, max_dendrites=5)
+    model, tracker = perforate("recipe", config, width=5, seed=3)
+    seen = {}
+
+    def stop_after_switch(epoch, model, restructured, done):
+        if tracker.state["num_dendrites_added"] >= 1 and epoch >= 12:
+            seen.update(epoch=tracker.state["num_epochs_run"], dendrites=tracker.state["num_dendrites_added"])
+            raise KeyboardInterrupt
+
+    try:
+        train(model, tracker, max_epochs=200, on_epoch=stop_after_switch,
+              scheduler=torch.optim.lr_scheduler.StepLR, sched_args={"step_size": 2, "gamma": 0.5})
+    except KeyboardInterrupt:
+        pass
+    weights = {k: v.clone() for k, v in model.state_dict().items()}
+    lr = tracker.optimizer.param_groups[0]["lr"] if tracker.optimizer else None
+    tracker.flush()
+    del model, tracker
+
+    fresh, fresh_tracker = perforate("recipe", run_config(n_epochs_to_switch=3, max_dendrites=5), width=5, seed=9)
+    assert all(m.num_dendrites == 0 for m in neuron_modules(fresh))
+    fresh = UPA.load_system(fresh, "recipe", "latest", True)
+    assert fresh_tracker.state["num_epochs_run"] == seen["epoch"]
+    assert [m.num_dendrites for m in neuron_modules(fresh)] == [seen["dendrites"]] * 2
+    assert all(torch.equal(weights[k], v) for k, v in fresh.state_dict().items())
+    fresh_tracker.set_optimizer(torch.optim.Adam)
+    fresh_tracker.set_scheduler(torch.optim.lr_scheduler.StepLR)
+    optimizer, scheduler = fresh_tracker.setup_optimizer(fresh, {"params": fresh.parameters(), "lr": 0.01},
+                                                         {"step_size": 2, "gamma": 0.5})
+    if lr is not None:
+        assert optimizer.param_groups[0]["lr"] == lr  # the resumed run continues with the same LR
+        assert optimizer.state  # Adam moments restored
+    model, epochs, done, _ = train(fresh, fresh_tracker, max_epochs=300)
+    assert done
