@@ -75,7 +75,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     def code(node: cst.CSTNode) -> str:
         return module.code_for_node(node)
 
-    def ancestors(node: cst.CSTNode):  # noqa: ANN202
+    def ancestors(node: cst.CSTNode):
         while node in parents:
             node = parents[node]
             yield node
@@ -213,7 +213,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                        integrated=not any(f.code in required for f in findings))
 
 
-def _check_direction(value: str, report, call, add) -> None:  # noqa: ANN001
+def _check_direction(value: str, report, call, add) -> None:
     direction = report.validation.direction
     metric = report.validation.metric
     if value == "True" and direction == "minimize":
@@ -224,7 +224,7 @@ def _check_direction(value: str, report, call, add) -> None:  # noqa: ANN001
             "(an accuracy/score): pass maximizing_score=True")
 
 
-def _inside_restructure(line: int, module: cst.Module, pos) -> bool:  # noqa: ANN001
+def _inside_restructure(line: int, module: cst.Module, pos) -> bool:
     """True when a line is inside an `if restructured:`-style branch (a rebuilt optimizer)."""
     for branch in m.findall(module, m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))):
         start, end = pos[branch].start.line, pos[branch].end.line

@@ -18,8 +18,16 @@ import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile
 from pydantic import BaseModel, Field
 
-from codemods.rules import gather_rules
-from codemods.rules._base import FINDINGS_KEY, LINE_MAP_KEY, REPORT_KEY, Finding, LineMap
+from codemods.rules import RULES, gather_rules
+from codemods.rules._base import (
+    FINDINGS_KEY,
+    LINE_MAP_KEY,
+    REPORT_KEY,
+    SOURCE_KEY,
+    Finding,
+    LineMap,
+    refusal_reason,
+)
 
 __all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
 
@@ -80,28 +88,28 @@ def perforate_source(
     context.scratch[REPORT_KEY] = report
     line_map = LineMap(source)
     context.scratch[LINE_MAP_KEY] = line_map
-    options = dict(backend=backend, save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores,
-                   capacity_test=capacity_test)
+    options = {"backend": backend, "save_name": save_name, "keep_for_loop": keep_for_loop,
+               "extra_scores": extra_scores, "capacity_test": capacity_test}
     applied: list[str] = []
-    refused = False
+    current = source
+    refused = refusal_reason(report) is not None
+    if refused:  # nothing is rewritten; the refusal rule records why and what to do by hand
+        rules = [RULES["PAI008"]]
     for rule_class in rules:
+        context.scratch[SOURCE_KEY] = (tree, current)
         rule = rule_class(context, **options)
-        context.scratch.pop("AddImportsVisitor", None)
         try:
             new_tree = rule.transform_module(tree)
-        except SkipFile as skip:
-            if rule.CODE == "PAI008" or str(skip).startswith("PAI008"):
-                refused = refused or str(skip).startswith("PAI008") and "nothing to refuse" not in str(skip)
-                if refused:
-                    break
+        except SkipFile:
             continue
         context = rule.context
-        if not new_tree.deep_equals(tree):
+        new_code = new_tree.code
+        if new_code != current:
             applied.append(rule.CODE)
-            tree = new_tree
-            line_map.update(tree.code)
+            tree, current = new_tree, new_code
+            line_map.update(current)
     findings = [_finding(f) for f in context.scratch.get(FINDINGS_KEY, [])]
-    new_source = tree.code
+    new_source = current
     diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
                                         f"a/{filename}", f"b/{filename}"))
     return PerforateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,

@@ -14,8 +14,9 @@ import logging
 import os
 import threading
 import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 from safetensors.torch import load as st_load
@@ -24,8 +25,14 @@ from safetensors.torch import save as st_save
 from pai_core.errors import CheckpointError
 
 TRACKER_KEY = "pai_tracker"
-__all__ = ["CheckpointError", "atomic_write_bytes", "atomic_write_text", "save_checkpoint", "load_checkpoint",
-           "load_into_model"]
+__all__ = [
+    "CheckpointError",
+    "atomic_write_bytes",
+    "atomic_write_text",
+    "load_checkpoint",
+    "load_into_model",
+    "save_checkpoint",
+]
 
 
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
@@ -221,7 +228,7 @@ class BackgroundWriter:
             raise errors[0]
 
 
-_WRITERS: "weakref.WeakSet[BackgroundWriter]" = weakref.WeakSet()
+_WRITERS: weakref.WeakSet[BackgroundWriter] = weakref.WeakSet()
 
 
 @atexit.register

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 from pai_core.checkpoint import atomic_write_bytes
 
@@ -99,7 +100,7 @@ def times_csv(state: dict, cache: LineCache | None = None) -> str:
 
 def learning_rate_csv(state: dict, cache: LineCache | None = None) -> str:
     lines = ["Epochs,learning_rate"]
-    render = lambda index, value: f"{index},{_cell(value)}"  # noqa: E731
+    render = lambda index, value: f"{index},{_cell(value)}"
     values = state["training_learning_rates"]
     lines += cache.lines("learning_rate", values, render) if cache else [render(i, v) for i, v in enumerate(values)]
     return "\n".join(lines) + "\n"

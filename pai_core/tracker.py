@@ -15,17 +15,32 @@ Deliberate differences from upstream 3.2.9 (all documented in the README of pai_
 - CSVs are rewritten only when their content changes, the PNG is drawn at switches and at the end.
 - A score before any optimizer is registered is fine: its learning rate is recorded as empty.
 - NaN/inf scores raise NonFiniteScoreError (a diverged run should not silently become "no improvement").
+- state["switch_epochs"] / param_counts (member_vars, pai_run.json) hold ONE entry per switch; only the CSVs
+  repeat each switch row twice, byte-compatible with upstream readers (distinct epochs are the same either way).
+- Files are produced on the training thread as bytes and written by a background thread (atomic replace,
+  best_model before latest). Epoch outputs (latest.pt, best_model.pt, CSVs, pai_run.json) are written at most
+  every `checkpoint_interval_s` (CHECKPOINT_INTERVAL_S = 1 s) of wall time, and always at the first epoch, at
+  every switch and at completion, and by `flush()`. Why: on a tiny model an epoch takes a few
+  milliseconds and building + replacing these files every epoch cost more than a third of it. Resume promise: a
+  killed (SIGKILL) run loses at most the epochs since its last write, i.e. at most ~1 s of training plus the
+  epoch in progress, and never a switch (its files are on disk before add_validation_score returns);
+  `checkpoint_interval_s = 0` writes every epoch (upstream behaviour). At interpreter exit only the CSVs and
+  pai_run.json catch up (the weights may be mid-epoch or NaN after a crash); `flush()` writes everything.
+  best_model.pt and latest.pt are handed to the writer together (best first), so latest.pt on disk is never
+  older than the best model it refers to.
+- PNG: drawn at the first epoch, at switches, at the end and at most every PNG_INTERVAL_S seconds otherwise.
 """
 from __future__ import annotations
 
+import atexit
 import copy
 import datetime as _dt
 import logging
 import math
-import os
 import threading
 import time
 import weakref
+from array import array
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
@@ -34,7 +49,13 @@ import torch
 from torch import nn
 
 from pai_core import optim as _optim
-from pai_core.checkpoint import BackgroundWriter, checkpoint_bytes, load_checkpoint, load_into_model, save_checkpoint
+from pai_core.checkpoint import (
+    BackgroundWriter,
+    checkpoint_bytes,
+    load_checkpoint,
+    load_into_model,
+    save_checkpoint,
+)
 from pai_core.errors import (
     DendriteError,
     InvalidScoreError,
@@ -52,6 +73,8 @@ SWITCH_MODE_NAMES = {0: "DOING_SWITCH_EVERY_TIME", 1: "DOING_HISTORY", 2: "DOING
 CAPACITY_SUCCESS = ("Successfully added 3 dendrites with GPA.pc.set_testing_dendrite_capacity(True) (default). "
                     "You may now set that to False and run a real experiment.")
 STATE_VERSION = 1
+PNG_INTERVAL_S = 120.0
+CHECKPOINT_INTERVAL_S = 1.0  # epoch outputs are written at most this often (switches and completion always)
 
 # Upstream defaults, used only when the run config lacks an option (e.g. a plain object passed as config).
 _DEFAULTS: dict[str, Any] = {
@@ -68,9 +91,22 @@ _PRIORITY = {"best_model": 0, "latest": 1}  # write order of the background writ
 _CAPACITY_OVERRIDES = {"switch_mode": DOING_SWITCH_EVERY_TIME, "retain_all_dendrites": True,
                        "max_dendrite_tries": 1000, "max_dendrites": 1000}
 
-_REGISTRY: "weakref.WeakKeyDictionary[nn.Module, Tracker]" = weakref.WeakKeyDictionary()
-_LATEST: list["Tracker"] = []  # the most recently attached tracker, for the GPA.pai_tracker facade
+_REGISTRY: weakref.WeakKeyDictionary[nn.Module, Tracker] = weakref.WeakKeyDictionary()
+_LATEST: list[Tracker] = []  # the most recently attached tracker, for the GPA.pai_tracker facade
 _LOCK = threading.Lock()
+_DUE: weakref.WeakSet[Tracker] = weakref.WeakSet()  # trackers that may hold deferred epoch outputs
+
+
+@atexit.register  # registered after checkpoint's writer flush, so it runs first (atexit is LIFO)
+def _write_due_logs() -> None:
+    """At exit only the CSVs and pai_run.json catch up: the weights may no longer be the last closed epoch's
+    (a crash mid-epoch, NaN weights), so latest.pt/best_model.pt keep their last consistent pair."""
+    for tracker in list(_DUE):
+        try:
+            if tracker._outputs_due:
+                tracker._write_logs(draw=False)
+        except Exception as exc:  # noqa: BLE001  # pragma: no cover - best effort at interpreter exit
+            logger.warning("could not write the last run files of %s: %s", tracker.save_name, exc)
 
 
 def fresh_state(maximizing_score: bool, doing_pai: bool) -> dict[str, Any]:
@@ -110,11 +146,15 @@ def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
 
 
 def _series_tensor(values: list) -> torch.Tensor:
-    return torch.tensor([math.nan if v is None else float(v) for v in values], dtype=torch.float64)
+    if not values:
+        return torch.zeros(0, dtype=torch.float64)
+    if None in values:
+        values = [math.nan if v is None else v for v in values]
+    return torch.frombuffer(array("d", values), dtype=torch.float64)  # no per-element Python work
 
 
 def _series_list(tensor: torch.Tensor) -> list:
-    return [None if v != v else v for v in tensor.tolist()]
+    return [None if math.isnan(v) else v for v in tensor.tolist()]
 
 
 def pack_state(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
@@ -247,6 +287,12 @@ class Tracker:
         self.files = RunFiles(self.folder, self.save_name, extra_graphs=bool(self.opt("drawing_extra_graphs")),
                               writer=self.writer)
         self._module_name_cache: list[str] | None = None
+        self._last_draw = -math.inf  # the PNG is drawn at the first epoch, at switches, at the end, and
+        # otherwise at most every PNG_INTERVAL_S seconds (upstream redraws it every epoch)
+        self.checkpoint_interval_s = CHECKPOINT_INTERVAL_S  # see the module docstring (resume promise)
+        self._last_output = -math.inf
+        self._outputs_due = False  # an epoch closed whose outputs are not written yet
+        self._best_due = False  # self._best changed and best_model.pt is not written yet
 
     # ------------------------------------------------------------------ config and identity
     def opt(self, name: str) -> Any:
@@ -267,7 +313,7 @@ class Tracker:
         return self._model_ref()
 
     @property
-    def member_vars(self) -> "MemberVars":
+    def member_vars(self) -> MemberVars:
         """Upstream's member_vars: a live dict-like view of the state (mode, num_dendrites_added, ...)."""
         return MemberVars(self)
 
@@ -355,6 +401,8 @@ class Tracker:
 
     def _register(self, optimizer: torch.optim.Optimizer, scheduler: Any) -> None:
         self.optimizer, self.scheduler = optimizer, scheduler
+        if not self.state["accuracies"]:
+            self._epoch_started = time.perf_counter()  # the first epoch starts once training can start
         if self._pending_optimizer_state is not None:
             if _optim.restore_optimizer(optimizer, scheduler, self._pending_optimizer_state):
                 logger.info("Restored optimizer%s state from the resumed checkpoint.",
@@ -474,15 +522,18 @@ class Tracker:
             s["total_epochs_run"] = s["num_epochs_run"] + s["overwritten_epochs"]
         if restructured:
             s["epoch_last_improved"] = s["num_epochs_run"]
-        self._write_epoch_outputs(model, draw=restructured or complete)
+        self._write_epoch_outputs(model, draw=restructured or complete, force=restructured or complete)
         if complete:
             self.flush()  # the caller stops now: every file must be on disk
+        elif restructured:
+            self.writer.flush()  # a switch is never lost to a kill: its files are on disk before we return
         self._epoch_started = time.perf_counter()
         return model, bool(restructured), bool(complete)
 
     # ------------------------------------------------------------------ switches
     def _handle_switch(self, model: nn.Module) -> tuple[nn.Module, bool, bool]:
-        self.flush()  # switches read and copy checkpoint files
+        self._write_best_file()  # switches read and copy checkpoint files
+        self.writer.flush()
         self._module_name_cache = None
         s = self.state
         if s["mode"] == "n" and s["num_dendrites_added"] > 2 and self.opt("testing_dendrite_capacity"):
@@ -603,16 +654,24 @@ class Tracker:
 
     # ------------------------------------------------------------------ persistence
     def _save_best(self, model: nn.Module) -> None:
+        """Keep the best weights in memory; best_model.pt follows with the next epoch outputs (same cadence)."""
         weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
         self._best = (weights, _copy_state(self.state))
-        if self._writes:  # always: a resumed run restores its best model from this file at the next switch
-            self._save_model_file(model, "best_model", epoch_open=False, state_dict=weights)
+        self._best_due = True
 
-    def _save_model_file(self, model: nn.Module, name: str, *, epoch_open: bool,
-                         state_dict: dict | None = None, with_optimizer: bool = False) -> None:
+    def _write_best_file(self) -> None:
+        """Hand best_model.pt to the writer if the in-memory best is newer (a resumed run restores from it)."""
+        if self._best_due and self._best is not None and self._writes:
+            weights, state = self._best
+            self._save_model_file(None, "best_model", epoch_open=False, state_dict=weights, state=state)
+        self._best_due = False
+
+    def _save_model_file(self, model: nn.Module | None, name: str, *, epoch_open: bool,
+                         state_dict: dict | None = None, with_optimizer: bool = False,
+                         state: dict | None = None) -> None:
         """Serialise weights, tracker state (and optimizer state) now; the writer thread puts them on disk."""
         tensors = dict(state_dict if state_dict is not None else model.state_dict())
-        state_tensors, state_meta = pack_state(self.state)
+        state_tensors, state_meta = pack_state(self.state if state is None else state)
         tensors.update(state_tensors)
         meta: dict[str, Any] = {"state": state_meta, "epoch_open": epoch_open, "save_name": self.save_name}
         if with_optimizer:
@@ -624,7 +683,13 @@ class Tracker:
         self.writer.submit(self.folder / f"{name}.pt", data, priority=_PRIORITY.get(name, 2))
 
     def flush(self) -> None:
-        """Wait until every file of this run handed to the background writer is on disk."""
+        """Write the epoch outputs deferred by the checkpoint interval, then wait until every file is on disk.
+
+        Call it between epochs: latest.pt takes the model's weights as they are now.
+        """
+        model = self.model
+        if self._outputs_due and model is not None:
+            self._write_epoch_outputs(model, draw=False, force=True)
         self.writer.flush()
 
     def _snapshot(self, extra: str) -> None:
@@ -644,21 +709,35 @@ class Tracker:
             self._module_name_cache = [getattr(m, "name", "") for m in _neuron_modules(model)] if model else []
         return self._module_name_cache
 
-    def _write_epoch_outputs(self, model: nn.Module, *, draw: bool) -> None:
+    def _write_epoch_outputs(self, model: nn.Module, *, draw: bool, force: bool = False) -> None:
+        """CSVs, PNG, best_model/latest checkpoints and pai_run.json, unless written less than
+        checkpoint_interval_s ago (then only marked due; `force` at switches, completion and flush)."""
         if not self._writes:
             return
-        if self.making_graphs:
-            self.files.write_csvs(self.state, self._module_names())
-            if draw or self.state["completed"]:
-                self.draw()
+        now = time.monotonic()
+        if not force and now - self._last_output < self.checkpoint_interval_s:
+            self._outputs_due = True
+            _DUE.add(self)
+            return
+        self._last_output, self._outputs_due = now, False
+        self._write_best_file()
         if self.opt("test_saves"):
             self._save_model_file(model, "latest", epoch_open=True, with_optimizer=True)
+        self._write_logs(draw=draw)
+
+    def _write_logs(self, *, draw: bool) -> None:
+        """The CSVs, pai_run.json and (when due) the PNG: rendered from the state alone."""
+        if self.making_graphs:
+            self.files.write_csvs(self.state, self._module_names())
+            if draw or self.state["completed"] or time.monotonic() - self._last_draw > PNG_INTERVAL_S:
+                self.draw()
         self.files.write_summary(self.summary())
 
     def draw(self) -> Path | None:
         """Render <save>.png now (done automatically at switches and at the end)."""
         if not (self._writes and self.making_graphs):
             return None
+        self._last_draw = time.monotonic()
         return self.files.write_png(self.state, zooming=self.zooming_graph)
 
     def summary(self) -> dict[str, Any]:
@@ -678,7 +757,7 @@ class Tracker:
             "last_validation_score": s["accuracies"][-1] if s["accuracies"] else None,
             "switch_epochs": list(s["switch_epochs"]), "param_counts": list(s["param_counts"]),
             "best_arch_scores": best_arch_rows(s),
-            "updated": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+            "updated": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         }
 
     # ------------------------------------------------------------------ resume
@@ -712,6 +791,7 @@ class Tracker:
         if meta.get("optimizer"):
             self._pending_optimizer_state = (opt_tensors, meta["optimizer"])
         self._best = None  # re-read best_model.pt from disk when needed
+        self._best_due = self._outputs_due = False
         self._model_ref = weakref.ref(model)
         _REGISTRY[model] = self
         self._epoch_started = time.perf_counter()
@@ -720,7 +800,8 @@ class Tracker:
         return True
 
     def resume(self, model: nn.Module | None = None) -> bool:
-        """Continue a killed run from <save_name>/latest.pt if it exists (losing at most the epoch in progress).
+        """Continue a killed run from <save_name>/latest.pt if it exists (losing at most ~1 s of epochs, see the
+        module docstring, plus the epoch in progress).
 
         Call right after perforate_model and before building the optimizer; returns whether a run was resumed.
         """
@@ -923,6 +1004,7 @@ def load_pretrained_model(net: nn.Module, folder: str, name: str,
     if tracker is not None:
         tracker.state = fresh_state(tracker.state["maximizing_score"], tracker.state["doing_pai"])
         tracker._best = None
+        tracker._best_due = False
     if remove_dendrite_scaffolding:
         logger.warning("load_pretrained_model(remove_dendrite_scaffolding=True): pai_core keeps the training "
                        "wrappers (their forward is already the inference computation).")

@@ -11,4 +11,4 @@ from pai_core.tracker import (  # noqa: F401
 )
 
 PAINeuronModuleTracker = Tracker
-__all__ = ["PAINeuronModuleTracker", "Tracker", "attach_tracker", "tracker_for", "pai_tracker", "CAPACITY_SUCCESS"]
+__all__ = ["CAPACITY_SUCCESS", "PAINeuronModuleTracker", "Tracker", "attach_tracker", "pai_tracker", "tracker_for"]

@@ -1,18 +1,23 @@
-"""One metadata pass over a module that records the raw facts every analysis step reads.
+"""One pass over a module that records the raw facts every analysis step reads.
 
 The concern modules (model, optim, loop, parallel, integration, knobs) never walk the tree again: they
-filter these lists. Names are resolved through import aliases with QualifiedNameProvider, so
-`from torch import optim as O; O.Adam(...)` is recorded as `torch.optim.Adam`.
+filter these lists. The pass is libcst's own code generation with a state that only counts characters,
+so every node gets its source span (text and line numbers) for about the cost of `module.code`; libcst's
+PositionProvider and QualifiedNameProvider cost 10x more. Names are resolved through the script's import
+table with Python's scoping (a local variable hides an import), so `from torch import optim as O;
+O.Adam(...)` is recorded as `torch.optim.Adam`.
 """
 
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 from libcst.helpers import get_full_name_for_node
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
 __all__ = ["Facts", "collect_facts"]
 
@@ -147,8 +152,20 @@ class Facts:
     strings: list[tuple[str, int]] = field(default_factory=list)  # short string literals (keys, labels)
     breaks: list[tuple[int, str | None]] = field(default_factory=list)  # (line, function)
     line_count: int = 0
+    source: str = ""  # the module's code, as libcst generates it (identical to the parsed text)
+    spans: dict[cst.CSTNode, tuple[int, int]] = field(default_factory=dict, repr=False)  # code_for_node spans
 
     def code(self, node: cst.CSTNode) -> str:
+        """`module.code_for_node(node)`, sliced from the source instead of generated again.
+
+        Only a one-line slice is sure to be identical: over several lines the source carries the
+        indentation of the enclosing block, which `code_for_node` leaves out.
+        """
+        span = self.spans.get(node)
+        if span is not None:
+            text = self.source[span[0] : span[1]]
+            if "\n" not in text and "\r" not in text:
+                return text
         return self.module.code_for_node(node)
 
     def resolve(self, text: str) -> str:
@@ -193,43 +210,130 @@ def _names_in(node: cst.CSTNode) -> tuple[str, ...]:
     return tuple(dict.fromkeys(found))
 
 
-class _Collector(cst.BatchableCSTVisitor):
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+_NEWLINE = re.compile(r"\r\n?|\n")
 
-    def __init__(self, facts: Facts) -> None:
-        super().__init__()
+
+class _Syntactic:
+    """Context manager libcst's codegen opens around the part of a node that is syntax (not whitespace)."""
+
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
+
+    def __init__(self, state: _SpanState, node, start_node, end_node) -> None:
+        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
+
+    def __enter__(self) -> None:
+        self.start = self.state.pos
+
+    def __exit__(self, *exc) -> None:
+        state = self.state
+        start = state.syntax[self.start_node][0] if self.start_node is not None else self.start
+        end = state.syntax[self.end_node][1] if self.end_node is not None else state.pos
+        state.syntax[self.node] = (start, end)
+
+
+class _SpanState(CodegenState):
+    """Code generation that records each node's character span instead of line/column objects.
+
+    `syntax` follows PositionProvider (the node without its leading comments, blank lines and
+    decorators); `spans` follows `code_for_node` (everything the node owns). Nodes whose type has a
+    handler are also recorded, in source order, as (entering, node) events for the collector.
+    """
+
+    def __init__(self, module: cst.Module, wanted: frozenset[type]) -> None:
+        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
+        self.pos = 0
+        self.indent = 0
+        self.stack: list[int] = []
+        self.syntax: dict[cst.CSTNode, tuple[int, int]] = {}
+        self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
+        self.events: list[tuple[bool, cst.CSTNode]] = []
+        self.wanted = wanted
+
+    def increase_indent(self, value: str) -> None:
+        self.indent_tokens.append(value)
+        self.indent += len(value)
+
+    def decrease_indent(self) -> None:
+        self.indent -= len(self.indent_tokens.pop())
+
+    def add_indent_tokens(self) -> None:
+        self.tokens.extend(self.indent_tokens)
+        self.pos += self.indent
+
+    def add_token(self, value: str) -> None:
+        self.tokens.append(value)
+        self.pos += len(value)
+
+    def pop_trailing_newline(self) -> None:
+        if self.tokens:
+            self.pos -= len(self.tokens.pop())
+
+    def before_codegen(self, node: cst.CSTNode) -> None:
+        self.stack.append(self.pos)
+        if type(node) in self.wanted:
+            self.events.append((True, node))
+
+    def after_codegen(self, node: cst.CSTNode) -> None:
+        span = (self.stack.pop(), self.pos)
+        self.spans[node] = span
+        if node not in self.syntax:
+            self.syntax[node] = span
+        if type(node) in self.wanted:
+            self.events.append((False, node))
+
+    def record_syntactic_position(  # type: ignore[override]
+        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
+    ) -> _Syntactic:
+        return _Syntactic(self, node, start_node, end_node)
+
+
+class _Collector:
+    """Turns the (entering, node) events of one code-generation pass into Facts."""
+
+    def __init__(self, facts: Facts, syntax: dict[cst.CSTNode, tuple[int, int]]) -> None:
         self.f = facts
+        self.syntax = syntax
+        self.source = facts.source
+        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(facts.source)]
         self.func_stack: list[FunctionFact] = []
         self.class_stack: list[str] = []
         self.loop_stack: list[int] = []
+        self.saved_loops: list[list[int]] = []
         self.cond_stack: list[str] = []
         self.with_stack: list[str] = []
         self.assign_stack: list[tuple[str, tuple[str, ...]]] = []
-        self.lines = facts.module.code.splitlines(keepends=True)
+        self.local_names: dict[str, set[str]] = {}  # function qualname -> names bound in it
+        self.local_imports: dict[str, set[str]] = {}  # function qualname -> names it imports
+        self.pending: list[tuple[str, str | None, Callable[[str], None]]] = []  # (written, function, store)
+
+    @classmethod
+    def handlers(cls) -> tuple[dict[type, object], dict[type, object]]:
+        visit, leave = {}, {}
+        for name in dir(cls):
+            kind, _, node_type = name.partition("_")
+            if kind in ("visit", "leave") and hasattr(cst, node_type):
+                (visit if kind == "visit" else leave)[getattr(cst, node_type)] = getattr(cls, name)
+        return visit, leave
 
     # -- helpers -------------------------------------------------------------------------------------
     def text(self, node: cst.CSTNode) -> str:
-        """Source text of a node, sliced from the file by position (much cheaper than regenerating code)."""
-        pos = self.get_metadata(PositionProvider, node, None)
-        if pos is None:
-            return self.f.module.code_for_node(node)
-        lines = self.lines
-        (sl, sc), (el, ec) = (pos.start.line, pos.start.column), (pos.end.line, pos.end.column)
-        if sl == el:
-            return lines[sl - 1][sc:ec]
-        return lines[sl - 1][sc:] + "".join(lines[sl : el - 1]) + lines[el - 1][:ec]
+        span = self.syntax.get(node)
+        return self.source[span[0] : span[1]] if span else self.f.module.code_for_node(node)
 
     def line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).start.line
+        return bisect_right(self.line_starts, self.syntax[node][0])
 
     def end_line(self, node: cst.CSTNode) -> int:
-        return self.get_metadata(PositionProvider, node).end.line
+        return bisect_right(self.line_starts, self.syntax[node][1])
 
-    def qname(self, node: cst.CSTNode) -> str | None:
-        names = self.get_metadata(QualifiedNameProvider, node, None) or set()
-        if not names:
-            return None
-        return min(n.name for n in names)
+    def qualify_later(self, written: str | None, store: Callable[[str], None]) -> None:
+        """Resolve a dotted name once every import and local binding is known (see `resolve_names`)."""
+        if written:
+            self.pending.append((written, self.func, store))
+
+    def bind(self, *names: str) -> None:
+        if self.func_stack:
+            self.local_names.setdefault(self.func, set()).update(n.partition(".")[0] for n in names if n)
 
     @property
     def func(self) -> str | None:
@@ -241,25 +345,26 @@ class _Collector(cst.BatchableCSTVisitor):
 
     # -- scopes ----------------------------------------------------------------------------------------
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        bases = [
-            self.qname(a.value) or (get_full_name_for_node(a.value) or self.text(a.value)) for a in node.bases
-        ]
-        self.f.classes.append(
-            ClassFact(
-                name=node.name.value,
-                line=self.line(node),
-                end_line=self.end_line(node),
-                bases=bases,
-                bases_written=[self.text(a.value) for a in node.bases],
-                decorators=[get_full_name_for_node(d.decorator) or "" for d in node.decorators],
-            )
+        self.bind(node.name.value)
+        bases_written = [self.text(a.value) for a in node.bases]
+        fact = ClassFact(
+            name=node.name.value,
+            line=self.line(node),
+            end_line=self.end_line(node),
+            bases=[get_full_name_for_node(a.value) or w for a, w in zip(node.bases, bases_written)],
+            bases_written=bases_written,
+            decorators=[get_full_name_for_node(d.decorator) or "" for d in node.decorators],
         )
+        for i, a in enumerate(node.bases):
+            self.qualify_later(get_full_name_for_node(a.value), lambda q, i=i: fact.bases.__setitem__(i, q))
+        self.f.classes.append(fact)
         self.class_stack.append(node.name.value)
 
     def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
         self.class_stack.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.bind(node.name.value)
         outer = self.func_stack[-1].qualname + "." if self.func_stack else ""
         in_class = self.cls if (self.cls and not self.func_stack) else None
         qual = (
@@ -267,10 +372,8 @@ class _Collector(cst.BatchableCSTVisitor):
             if outer
             else (f"{in_class}.{node.name.value}" if in_class else node.name.value)
         )
-        params = [
-            p.name.value
-            for p in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
-        ]
+        every = (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params)
+        params = [p.name.value for p in every]
         fact = FunctionFact(
             name=node.name.value,
             qualname=qual,
@@ -282,13 +385,16 @@ class _Collector(cst.BatchableCSTVisitor):
         )
         self.f.functions.append(fact)
         self.func_stack.append(fact)
-        self._saved_loops = getattr(self, "_saved_loops", [])
-        self._saved_loops.append(self.loop_stack)
+        star = [
+            p.name.value for p in (node.params.star_arg, node.params.star_kwarg) if isinstance(p, cst.Param)
+        ]
+        self.bind(*params, *star)
+        self.saved_loops.append(self.loop_stack)
         self.loop_stack = []
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self.func_stack.pop()
-        self.loop_stack = self._saved_loops.pop()
+        self.loop_stack = self.saved_loops.pop()
 
     def visit_Return(self, node: cst.Return) -> None:
         if self.func_stack:
@@ -296,10 +402,12 @@ class _Collector(cst.BatchableCSTVisitor):
             self.func_stack[-1].returns.append((self.line(node), text, node.value))
 
     def visit_For(self, node: cst.For) -> None:
+        line = self.line(node)
+        self.bind(*_names_in(node.target))
         self.f.loops.append(
             LoopFact(
                 kind="for",
-                line=self.line(node),
+                line=line,
                 end_line=self.end_line(node),
                 target=self.text(node.target),
                 iter_text=self.text(node.iter),
@@ -309,16 +417,17 @@ class _Collector(cst.BatchableCSTVisitor):
                 depth=len(self.loop_stack),
             )
         )
-        self.loop_stack.append(self.line(node))
+        self.loop_stack.append(line)
 
     def leave_For(self, original_node: cst.For) -> None:
         self.loop_stack.pop()
 
     def visit_While(self, node: cst.While) -> None:
+        line = self.line(node)
         self.f.loops.append(
             LoopFact(
                 kind="while",
-                line=self.line(node),
+                line=line,
                 end_line=self.end_line(node),
                 target=None,
                 iter_text=None,
@@ -328,7 +437,7 @@ class _Collector(cst.BatchableCSTVisitor):
                 depth=len(self.loop_stack),
             )
         )
-        self.loop_stack.append(self.line(node))
+        self.loop_stack.append(line)
 
     def leave_While(self, original_node: cst.While) -> None:
         self.loop_stack.pop()
@@ -351,6 +460,9 @@ class _Collector(cst.BatchableCSTVisitor):
         self.cond_stack.pop()
 
     def visit_With(self, node: cst.With) -> None:
+        for item in node.items:
+            if item.asname is not None:
+                self.bind(*_names_in(item.asname.name))
         self.with_stack.append(" ".join(self.text(i.item) for i in node.items))
 
     def leave_With(self, original_node: cst.With) -> None:
@@ -369,6 +481,7 @@ class _Collector(cst.BatchableCSTVisitor):
                 value = e.value if isinstance(e, (cst.Element, cst.StarredElement)) else e
                 names.append(get_full_name_for_node(value) or self.text(value))
         self.assign_stack.append((" = ".join(texts), tuple(names)))
+        self.bind(*(n for n in names if n.isidentifier()))
 
     def visit_Assign(self, node: cst.Assign) -> None:
         targets = [t.target for t in node.targets]
@@ -417,8 +530,8 @@ class _Collector(cst.BatchableCSTVisitor):
 
     # -- expressions ----------------------------------------------------------------------------------
     def visit_Call(self, node: cst.Call) -> None:
-        written = get_full_name_for_node(node.func) or shorten(self.text(node.func), 80)
-        qname = self.qname(node.func) or written
+        full = get_full_name_for_node(node.func)
+        written = full or shorten(self.text(node.func), 80)
         args: list[str] = []
         kwargs: dict[str, str] = {}
         for a in node.args:
@@ -429,24 +542,24 @@ class _Collector(cst.BatchableCSTVisitor):
             else:
                 args.append(f"{a.star}{value}")
         target, names = self.assign_stack[-1] if self.assign_stack else (None, ())
-        self.f.calls.append(
-            CallFact(
-                node=node,
-                qname=qname,
-                written=written,
-                line=self.line(node),
-                function=self.func,
-                cls=self.cls,
-                target=target,
-                target_names=names,
-                conditions=tuple(self.cond_stack),
-                loops=tuple(self.loop_stack),
-                text=shorten(self.text(node)),
-                args=args,
-                kwargs=kwargs,
-                in_with=tuple(self.with_stack),
-            )
+        fact = CallFact(
+            node=node,
+            qname=written,
+            written=written,
+            line=self.line(node),
+            function=self.func,
+            cls=self.cls,
+            target=target,
+            target_names=names,
+            conditions=tuple(self.cond_stack),
+            loops=tuple(self.loop_stack),
+            text=shorten(self.text(node)),
+            args=args,
+            kwargs=kwargs,
+            in_with=tuple(self.with_stack),
         )
+        self.f.calls.append(fact)
+        self.qualify_later(full, lambda q: setattr(fact, "qname", q))
 
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ops = tuple(type(c.operator).__name__ for c in node.comparisons)
@@ -455,9 +568,12 @@ class _Collector(cst.BatchableCSTVisitor):
         )
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
-        value = self.qname(node.value) or get_full_name_for_node(node.value)
+        value = get_full_name_for_node(node.value)
         if value and len(node.slice) == 1 and isinstance(node.slice[0].slice, cst.Index):
-            self.f.subscripts.append((value, self.text(node.slice[0].slice.value), self.line(node)))
+            subscripts, index, line = self.f.subscripts, self.text(node.slice[0].slice.value), self.line(node)
+            at = len(subscripts)
+            subscripts.append((value, index, line))
+            self.qualify_later(value, lambda q: subscripts.__setitem__(at, (q, index, line)))
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         full = get_full_name_for_node(node)
@@ -468,11 +584,16 @@ class _Collector(cst.BatchableCSTVisitor):
         if len(node.value) < 80:
             self.f.strings.append((node.value, self.line(node)))
 
+    def _imported(self, name: str, asname: str | None) -> None:
+        if self.func_stack:
+            self.local_imports.setdefault(self.func, set()).add(asname or name.partition(".")[0])
+
     def visit_Import(self, node: cst.Import) -> None:
         for alias in node.names:
             name = get_full_name_for_node(alias.name) or ""
             asname = get_full_name_for_node(alias.asname.name) if alias.asname else None
             self.f.imports.append(ImportFact(name, None, asname, self.line(node), 0))
+            self._imported(name, asname)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         module = get_full_name_for_node(node.module) if node.module else ""
@@ -484,12 +605,58 @@ class _Collector(cst.BatchableCSTVisitor):
             name = get_full_name_for_node(alias.name) or ""
             asname = get_full_name_for_node(alias.asname.name) if alias.asname else None
             self.f.imports.append(ImportFact(module or "", name, asname, self.line(node), level))
+            self._imported(name, asname)
+
+    # -- names -----------------------------------------------------------------------------------------
+    def resolve_names(self) -> None:
+        """Qualify every recorded callee, base class and subscripted value through the import table.
+
+        A name bound in the enclosing function (a parameter, an assignment, a loop variable) hides a
+        module import of the same name, as in Python; names that no import binds stay as written.
+        """
+        table: dict[str, set[str]] = {}
+        for imp in self.f.imports:
+            if imp.level or imp.name == "*":
+                continue
+            bound = imp.alias or (imp.name if imp.name else imp.module.split(".", 1)[0])
+            full = f"{imp.module}.{imp.name}" if imp.name else (imp.module if imp.alias else bound)
+            table.setdefault(bound, set()).add(full)
+        for written, function, store in self.pending:
+            head, _, rest = written.partition(".")
+            if head in table and not self._hidden(head, function):
+                store(min(f"{full}.{rest}" if rest else full for full in table[head]))
+
+    def _hidden(self, head: str, function: str | None) -> bool:
+        while function:
+            if head in self.local_imports.get(function, ()):
+                return False
+            if head in self.local_names.get(function, ()):
+                return True
+            function = function.rpartition(".")[0] or None
+        return False
+
+
+_VISIT, _LEAVE = _Collector.handlers()
+_WANTED = frozenset(_VISIT) | frozenset(_LEAVE)
 
 
 def collect_facts(module: cst.Module, filename: str) -> Facts:
-    """Run the collector once over `module` (one MetadataWrapper pass)."""
-    facts = Facts(module=module, filename=filename)
-    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    wrapper.visit_batched([_Collector(facts)])
-    facts.line_count = module.code.count("\n") + (0 if module.code.endswith("\n") else 1)
+    """Generate the module's code once, recording spans and the nodes the collector handles."""
+    state = _SpanState(module, _WANTED)
+    module._codegen(state)
+    source = "".join(state.tokens)
+    if state.pos != len(source) or state.stack:  # libcst changed how it generates code: spans would be wrong
+        raise RuntimeError(
+            "this libcst version generates code in a way codemods/analysis/facts.py does not follow: "
+            "install libcst 1.x (the version pyproject.toml names)"
+        )
+    facts = Facts(module=module, filename=filename, source=source, spans=state.spans)
+    collector = _Collector(facts, state.syntax)
+    for entering, node in state.events:
+        handler = (_VISIT if entering else _LEAVE).get(type(node))
+        if handler is not None:
+            handler(collector, node)
+    collector.resolve_names()
+    code = facts.source
+    facts.line_count = code.count("\n") + (0 if code.endswith("\n") else 1)
     return facts

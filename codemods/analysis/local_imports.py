@@ -7,13 +7,14 @@ from pathlib import Path
 
 from codemods.analysis.errors import ScriptError
 from codemods.analysis.facts import Facts, collect_facts
-from codemods.analysis.source import MAX_BYTES, parse_source
+from codemods.analysis.source import parse_source
 
 __all__ = ["local_modules"]
 
 log = logging.getLogger(__name__)
 MAX_DEPTH = 2
-MAX_FILES = 20
+MAX_FILES = 10
+MAX_LOCAL_BYTES = 300_000  # a local module larger than this is generated or vendored, not the user's model
 
 
 def _candidates(base: Path, module: str, level: int, name: str | None, here: Path) -> list[Path]:
@@ -61,8 +62,10 @@ def local_modules(facts: Facts, script: Path | None, notes: list[str]) -> list[F
                     if len(result) >= MAX_FILES:
                         notes.append(f"stopped following local imports after {MAX_FILES} files")
                         return result
-                    if path.stat().st_size > MAX_BYTES:
-                        notes.append(f"skipped local module {path.name}: larger than 2 MB")
+                    if path.stat().st_size > MAX_LOCAL_BYTES:
+                        notes.append(
+                            f"skipped local module {path.name}: larger than {MAX_LOCAL_BYTES // 1000} kB"
+                        )
                         continue
                     text = path.read_text(encoding="utf-8")
                     shown = str(resolved.relative_to(base))  # files are named relative to the script's folder

@@ -149,7 +149,7 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
         return loop, validation
     bound = _bound(chosen)
     kind = "while" if chosen.kind == "while" else ("for-range" if bound is not None else "for")
-    text_line = facts.module.code.splitlines()[chosen.line - 1] if chosen.line <= facts.line_count else ""
+    text_line = facts.source.splitlines()[chosen.line - 1] if chosen.line <= facts.line_count else ""
     loop = EpochLoop(
         kind=kind,
         line=chosen.line,

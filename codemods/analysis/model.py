@@ -478,7 +478,7 @@ def _head(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple
     forward = next((f for f in c.facts.functions if f.cls == top and f.name == "forward"), None)
     if forward is None:
         return head.attribute, False
-    lines = c.facts.module.code.splitlines()[forward.line - 1 : forward.end_line]
+    lines = c.facts.source.splitlines()[forward.line - 1 : forward.end_line]
     body = "\n".join(lines)
     call_line = next((i for i, ln in enumerate(lines) if f"self.{head.attribute}(" in ln), None)
     before = "\n".join(lines[: call_line + 1]) if call_line is not None else body

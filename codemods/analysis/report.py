@@ -1,7 +1,8 @@
 """The structured report of a training script: what the integration needs to know before editing it.
 
 Every finding that points into a script carries a 1-based `line` (and the `file` when it comes from a local
-module imported by the script), so tools can point at lines. Field names are stable: new fields are added,
+module imported by the script, as a path relative to the script's folder, e.g. "models/resnet.py"), so tools
+can point at lines. Field names are stable: new fields are added,
 existing ones are never renamed.
 """
 

@@ -103,32 +103,17 @@ def dict_source(items: list[tuple[str, str]]) -> str:
     return "{" + ", ".join(f'"{k}": {v}' for k, v in items) + "}"
 
 
-def device_expression(tree: cst.Module, model_var: str) -> str | None:
-    """What the model is moved to: `device` for `.to(device)`, None when the script never moves it.
-
-    Returns the argument source of the first `<model>.to(X)`/`<ctor>(...).to(X)` seen; `.cuda()` gives
-    the marker "cuda()".
-    """
-    found: list[str] = []
-
-    class _Finder(cst.CSTVisitor):
-        def visit_Call(self, node: cst.Call) -> None:  # noqa: N802
-            if found or not isinstance(node.func, cst.Attribute):
-                return
-            attr = node.func.attr.value
-            receiver = node.func.value
-            on_model = tree.code_for_node(receiver) == model_var or isinstance(receiver, cst.Call)
-            if not on_model:
-                return
-            if attr == "to" and node.args and node.args[0].keyword is None:
-                found.append(tree.code_for_node(node.args[0].value))
-            elif attr == "to" and node.args and node.args[0].keyword and node.args[0].keyword.value == "device":
-                found.append(tree.code_for_node(node.args[0].value))
-            elif attr == "cuda" and tree.code_for_node(receiver) == model_var:
-                found.append("cuda()")
-
-    tree.visit(_Finder())
-    return found[0] if found else None
+def device_expression(source: str, model_var: str) -> str | None:
+    """What the model is moved to: `device` for `model.to(device)` / `model = model.to(device)`, "cuda()" for
+    `model.cuda()`, None when the script never moves it. A text search: it runs on every rewrite of long files."""
+    mv = re.escape(model_var)
+    arg = r"\s*(?:device\s*=\s*)?([A-Za-z_][\w.]*(?:\([^()]*\))?|['\"][\w:]+['\"])\s*[,)]"
+    found = re.search(rf"(?<![\w.]){mv}\s*\.\s*to\({arg}", source)
+    if found:
+        return found.group(1)
+    if re.search(rf"(?<![\w.]){mv}\s*\.\s*cuda\(", source):
+        return "cuda()"
+    return None
 
 
 def names_in(node: cst.CSTNode) -> set[str]:
@@ -139,7 +124,3 @@ def sanitize_save_name(name: str) -> str:
     """The library keeps letters, digits, '_', '-' and '.' (a '/' is an error there)."""
     cleaned = re.sub(r"[^A-Za-z0-9_.-]", "", name.replace("/", "_").replace(" ", "_"))
     return cleaned or "PAI"
-
-
-def contains_call_to(node: cst.CSTNode, attr: str) -> bool:
-    return bool(m.findall(node, m.Call(func=m.Attribute(attr=m.Name(attr)) | m.Name(attr))))

@@ -32,7 +32,7 @@ class SetCapacityTest(PaiRule):
     def add_args(arg_parser: argparse.ArgumentParser) -> None:
         arg_parser.add_argument("--capacity-test", dest="capacity_test", choices=("on", "off"), required=True)
 
-    def __init__(self, context, capacity_test=None, **kwargs) -> None:  # noqa: ANN001
+    def __init__(self, context, capacity_test=None, **kwargs) -> None:
         if isinstance(capacity_test, str):
             capacity_test = capacity_test == "on"
         super().__init__(context, capacity_test=capacity_test, **kwargs)
@@ -57,7 +57,7 @@ class SetCapacityTest(PaiRule):
     def has_other_changes(self) -> bool:
         return hasattr(self, "_wanted")
 
-    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:  # noqa: N802
+    def leave_Call(self, original_node: cst.Call, updated_node: cst.Call) -> cst.Call:
         if hasattr(self, "_wanted") and m.matches(updated_node, _FLAG_CALL) and updated_node.args:
             arg = updated_node.args[0].with_changes(value=cst.Name(self._wanted))
             return updated_node.with_changes(args=[arg, *updated_node.args[1:]])

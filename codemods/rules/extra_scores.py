@@ -74,7 +74,7 @@ class AddExtraScores(PaiRule):
             self.note("--extra-scores: the validation call is not `score = validate(...)`; add the test score by hand",
                       validation.call_line)
             return []
-        loaders = [n for n in names_in(self.module) if re.search(r"test", n, re.I) and re.search(r"loader|data", n, re.I)]
+        loaders = [n for n in names_in(self.module) if re.search(r"test", n, re.IGNORECASE) and re.search(r"loader|data", n, re.IGNORECASE)]
         val_args = [a for a in call.args if isinstance(a.value, cst.Name) and re.search(r"val|valid", a.value.value)]
         if len(loaders) != 1 or len(val_args) != 1:
             self.note("--extra-scores: could not find one test loader and the validation loader argument to swap",

@@ -17,8 +17,8 @@ Imports a partial integration already has are kept, under their aliases, and nev
 from __future__ import annotations
 
 import libcst as cst
-from libcst.codemod import SkipFile
 import libcst.matchers as m
+from libcst.codemod import SkipFile
 
 from codemods.rules._base import PaiRule
 

@@ -74,7 +74,7 @@ class ConvertOptimizer(PaiRule):
         self._register_instance(opt, opt_stmt, self.code(target))
 
     # --- complex: keep the code, register the instance ---------------------------------------------------
-    def _register_instance(self, opt, opt_stmt: cst.CSTNode, opt_var: str) -> None:  # noqa: ANN001
+    def _register_instance(self, opt, opt_stmt: cst.CSTNode, opt_var: str) -> None:
         others = [o.variable for o in self.report.optimizers[1:] if o.variable and o.function == opt.function]
         extra = f", additional_optimizers=[{', '.join(others)}]" if others else ""
         if others:
@@ -88,7 +88,7 @@ class ConvertOptimizer(PaiRule):
                       after=[self.stmt(f"{self.gpa}.pai_tracker.set_optimizer_instance({opt_var}{extra})")])
 
     # --- simple: setup_optimizer ---------------------------------------------------------------------------
-    def _simple(self, opt, opt_stmt: cst.CSTNode, target: cst.CSTNode, call: cst.Call) -> None:  # noqa: ANN001
+    def _simple(self, opt, opt_stmt: cst.CSTNode, target: cst.CSTNode, call: cst.Call) -> None:
         opt_var = self.code(target)
         opt_args = keyword_arguments(call, OPTIMIZER_PARAMETERS.get(opt.name), "", self.module)
         if opt_args is None:
@@ -129,7 +129,7 @@ class ConvertOptimizer(PaiRule):
         instance = self.primary_model()
         return instance.variable if instance is not None else "model"
 
-    def _scheduler_for(self, opt_var: str):  # noqa: ANN202
+    def _scheduler_for(self, opt_var: str):
         """(info, statement, target, call) of the scheduler built on this optimizer, or None."""
         candidates = []
         for info in self.report.schedulers:
@@ -173,7 +173,7 @@ class ConvertOptimizer(PaiRule):
             stmts.append(stmt)
         return stmts
 
-    def _meeting_point(self, opt_stmt, sched_stmt, opt_var: str, sched_args) -> cst.CSTNode:  # noqa: ANN001
+    def _meeting_point(self, opt_stmt, sched_stmt, opt_var: str, sched_args) -> cst.CSTNode:
         """Where the combined setup goes: at the scheduler when nothing between uses the optimizer, at the
         optimizer when nothing between defines a name the scheduler's arguments need."""
         block = self.siblings(opt_stmt)

@@ -75,17 +75,18 @@ class PerforateModel(PaiRule):
                 "down; wrote maximizing_score=True (the library default): set it to False for a loss", line)
         maximizing = direction != "minimize"
         name = self.save_name or _default_save_name(self.context.filename)
-        return (f"{model_var} = {self.upa}.perforate_model({model_var}, save_name={sanitize_save_name(name)!r}, "
-                f"maximizing_score={maximizing})").replace("'", '"')
+        return (f'{model_var} = {self.upa}.perforate_model({model_var}, save_name="{sanitize_save_name(name)}", '
+                f"maximizing_score={maximizing})")
 
     def _after_model_edits(self, anchor: cst.CSTNode, model_var: str) -> cst.CSTNode:
         """Skip over statements right after the construction that still change the bare model."""
         block = self.siblings(anchor)
         index = next(i for i, s in enumerate(block) if s is anchor)
         for following in block[index + 1:]:
-            if not _changes_model(following, model_var, self.code):
+            if _changes_model(following, model_var, self.code):
+                anchor = following
+            elif not _only_reads_model(following, model_var, self.code):
                 break
-            anchor = following
         return anchor
 
 
@@ -112,7 +113,7 @@ def _set_value(stmt: cst.SimpleStatementLine, value: cst.BaseExpression) -> cst.
     return stmt.with_changes(body=[assign.with_changes(value=value)])
 
 
-def _changes_model(stmt: cst.CSTNode, model_var: str, code) -> bool:  # noqa: ANN001
+def _changes_model(stmt: cst.CSTNode, model_var: str, code) -> bool:
     """`model.fc = ...`, `model.load_state_dict(...)`, `for p in model.parameters(): ...` right after building."""
     prefix = model_var + "."
     if m.matches(stmt, m.SimpleStatementLine(body=[m.Assign()])):
@@ -125,6 +126,22 @@ def _changes_model(stmt: cst.CSTNode, model_var: str, code) -> bool:  # noqa: AN
         return code(stmt.iter).startswith(prefix) and "parameters" in code(stmt.iter) \
             and model_var.split(".")[0] in names_in(stmt.iter)
     return False
+
+
+def _only_reads_model(stmt: cst.CSTNode, model_var: str, code) -> bool:
+    """A statement that can sit between the construction and a later head replacement, e.g.
+    `num_ftrs = model.fc.in_features` or one that does not touch the model at all."""
+    root = model_var.split(".")[0]
+    if root not in names_in(stmt):
+        return isinstance(stmt, cst.SimpleStatementLine)
+    if not m.matches(stmt, m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())])])):
+        return False
+    assign = stmt.body[0]  # type: ignore[attr-defined]
+    if code(assign.targets[0].target) == root:
+        return False
+    calls = m.findall(assign.value, m.Call())
+    return not any(root in names_in(c.func) or any(root in names_in(a.value) for a in c.args)  # type: ignore
+                   for c in calls)
 
 
 def _default_save_name(filename: str | None) -> str:

@@ -53,8 +53,10 @@ class ConvertTrainingLoop(PaiRule):
         if not isinstance(loop_stmt, (cst.For, cst.While)):
             raise self.skip("no epoch loop found: call add_validation_score once per epoch after validation")
         validation = self.report.validation
-        val_stmt = self.statement_at(self.now(validation.call_line or (validation.line if not validation.function
-                                                                        else None)))
+        if validation.call_line:
+            val_stmt = self.statement_at(self.now(validation.call_line))
+        else:  # validation written inline in the loop: hook up after the metric's last assignment
+            val_stmt = self._inline_metric_statement(loop_stmt, validation.metric or "")
         if val_stmt is None or not any(a is loop_stmt for a in self.lines.ancestors(val_stmt)):
             raise self.skip("could not find the validation step inside the epoch loop: call "
                             f"{self.gpa}.pai_tracker.add_validation_score(score, model) after it by hand", loop.line)
@@ -63,12 +65,25 @@ class ConvertTrainingLoop(PaiRule):
         model_var = self._loop_model_var(loop_stmt)
         self.block_indent = _indent_of(self.module.code, self.lines.get(val_stmt))
         score = self._score(val_stmt, validation)
+        self.loop_stmt, self.model_var = loop_stmt, model_var
         lines = self._hookup(score, model_var)
         self.add_edit(self.lines.get(val_stmt), after=[self.stmt(code) for code in lines])
         self._convert_header(loop_stmt, loop)
 
+    def _inline_metric_statement(self, loop_stmt: cst.CSTNode, metric: str) -> cst.CSTNode | None:
+        if not re.fullmatch(r"[A-Za-z_]\w*", metric):
+            return None
+        assigns = m.SimpleStatementLine(body=[m.Assign(targets=[m.ZeroOrMore(), m.AssignTarget(
+            target=m.Name(metric) | m.Tuple(elements=[m.ZeroOrMore(), m.Element(m.Name(metric)), m.ZeroOrMore()])),
+            m.ZeroOrMore()]) | m.AugAssign(target=m.Name(metric))])
+        found = [s for s in self.lines.start if m.matches(s, assigns)
+                 and any(a is loop_stmt for a in self.lines.ancestors(s))
+                 and not any(isinstance(a, (cst.For, cst.While)) and a is not loop_stmt
+                             for a in self.lines.ancestors(s)[: self.lines.ancestors(s).index(loop_stmt)])]
+        return max(found, key=self.lines.get) if found else None
+
     # --- the score --------------------------------------------------------------------------------------
-    def _score(self, val_stmt: cst.CSTNode, validation) -> str:  # noqa: ANN001
+    def _score(self, val_stmt: cst.CSTNode, validation) -> str:
         target, call = call_value(val_stmt)
         metric = validation.metric or ""
         if isinstance(target, cst.Name):
@@ -82,7 +97,7 @@ class ConvertTrainingLoop(PaiRule):
             raise self.skip(f"validation returns several values ({', '.join(names)}); could not tell which one is "
                             "the metric: pass it to add_validation_score by hand", validation.call_line)
         if target is None and call is not None:
-            name = "score" if "score" not in names_in(self.module) else "val_score"
+            name = "score" if not re.search(r"\bscore\b", self.source) else "val_score"
             self.add_edit(self.lines.get(val_stmt), replace=lambda node: [_assign(node, name)])
             if not validation.metric_returned:
                 self._return_metric(validation)
@@ -92,7 +107,7 @@ class ConvertTrainingLoop(PaiRule):
         raise self.skip("the validation step does not produce a value the tracker can take: make it return the "
                         "metric and pass it to add_validation_score", validation.call_line)
 
-    def _return_metric(self, validation) -> None:  # noqa: ANN001
+    def _return_metric(self, validation) -> None:
         func = self.statement_at(self.now(validation.line))
         if not isinstance(func, cst.FunctionDef):
             raise self.skip(f"{validation.function}() does not return its metric; add a return", validation.line)
@@ -120,9 +135,9 @@ class ConvertTrainingLoop(PaiRule):
 
     def _hookup(self, score: str, model_var: str) -> list[str]:
         gpa, indent = self.gpa, self.module.default_indent
-        lines = [f"{model_var}, restructured, training_complete = "
-                 f"{gpa}.pai_tracker.add_validation_score({score}, {model_var})"]
-        device = device_expression(self.module, model_var)
+        lines = [(f"{model_var}, restructured, training_complete = "
+                  f"{gpa}.pai_tracker.add_validation_score({score}, {model_var})")]
+        device = device_expression(self.source, model_var)
         if device == "cuda()":
             lines.append(f"{model_var}.cuda()")
         elif device is not None:
@@ -159,8 +174,21 @@ class ConvertTrainingLoop(PaiRule):
         return ["pass"]
 
     def _copy(self, stmt: cst.CSTNode) -> str:
-        """A statement's code for the restructure branch, continuation lines re-indented to their new depth."""
+        """A statement's code for the restructure branch, continuation lines re-indented to their new depth.
+
+        When the optimizer is built in another function than the loop (e.g. in main() and the loop in fit()),
+        the model's name there is replaced by the loop's and a warning asks to check the other names.
+        """
         text = _strip(self.code(stmt))
+        there, here = self.function_name(stmt), self.function_name(self.loop_stmt)
+        if there != here:
+            instance = self.primary_model()
+            if instance is not None and instance.variable != self.model_var:
+                text = re.sub(rf"(?<![\w.]){re.escape(instance.variable)}\b", self.model_var, text)
+            self.note(f"the optimizer is built in {there or 'the module'} but the epoch loop is in {here or 'the module'}"
+                      f"; the restructure branch re-creates it there: check every name it uses exists in that scope, "
+                      f"and return `{self.model_var}` to the caller if it uses the model afterwards",
+                      self.report.epoch_loop.line)
         old = _indent_of(self.module.code, self.lines.get(stmt))
         new = self.module.default_indent * 2  # libcst keeps continuation lines relative to the block
         lines = text.splitlines()
@@ -173,7 +201,7 @@ class ConvertTrainingLoop(PaiRule):
         return [s for s in self.lines.start if m.matches(s, pattern)]
 
     # --- the loop header ----------------------------------------------------------------------------------
-    def _convert_header(self, loop_stmt: cst.CSTNode, loop) -> None:  # noqa: ANN001
+    def _convert_header(self, loop_stmt: cst.CSTNode, loop) -> None:
         if isinstance(loop_stmt, cst.While):
             if self.code(loop_stmt.test).strip() not in ("True", "1"):
                 self.note("the epoch loop is a `while` with its own condition: make sure it keeps running until "
@@ -240,7 +268,7 @@ def _range_call(node: cst.BaseExpression) -> cst.Call | None:
     return None
 
 
-def _printed_metric(func: cst.FunctionDef, metric: str, code) -> str | None:  # noqa: ANN001
+def _printed_metric(func: cst.FunctionDef, metric: str, code) -> str | None:
     """The expression a print-only validation function prints for `metric` (last print wins)."""
     assigned = {code(t.target) for t in m.findall(func, m.AssignTarget())}
     assigned |= {code(a.target) for a in m.findall(func, m.AugAssign())}
@@ -258,7 +286,7 @@ def _printed_metric(func: cst.FunctionDef, metric: str, code) -> str | None:  # 
     return None
 
 
-def _formatted_pieces(call: cst.Call, code) -> list[tuple[str, cst.BaseExpression]]:  # noqa: ANN001
+def _formatted_pieces(call: cst.Call, code) -> list[tuple[str, cst.BaseExpression]]:
     """(text printed before it, expression) for each value a print call formats."""
     out: list[tuple[str, cst.BaseExpression]] = []
     for arg in call.args:

@@ -34,7 +34,7 @@ class RefuseUnsupportedSetups(PaiRule):
         pass
 
 
-def _ctx(rule: PaiRule, tree: cst.Module):  # noqa: ANN202
+def _ctx(rule: PaiRule, tree: cst.Module):
     from codemods.rules._base import _with_module
 
     return _with_module(rule.context, tree)

@@ -21,7 +21,7 @@ from pydantic import BaseModel, Field
 
 from mcp_server.tools import in_worker, read_only
 from mcp_server.workspace import Workspace
-from pai_core.results.compare import Comparison
+from pai_core.results.report import Comparison
 from pai_core.results.report import RunReport
 
 PlotMode = Literal["image", "path", "none"]

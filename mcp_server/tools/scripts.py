@@ -15,6 +15,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
 from codemods.analysis.report import ScriptReport
+from codemods.check import CheckReport
 from codemods.perforate import PerforateResult
 from mcp_server.tools import edits_files, in_worker, read_only
 from mcp_server.workspace import Workspace
@@ -48,6 +49,17 @@ def register(server: MCPServer, workspace: Workspace) -> None:
 
         script = workspace.script(path, await workspace.roots(ctx))
         return await in_worker(script_errors(analyze_script), script)
+
+    @server.tool(name="pai_check_integration", annotations=read_only("Check an integration"))
+    async def pai_check_integration(path: ScriptPath, ctx: Context) -> CheckReport:
+        """Verify a perforated script without running it: every required piece present, in the right place
+        and consistent (tracker called, optimizer rebuilt after a restructure, loop ending on
+        training_complete, maximizing_score matching the metric, extra scores before add_validation_score,
+        scheduler not stepped twice). Findings carry a code, severity and line."""
+        from codemods.check import check_integration
+
+        script = workspace.script(path, await workspace.roots(ctx))
+        return await in_worker(script_errors(check_integration), script)
 
     @server.tool(name="pai_preview_perforation", annotations=read_only("Preview the perforation diff"))
     async def pai_preview_perforation(

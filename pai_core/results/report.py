@@ -190,3 +190,72 @@ def fmt_number(value: float | None) -> str:
 def text_table(rows: list[list[str]]) -> list[str]:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     return ["  " + "  ".join(cell.rjust(w) for cell, w in zip(row, widths)) for row in rows]
+
+
+class ComparedRun(BaseModel):
+    label: str
+    folder: str
+    direction: str
+    status: str
+    dendrites: int
+    params_baseline: int | None = None
+    params_best: int | None = None
+    baseline_score: float | None = None
+    best_score: float | None = None
+    epochs: int
+    epochs_to_best: int | None = None
+    delta_vs_first: float | None = Field(
+        None, description="best_score gain over the first run (positive = better)"
+    )
+    relative_delta_vs_first: float | None = None
+    noise: float | None = Field(None, description="typical epoch-to-epoch change near the end of training")
+    wall_time_s: float | None = None
+
+
+class Comparison(BaseModel):
+    runs: list[ComparedRun]
+    verdict: str
+    warnings: list[str] = Field(default_factory=list)
+    plot_path: str | None = None
+    reports: list[RunReport] = Field(default_factory=list, exclude=True)
+
+    def to_text(self) -> str:
+        rows = [
+            [
+                "run",
+                "dendrites",
+                "params",
+                "best score",
+                "vs first",
+                "epochs",
+                "epochs to best",
+                "wall s",
+                "status",
+            ]
+        ]
+        for r in self.runs:
+            delta = (
+                ""
+                if r.delta_vs_first is None
+                else fmt_number(r.delta_vs_first)
+                + (f" ({r.relative_delta_vs_first:+.1%})" if r.relative_delta_vs_first is not None else "")
+            )
+            rows.append(
+                [
+                    r.label,
+                    str(r.dendrites),
+                    fmt_number(r.params_best),
+                    fmt_number(r.best_score),
+                    delta,
+                    str(r.epochs),
+                    fmt_number(r.epochs_to_best),
+                    fmt_number(r.wall_time_s),
+                    r.status,
+                ]
+            )
+        lines = text_table(rows)
+        lines += ["", self.verdict]
+        lines += [f"warning: {w}" for w in self.warnings]
+        if self.plot_path:
+            lines += ["", f"Plot: {self.plot_path}"]
+        return "\n".join(lines)

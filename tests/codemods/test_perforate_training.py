@@ -23,7 +23,7 @@ def train(case: str, tmp_path: Path) -> str:
     script.write_text((FIXTURES / f"{case}.out.py").read_text())
     env = dict(os.environ, OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", MPLBACKEND="Agg",
                PYTHONPATH=str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""))
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
+    done = subprocess.run(check=False, args=[sys.executable, str(script)], cwd=tmp_path, env=env, capture_output=True, text=True,
                           timeout=240)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     return done.stdout + done.stderr
@@ -36,6 +36,6 @@ def test_perforated_mnist_script_trains_to_capacity_success(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("case", ["transformer_classifier", "lstm_lm", "resnet_cifar", "complex_optimizer"])
+@pytest.mark.parametrize("case", ["transformer_classifier", "lstm_lm", "resnet_cifar", "complex_optimizer", "inline_validation"])
 def test_other_perforated_scripts_train_to_capacity_success(case, tmp_path):
     assert SUCCESS in train(case, tmp_path)

@@ -94,3 +94,19 @@ async def test_ddp_script_is_refused_and_left_alone(client, project):
     assert result.is_error and "pai-distributed" in result.content[0].text
     assert script.read_bytes() == before
     assert not (project / "train_ddp.py.orig").exists()
+
+
+async def test_check_integration_before_and_after_apply(client):
+    from codemods.check import CheckReport
+
+    before = CheckReport.model_validate(
+        (await client.call_tool("pai_check_integration", {"path": "train_digits.py"})).structured_content)
+    assert not before.integrated
+    assert {"PAI103", "PAI106"} <= {f.code for f in before.findings if f.severity == "error"}
+    await client.call_tool("pai_apply_perforation", {"path": "train_digits.py"})
+    result = await client.call_tool("pai_check_integration", {"path": "train_digits.py"})
+    assert not result.is_error, result.content
+    after = CheckReport.model_validate(result.structured_content)
+    assert after.integrated and not [f for f in after.findings if f.severity == "error"]
+    capacity = [f for f in after.findings if f.code == "PAI115"]
+    assert capacity and capacity[0].line  # the capacity test is still on, and the check says where

@@ -10,7 +10,7 @@ import pytest
 from pai_core import run_files
 from pai_core.tracker import fresh_state
 
-FIXTURES = Path("/work/shared/fixtures/upstream_runs")
+FIXTURES = Path(__file__).parent / "results" / "fixtures" / "upstream_runs"
 RUNS = {"testing": ("up_testing", True), "history": ("up_history", True), "loss": ("up_loss", False)}
 
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from test_training_support import DATA, evaluate, perforate, run_config, train_epoch
 from torch import nn
 
 from pai_core import tracker as tracker_module
 from pai_core.errors import InvalidScoreError, NonFiniteScoreError, TrackerNotReadyError, WrappedModelError
-from test_training_support import DATA, evaluate, perforate, run_config, train_epoch
 
 
 @pytest.fixture
@@ -80,6 +80,8 @@ def test_two_models_have_independent_trackers_and_facade_follows_the_latest(tmp_
     assert first_tracker.opt("n_epochs_to_switch") == 3 and second_tracker.opt("n_epochs_to_switch") == 7
     assert tracker_module.tracker_for(first) is first_tracker
     assert tracker_module.tracker_for(nn.DataParallel(second)) is second_tracker
+    first_tracker.flush()
+    second_tracker.flush()  # files are written by each run's background writer
     assert (tmp_path / "one" / "oneScores.csv").exists() and (tmp_path / "two" / "twoScores.csv").exists()
 
 

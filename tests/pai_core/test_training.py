@@ -3,15 +3,16 @@ dendrites, loss minimisation, StepLR never blocks completion."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
 import torch
-
-from pai_core.modules import neuron_modules
 from test_training_support import DATA, Net, evaluate, perforate, run_config, train
 
-FIXTURES = "/work/shared/fixtures/upstream_runs"
+from pai_core.modules import neuron_modules
+
+FIXTURES = str(Path(__file__).parent / "results" / "fixtures" / "upstream_runs")
 
 
 def test_capacity_test_with_upstream_calling_convention(tmp_path, monkeypatch, capsys):
@@ -28,7 +29,7 @@ def test_capacity_test_with_upstream_calling_convention(tmp_path, monkeypatch, c
     model = UPA.perforate_model(Net(), save_name="cap", maximizing_score=True)
     GPA.pai_tracker.set_optimizer(torch.optim.Adam)
     GPA.pai_tracker.set_scheduler(torch.optim.lr_scheduler.StepLR)
-    make = lambda m: GPA.pai_tracker.setup_optimizer(  # noqa: E731
+    make = lambda m: GPA.pai_tracker.setup_optimizer(
         m, {"params": m.parameters(), "lr": 0.01}, {"step_size": 40, "gamma": 0.5})
     optimizer, scheduler = make(model)
     restructures = 0
@@ -115,7 +116,7 @@ def test_steplr_that_never_lowers_the_lr_does_not_block_completion(tmp_path, mon
                                    sched_args={"step_size": 1000, "gamma": 0.5})
     assert done and epochs < 400
     assert tracker.state["num_dendrites_added"] >= 1
-    lrs = pd.read_csv(tmp_path / "steplr" / "stepLRlearning_rate.csv".replace("stepLR", "steplr"))
+    lrs = pd.read_csv(tmp_path / "steplr" / "steplrlearning_rate.csv")
     assert set(lrs["learning_rate"].dropna()) == {0.01}
 
 

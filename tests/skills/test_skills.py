@@ -4,6 +4,7 @@ tool references that exist in the running server, and installation with `pai ins
 from __future__ import annotations
 
 import re
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -114,3 +115,13 @@ def test_pai_install_skills_command(tmp_path):
     again = subprocess.run([sys.executable, "-m", "mcp_server.cli", "install-skills"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
     assert again.returncode == 1 and "--force" in again.stderr
+
+
+def test_a_wheel_finds_its_bundled_copy(tmp_path, monkeypatch):
+    import mcp_server.skillset as skillset
+
+    bundle = tmp_path / "mcp_server" / "skills_bundle"
+    shutil.copytree(REPO / "skills", bundle)
+    monkeypatch.setattr(skillset, "_CANDIDATES", (tmp_path / "skills", bundle))  # no repo checkout beside it
+    assert skillset.skills_dir() == bundle
+    assert {skill.name for skill in skillset.list_skills()} == EXPECTED
