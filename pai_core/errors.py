@@ -116,3 +116,12 @@ class CheckpointError(PAIError, RuntimeError):
     Perforate the model with the same settings as the run that wrote it (same modules, same save_name),
     or set `strict_loading=False` to load only the matching tensors.
     """
+
+
+class OptimizerNotRebuiltError(PAIError, RuntimeError):
+    """The model was restructured but no optimizer was registered since, so new dendrites would never train.
+
+    After `add_validation_score` returns `restructured=True`, rebuild the optimizer (and scheduler) over the
+    returned model's parameters: call `setup_optimizer(...)` again, or create it and call
+    `set_optimizer_instance(optimizer)`.
+    """

@@ -60,6 +60,7 @@ from pai_core.errors import (
     DendriteError,
     InvalidScoreError,
     NonFiniteScoreError,
+    OptimizerNotRebuiltError,
     TrackerNotReadyError,
     WrappedModelError,
 )
@@ -275,6 +276,7 @@ class Tracker:
         self.optimizer_class: type | None = None
         self.scheduler_class: type | None = None
         self.optimizer: torch.optim.Optimizer | None = None
+        self._awaiting_optimizer = False  # True after a restructure dropped the registered optimizer
         self.scheduler: Any = None
         self._pending_optimizer_state: tuple[dict, dict] | None = None
         self._best: tuple[dict[str, torch.Tensor], dict] | None = None  # in-memory best (weights, state)
@@ -401,6 +403,7 @@ class Tracker:
 
     def _register(self, optimizer: torch.optim.Optimizer, scheduler: Any) -> None:
         self.optimizer, self.scheduler = optimizer, scheduler
+        self._awaiting_optimizer = False
         if not self.state["accuracies"]:
             self._epoch_started = time.perf_counter()  # the first epoch starts once training can start
         if self._pending_optimizer_state is not None:
@@ -414,6 +417,8 @@ class Tracker:
                         "(it can block completion); the scheduler simply continues.")
 
     def clear_optimizer_and_scheduler(self) -> None:
+        # Set by a restructure that dropped a registered optimizer: the next score must come with a new one.
+        self._awaiting_optimizer = self.optimizer is not None
         self.optimizer, self.scheduler = None, None
 
     # ------------------------------------------------------------------ epoch timing
@@ -479,6 +484,13 @@ class Tracker:
         s = self.state
         if s["completed"]:  # e.g. a resumed run that had already finished
             return model, False, True
+        if self._awaiting_optimizer:
+            raise OptimizerNotRebuiltError(
+                "The model was restructured (dendrites were added) at the previous add_validation_score, but no "
+                "optimizer was registered since, so the new dendrite parameters are not being trained. In the "
+                "`if restructured:` branch rebuild the optimizer exactly as first built: "
+                "`optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, optim_args, sched_args)` (or create it "
+                "yourself and call `GPA.pai_tracker.set_optimizer_instance(optimizer)`).")
         if not s["manual_train_switch"]:
             s["n_epoch_times"].append(now - self._epoch_started)
         s["training_learning_rates"].append(_optim.current_lr(self.optimizer))

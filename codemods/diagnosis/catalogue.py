@@ -571,6 +571,7 @@ PATTERNS: list[Pattern] = [
         id="optimizer-not-rebuilt",
         title="optimizer not rebuilt after the model was restructured",
         category="optimizer",
+        exception_types=["OptimizerNotRebuiltError"],
         signals=[
             r"'NoneType' object has no attribute 'param_groups'",
             r"(no optimizer|optimizer (is |was )?(not|never) (registered|set)|optimizer instance (is )?None)",
@@ -618,7 +619,9 @@ PATTERNS: list[Pattern] = [
             r"not enough values to unpack \(expected 2, got 1\)",
             r"too many values to unpack \(expected 1\)",
         ],
-        context=[r"setup_optimizer|setupOptimizer|non-iterable (Adam\w*|SGD|RMSprop|Adagrad|Adadelta|Adamax|NAdam|RAdam|LBFGS|\w*Optim\w*) object"],
+        context=[
+            r"setup_optimizer|setupOptimizer|non-iterable (Adam\w*|SGD|RMSprop|Adagrad|Adadelta|Adamax|NAdam|RAdam|LBFGS|\w*Optim\w*) object"
+        ],
         point_at=["setup_optimizer_line"],
         cause="Upstream returns only the optimizer when no scheduler arguments are passed, but the script unpacks "
         "two values (or the other way round).",

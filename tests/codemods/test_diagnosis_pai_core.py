@@ -185,6 +185,22 @@ SCENARIOS: dict[str, tuple[str, str, list[str]]] = {
         "parallel-lists-length",
         ["append_modules_processing_classes"],
     ),
+    "optimizer_not_rebuilt": (
+        """
+        model = UPA.perforate_model(Net(), save_name="norebuild", making_graphs=False)
+        GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+        while True:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+            model, restructured, done = GPA.pai_tracker.add_validation_score(0.5, model)  # CAUSE
+            if done:
+                break
+        """,
+        "optimizer-not-rebuilt",
+        ["setup_optimizer"],
+    ),
     "capacity_test_finished": (
         """
         model = UPA.perforate_model(Net(), save_name="capacity", making_graphs=False)  # CAUSE
@@ -283,8 +299,8 @@ def test_diagnosis_points_at_the_cause_line(runs: dict[str, tuple[Path, str]], n
 
 
 def test_forgotten_optimizer_rebuild_is_caught_by_the_script_facts(runs: dict[str, tuple[Path, str]]) -> None:
-    # pai_core raises nothing when the optimizer is not rebuilt; the upstream error text plus the script
-    # facts (no rebuild in the restructure branch) must still single out the optimizer.
+    # Upstream only says 'NoneType' ... 'param_groups' here; with the script facts (no rebuild in the
+    # restructure branch) the diagnosis must still single out the optimizer.
     script, _ = runs["capacity_test_finished"]
     broken = script.with_name("no_rebuild.py")
     broken.write_text(

@@ -8,7 +8,13 @@ from test_training_support import DATA, evaluate, perforate, run_config, train_e
 from torch import nn
 
 from pai_core import tracker as tracker_module
-from pai_core.errors import InvalidScoreError, NonFiniteScoreError, TrackerNotReadyError, WrappedModelError
+from pai_core.errors import (
+    InvalidScoreError,
+    NonFiniteScoreError,
+    OptimizerNotRebuiltError,
+    TrackerNotReadyError,
+    WrappedModelError,
+)
 
 
 @pytest.fixture
@@ -136,3 +142,16 @@ def test_force_switch_restores_best_and_adds_a_dendrite_everywhere(run):
     assert torch.equal(model.state_dict()["fc1.main_module.weight"], best["fc1.main_module.weight"])
     assert evaluate(model, DATA.x_val, DATA.y_val)[0] == pytest.approx(acc)  # new dendrite starts silent
     assert tracker.state["switch_epochs"] == [0] and tracker.state["num_epochs_run"] == 1
+
+
+def test_forgetting_to_rebuild_the_optimizer_after_a_restructure_is_a_clear_error(run):
+    model, tracker = run
+    tracker.set_optimizer_instance(torch.optim.Adam(model.parameters(), lr=0.01))
+    train_epoch(model, tracker.optimizer)
+    model, restructured, _ = tracker.add_validation_score(50.0, model, force_switch=True)
+    assert restructured is True
+    with pytest.raises(OptimizerNotRebuiltError, match="restructured.*set_optimizer_instance"):
+        tracker.add_validation_score(51.0, model)
+    tracker.set_optimizer_instance(torch.optim.Adam(model.parameters(), lr=0.01))  # the fix
+    train_epoch(model, tracker.optimizer)
+    assert tracker.add_validation_score(51.0, model)[2] is False
