@@ -205,7 +205,23 @@ def _single_tensor(value: Any, processor: Any, stage: str, name: str) -> torch.T
     return value
 
 
-class PAINeuronModule(nn.Module):
+class _FallsThroughToMain:
+    """Attribute reads and indexing the wrapper lacks go to `main_module` (`wrapper.weight`, `wrapper[0]`)."""
+
+    def __getattr__(self, attr: str) -> Any:
+        try:
+            return super().__getattr__(attr)
+        except AttributeError:
+            main = self.__dict__["_modules"].get("main_module")
+            if main is None:
+                raise
+            return getattr(main, attr)
+
+    def __getitem__(self, index: Any) -> Any:
+        return self.main_module[index]
+
+
+class PAINeuronModule(_FallsThroughToMain, nn.Module):
     """A module that grows dendrites: the original module (`main_module`) plus k dendrite copies.
 
     Attribute reads fall through to the wrapped module (`wrapper.weight`, `wrapper.in_features`,
@@ -242,19 +258,7 @@ class PAINeuronModule(nn.Module):
         self._channels: int | None = None
         self._refresh()
 
-    # ---- attribute fall-through and display ----
-    def __getattr__(self, attr: str) -> Any:
-        try:
-            return super().__getattr__(attr)
-        except AttributeError:
-            main = self.__dict__["_modules"].get("main_module")
-            if main is None:
-                raise
-            return getattr(main, attr)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.main_module[index]
-
+    # ---- display ----
     def __repr__(self) -> str:
         return f"PAIModule({self.main_module!r})"
 
@@ -491,7 +495,7 @@ class PAINeuronModule(nn.Module):
         super()._load_from_state_dict(state_dict, prefix, *args)
 
 
-class TrackedNeuronModule(nn.Module):
+class TrackedNeuronModule(_FallsThroughToMain, nn.Module):
     """A transparent wrapper for modules that are accounted for but never get dendrites (e.g. norm layers)."""
 
     def __init__(self, start_module: nn.Module, name: str = "") -> None:
@@ -502,18 +506,6 @@ class TrackedNeuronModule(nn.Module):
         self.name = name
         self.type = "tracked_module"
         set_tracked_params(start_module)
-
-    def __getattr__(self, attr: str) -> Any:
-        try:
-            return super().__getattr__(attr)
-        except AttributeError:
-            main = self.__dict__["_modules"].get("main_module")
-            if main is None:
-                raise
-            return getattr(main, attr)
-
-    def __getitem__(self, index: Any) -> Any:
-        return self.main_module[index]
 
     def __repr__(self) -> str:
         return f"PAITrackedModule({self.main_module!r})"

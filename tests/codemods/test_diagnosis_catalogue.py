@@ -15,7 +15,7 @@ import pytest
 
 from codemods.diagnosis import diagnose
 from codemods.diagnosis.catalogue import PATTERNS, load_catalogue
-from codemods.diagnosis.options import OPTIONS, correction
+from codemods.diagnosis.options import OPTIONS, RENAMED, correction
 
 PAI_CORE = Path(__file__).resolve().parents[2] / "pai_core"
 
@@ -49,6 +49,7 @@ def test_option_names_match_pai_core_config() -> None:
     config = pytest.importorskip("pai_core.config")
     missing = set(OPTIONS) - set(config.PAIConfig.model_fields)
     assert not missing, f"options the diagnosis suggests but pai_core lacks: {missing}"
+    assert RENAMED == config.ALIASES, "keep the diagnosis' renamed-option table equal to pai_core.config.ALIASES"
 
 
 @pytest.mark.parametrize(
