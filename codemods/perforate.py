@@ -27,6 +27,7 @@ from codemods.rules._base import (
     Finding,
     LineMap,
     refusal_reason,
+    render,
 )
 
 __all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
@@ -78,12 +79,13 @@ def perforate_source(
     `select`) only toggles the capacity-test flag. Raises `cst.ParserSyntaxError` for unparsable code.
     """
     from codemods.analysis import analyze_source
+    from codemods.analysis.source import parse_source
 
     if select is None and capacity_test is not None:
         select = ["PAI007"]
     rules = gather_rules(select)
-    report = analyze_source(source, filename=filename)  # a syntax error becomes a ScriptError saying what to do
-    tree = cst.parse_module(source)
+    tree = parse_source(source, filename)  # a syntax error becomes a ScriptError saying what to do
+    report = analyze_source(source, filename=filename, module=tree)
     context = CodemodContext(filename=filename)
     context.scratch[REPORT_KEY] = report
     line_map = LineMap(source)
@@ -103,7 +105,7 @@ def perforate_source(
         except SkipFile:
             continue
         context = rule.context
-        new_code = new_tree.code
+        new_code = render(new_tree, context.scratch)[1]  # also indexes the statements for the next rule
         if new_code != current:
             applied.append(rule.CODE)
             tree, current = new_tree, new_code

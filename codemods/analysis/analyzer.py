@@ -10,6 +10,8 @@ import logging
 from collections.abc import Callable
 from pathlib import Path
 
+import libcst as cst
+
 from codemods.analysis.facts import Facts, collect_facts
 from codemods.analysis.integration import analyze_integration
 from codemods.analysis.knobs import analyze_arguments, defaults, size_knobs
@@ -33,9 +35,12 @@ def analyze_script(path: str | Path) -> ScriptReport:
     return _analyze(read_script(p), str(p), p)
 
 
-def analyze_source(source: str, filename: str = "<string>") -> ScriptReport:
-    """Analyze script text; local imports are not followed (there is no folder to look in)."""
-    return _analyze(source, filename, None)
+def analyze_source(source: str, filename: str = "<string>", *, module: cst.Module | None = None) -> ScriptReport:
+    """Analyze script text; local imports are not followed (there is no folder to look in).
+
+    A caller that already parsed `source` (the codemods) passes the `module` so it is not parsed twice.
+    """
+    return _analyze(source, filename, None, module)
 
 
 def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
@@ -49,8 +54,9 @@ def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
         return default
 
 
-def _analyze(source: str, filename: str, path: Path | None) -> ScriptReport:
-    module = parse_source(source, filename)
+def _analyze(source: str, filename: str, path: Path | None, module: cst.Module | None = None) -> ScriptReport:
+    if module is None:
+        module = parse_source(source, filename)
     facts = collect_facts(module, filename)
     report = ScriptReport(path=filename, line_count=facts.line_count)
     local = _guard(report, "local imports", lambda: local_modules(facts, path, report.notes), []) or []

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import difflib
+import functools
 import logging
 import re
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
-from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
+from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +29,8 @@ REPORT_KEY = "pai_report"
 LINE_MAP_KEY = "pai_line_map"
 FINDINGS_KEY = "pai_findings"
 SOURCE_KEY = "pai_source"  # (tree, its code): the orchestrator shares the rendering it already has
+INDEX_KEY = "pai_statement_index"  # (tree, its StatementIndex, its code) from one codegen pass
+PIECES_KEY = "pai_rendered_statements"  # id(top-level statement) -> its tokens and line index, for reuse
 
 BACKENDS = ("pai_core", "perforatedai")
 
@@ -36,10 +39,10 @@ _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 # --------------------------------------------------------------------------------------------- positions
 class _StatementLineState(CodegenState):
-    """Code generation that only counts newlines and notes where statements start and end.
+    """Code generation that renders the module and notes where statements start and end, in one pass.
 
     libcst's PositionProvider records a range for every node (5x the cost of rendering); the rules only
-    anchor on statements, so this keeps rewriting a long script within a small multiple of a parse.
+    anchor on statements, and the orchestrator needs the rendered code anyway, so one pass gives both.
     """
 
     def __init__(self, module: cst.Module, index: StatementIndex) -> None:
@@ -49,10 +52,8 @@ class _StatementLineState(CodegenState):
         self.stack: list[cst.CSTNode] = []
         self.at_line_start = True
 
-    def add_indent_tokens(self) -> None:
-        pass
-
     def add_token(self, value: str) -> None:
+        self.tokens.append(value)
         if "\n" in value:
             self.line += value.count("\n")
         elif "\r" in value:
@@ -104,11 +105,57 @@ class StatementIndex:
         return max(containing, key=lambda n: (self.start[n], -self.end[n]), default=None)
 
 
+def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIndex, str]:
+    """The statement index and code of `module` from one codegen pass, cached in `scratch` for that tree
+    (rules that change nothing hand the same tree to the next rule, which then reuses it). Only top-level
+    statements that are new since the last call are rendered: the others are reused from `scratch`."""
+    cached = scratch.get(INDEX_KEY) if scratch is not None else None
+    if cached is not None and cached[0] is module:
+        return cached[1], cached[2]
+    pieces = scratch.get(PIECES_KEY, {}) if scratch is not None else {}
+    kept: dict[int, tuple] = {}  # only this tree's statements, so the cache never outgrows one script
+    index = StatementIndex()
+    state = _StatementLineState(module, index)
+    for line in module.header:
+        line._codegen(state)
+    for stmt in module.body:
+        # A rule rebuilds only the statements it edits (and their parents); every other top-level statement
+        # is the same object as before, so its tokens and line index are reused, shifted to its new line.
+        piece = pieces.get(id(stmt))
+        if piece is None or piece[0] is not stmt:
+            own = StatementIndex()
+            sub = _StatementLineState(module, own)
+            stmt._codegen(sub)
+            piece = (stmt, sub.tokens, sub.line - 1, own)
+        kept[id(stmt)] = piece
+        _, tokens, lines, own = piece
+        offset = state.line - 1
+        for node, start in own.start.items():
+            index.start[node] = start + offset
+            index.end[node] = own.end[node] + offset
+            index.parent[node] = own.parent[node]
+        for line_number, node in own.by_line.items():
+            index.by_line.setdefault(line_number + offset, node)
+        state.tokens.extend(tokens)
+        state.line += lines
+        state.at_line_start = True
+    for line in module.footer:
+        line._codegen(state)
+    if module.has_trailing_newline:
+        if not state.tokens:
+            state.add_token(state.default_newline)
+    else:
+        state.pop_trailing_newline()
+    code = "".join(state.tokens)
+    if scratch is not None:
+        scratch[INDEX_KEY] = (module, index, code)
+        scratch[PIECES_KEY] = kept
+    return index, code
+
+
 def statement_lines(module: cst.Module) -> StatementIndex:
     """Index every statement of `module` by the 1-based line it starts on (same as PositionProvider)."""
-    index = StatementIndex()
-    module._codegen(_StatementLineState(module, index))
-    return index
+    return render(module)[0]
 
 
 class LineMap:
@@ -117,12 +164,16 @@ class LineMap:
     def __init__(self, original: str) -> None:
         self._original = original.splitlines()
         self._opcodes: list[tuple[str, int, int, int, int]] | None = None
+        self._current: str | None = None
 
     def update(self, current: str) -> None:
-        matcher = difflib.SequenceMatcher(None, self._original, current.splitlines(), autojunk=False)
-        self._opcodes = matcher.get_opcodes()
+        self._current = current  # diffed on first use: the map depends only on the latest code
 
     def __call__(self, line: int | None) -> int | None:
+        if self._current is not None:
+            matcher = difflib.SequenceMatcher(None, self._original, self._current.splitlines(), autojunk=False)
+            self._opcodes = matcher.get_opcodes()
+            self._current = None
         if line is None or self._opcodes is None:
             return line
         index = line - 1
@@ -171,7 +222,14 @@ class PaiRule(VisitorBasedCodemodCommand):
         capacity_test: bool | None = None,
         **_ignored: Any,
     ) -> None:
-        super().__init__(context)
+        if _uses_matcher_decorators(type(self)):
+            super().__init__(context)
+        else:  # libcst scans every attribute for @m.visit/@m.leave on each instance (~15 ms per rule)
+            Codemod.__init__(self, context)
+            cst.CSTTransformer.__init__(self)
+            self._MatcherDecoratableTransformer__matchers = None
+            self._extra_visit_funcs = {}
+            self._extra_leave_funcs = {}
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.backend = backend
@@ -304,7 +362,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         known = self.context.scratch.get(SOURCE_KEY)
         if known is not None and known[0] is self.module:
             return known[1]
-        code = self.module.code
+        code = render(self.module, self.context.scratch)[1]
         self.context.scratch[SOURCE_KEY] = (self.module, code)
         return code
 
@@ -359,7 +417,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         reason = refusal_reason(self.report)
         if reason:
             raise SkipFile(reason)
-        self.lines = statement_lines(tree)
+        self.lines = render(tree, self.context.scratch)[0]
         self.edits = {}
         self.plan(tree)
         if not self.edits and not self.has_other_changes():
@@ -433,13 +491,33 @@ class _StatementEditor(cst.CSTTransformer):
         self.rule = rule
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        return isinstance(node, _CONTAINERS)
+        if not isinstance(node, _CONTAINERS):
+            return False
+        if isinstance(node, _STATEMENTS):
+            # A statement with no edit inside stays the very same object, so its rendering can be reused.
+            lines = self.rule.lines
+            start, end = lines.start.get(node), lines.end.get(node)
+            if start is not None and end is not None and not any(start <= line <= end for line in self.rule.edits):
+                return False
+        return True
 
     def leave_IndentedBlock(self, original_node, updated_node):
         return self.rule.leave_IndentedBlock(original_node, updated_node)
 
     def leave_Module(self, original_node, updated_node):
         return self.rule.leave_Module(original_node, updated_node)
+
+
+@functools.cache
+def _uses_matcher_decorators(cls: type) -> bool:
+    """Whether a rule class has methods decorated with libcst's @m.visit / @m.leave (checked once per class)."""
+    from libcst.matchers._visitors import CONSTRUCTED_LEAVE_MATCHER_ATTR, CONSTRUCTED_VISIT_MATCHER_ATTR
+
+    return any(
+        hasattr(value, CONSTRUCTED_VISIT_MATCHER_ATTR) or hasattr(value, CONSTRUCTED_LEAVE_MATCHER_ATTR)
+        for klass in cls.__mro__
+        for value in vars(klass).values()
+    )
 
 
 def _blocks(stmt: cst.CSTNode):

@@ -63,7 +63,7 @@ class ConvertTrainingLoop(PaiRule):
         while isinstance(self.lines.parent.get(val_stmt), (cst.With, cst.Try)):
             val_stmt = self.lines.parent[val_stmt]
         model_var = self._loop_model_var(loop_stmt)
-        self.block_indent = _indent_of(self.module.code, self.lines.get(val_stmt))
+        self.block_indent = _indent_of(self.source, self.lines.get(val_stmt))
         score = self._score(val_stmt, validation)
         self.loop_stmt, self.model_var = loop_stmt, model_var
         lines = self._hookup(score, model_var)
@@ -76,7 +76,7 @@ class ConvertTrainingLoop(PaiRule):
         assigns = m.SimpleStatementLine(body=[m.Assign(targets=[m.ZeroOrMore(), m.AssignTarget(
             target=m.Name(metric) | m.Tuple(elements=[m.ZeroOrMore(), m.Element(m.Name(metric)), m.ZeroOrMore()])),
             m.ZeroOrMore()]) | m.AugAssign(target=m.Name(metric))])
-        found = [s for s in self.lines.start if m.matches(s, assigns)
+        found = [s for s in self.lines.start if isinstance(s, cst.SimpleStatementLine) and m.matches(s, assigns)
                  and any(a is loop_stmt for a in self.lines.ancestors(s))
                  and not any(isinstance(a, (cst.For, cst.While)) and a is not loop_stmt
                              for a in self.lines.ancestors(s)[: self.lines.ancestors(s).index(loop_stmt)])]
@@ -189,7 +189,7 @@ class ConvertTrainingLoop(PaiRule):
                       f"; the restructure branch re-creates it there: check every name it uses exists in that scope, "
                       f"and return `{self.model_var}` to the caller if it uses the model afterwards",
                       self.report.epoch_loop.line)
-        old = _indent_of(self.module.code, self.lines.get(stmt))
+        old = _indent_of(self.source, self.lines.get(stmt))
         new = self.module.default_indent * 2  # libcst keeps continuation lines relative to the block
         lines = text.splitlines()
         return "\n".join([lines[0], *(new + (ln[len(old):] if ln.startswith(old) else ln.lstrip())
@@ -198,7 +198,9 @@ class ConvertTrainingLoop(PaiRule):
     def _statements_calling(self, attr: str) -> list[cst.CSTNode]:
         pattern = m.SimpleStatementLine(body=[m.Assign(value=m.Call(func=m.Attribute(attr=m.Name(attr))))
                                               | m.Expr(value=m.Call(func=m.Attribute(attr=m.Name(attr))))])
-        return [s for s in self.lines.start if m.matches(s, pattern)]
+        if attr not in self.source:  # a cheap text check spares matching every statement of a long script
+            return []
+        return [s for s in self.lines.start if isinstance(s, cst.SimpleStatementLine) and m.matches(s, pattern)]
 
     # --- the loop header ----------------------------------------------------------------------------------
     def _convert_header(self, loop_stmt: cst.CSTNode, loop) -> None:
