@@ -15,6 +15,7 @@ from codemods.analysis.vocab import (
     LAYER_KINDS,
     LIGHTNING_MODULES,
     MODULE_BASES,
+    NEUTRAL_LAYERS,
     RECURRENT,
     RESIDUAL_BLOCK,
     family_of,
@@ -384,11 +385,11 @@ def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> N
     elif kinds & CONV:
         info.architecture = "cnn"
         evidence.append(f"convolutions: {lines(CONV)}")
-    elif kinds & DENSE and not (kinds - DENSE - _PLAIN):
+    elif kinds & DENSE and not (kinds - DENSE - NEUTRAL_LAYERS):
         info.architecture = "mlp"
         evidence.append(f"only fully connected layers: {lines(DENSE)}")
     elif kinds & DENSE:
-        info.architecture = "mlp" if kinds <= (DENSE | _PLAIN | {"Embedding", "EmbeddingBag"}) else "custom"
+        info.architecture = "mlp" if kinds <= (DENSE | NEUTRAL_LAYERS | {"Embedding", "EmbeddingBag"}) else "custom"
         evidence.append(f"fully connected layers: {lines(DENSE)}")
     elif known:
         info.architecture = known[0].family
@@ -408,28 +409,6 @@ def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> N
         evidence.append(f"also builds {known[0].library} model '{known[0].name}' (line {known[0].line})")
 
 
-_PLAIN = {
-    "ReLU",
-    "GELU",
-    "SiLU",
-    "Tanh",
-    "Sigmoid",
-    "LeakyReLU",
-    "ELU",
-    "Softmax",
-    "LogSoftmax",
-    "Mish",
-    "Dropout",
-    "BatchNorm1d",
-    "LayerNorm",
-    "Sequential",
-    "ModuleList",
-    "ModuleDict",
-    "Flatten",
-    "Identity",
-    "RMSNorm",
-    "GroupNorm",
-}
 
 
 def _recommend(

@@ -301,3 +301,27 @@ def knob_role(dest: str) -> str | None:
         if pattern.search(dest):
             return role
     return None
+
+# activations, dropout, norms and containers: present in every architecture, so they say nothing of its class
+NEUTRAL_LAYERS = {
+    "ReLU",
+    "GELU",
+    "SiLU",
+    "Tanh",
+    "Sigmoid",
+    "LeakyReLU",
+    "ELU",
+    "Softmax",
+    "LogSoftmax",
+    "Mish",
+    "Dropout",
+    "BatchNorm1d",
+    "LayerNorm",
+    "Sequential",
+    "ModuleList",
+    "ModuleDict",
+    "Flatten",
+    "Identity",
+    "RMSNorm",
+    "GroupNorm",
+}

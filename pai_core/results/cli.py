@@ -36,6 +36,14 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def emit(result, *, as_json: bool) -> None:
+    """Print a report model as JSON or as its readable text; a closed pipe (`| head`) is not an error."""
+    try:
+        print(result.model_dump_json(indent=2) if as_json else result.to_text())
+    except BrokenPipeError:
+        sys.stderr.close()
+
+
 def resolve_target(target: str) -> Path:
     """A folder as is; a .py script through its save_name."""
     path = Path(target)
@@ -61,10 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     except ResultsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    try:
-        print(report.model_dump_json(indent=2) if args.json else report.to_text())
-    except BrokenPipeError:  # output piped into `head`
-        sys.stderr.close()
+    emit(report, as_json=args.json)
     return 0
 
 

@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    from pai_core.results.cli import resolve_target
+    from pai_core.results.cli import emit, resolve_target
     from pai_core.results.compare import compare_runs
 
     try:
@@ -33,10 +33,7 @@ def main(argv: list[str] | None = None) -> int:
     except ResultsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1
-    try:
-        print(comparison.model_dump_json(indent=2) if args.json else comparison.to_text())
-    except BrokenPipeError:  # output piped into `head`
-        sys.stderr.close()
+    emit(comparison, as_json=args.json)
     return 0
 
 

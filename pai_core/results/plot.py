@@ -107,19 +107,8 @@ def plot_run(facts: RunFacts, report: RunReport, path: str | Path) -> Path:
     curves.grid(alpha=0.3)
     _legend(curves)
 
-    points = [a for a in report.architectures if a.param_count is not None and a.best_validation is not None]
+    points = _plot_architectures(arch, report, color="green", label="best validation")
     if points:
-        xs = [a.param_count for a in points]
-        ys = [a.best_validation for a in points]
-        arch.plot(xs, ys, marker="o", color="green", label="best validation")
-        for a in points:
-            arch.annotate(
-                f"{a.dendrites}d",
-                (a.param_count, a.best_validation),
-                textcoords="offset points",
-                xytext=(4, 4),
-                fontsize="small",
-            )
         for name in sorted({k for a in points for k in a.extra_scores}):
             pairs = [
                 (a.param_count, a.extra_scores[name]) for a in points if a.extra_scores.get(name) is not None
@@ -151,25 +140,7 @@ def plot_comparison(runs: list[tuple[str, RunFacts, RunReport]], path: str | Pat
         line = curves.plot(v.index, v.to_numpy(), label=f"{label} validation", linewidth=1.4)[0]
         for epoch in report.summary.switch_epochs:
             curves.axvline(epoch, color=line.get_color(), linestyle="--", alpha=0.5)
-        points = [
-            a for a in report.architectures if a.param_count is not None and a.best_validation is not None
-        ]
-        if points:
-            arch.plot(
-                [a.param_count for a in points],
-                [a.best_validation for a in points],
-                marker="o",
-                color=line.get_color(),
-                label=label,
-            )
-            for a in points:
-                arch.annotate(
-                    f"{a.dendrites}d",
-                    (a.param_count, a.best_validation),
-                    textcoords="offset points",
-                    xytext=(4, 4),
-                    fontsize="small",
-                )
+        _plot_architectures(arch, report, color=line.get_color(), label=label)
     curves.set_title("validation over epochs (dashed: dendrite added)")
     curves.set_xlabel("epoch")
     curves.grid(alpha=0.3)
@@ -179,3 +150,15 @@ def plot_comparison(runs: list[tuple[str, RunFacts, RunReport]], path: str | Pat
     arch.grid(alpha=0.3)
     _legend(arch)
     return _save(figure, path)
+
+
+def _plot_architectures(arch, report: RunReport, *, color: str, label: str) -> list:
+    """Best validation against parameter count, one labelled point per dendrite count; returns the points."""
+    points = [a for a in report.architectures if a.param_count is not None and a.best_validation is not None]
+    if points:
+        arch.plot([a.param_count for a in points], [a.best_validation for a in points], marker="o",
+                  color=color, label=label)
+        for a in points:
+            arch.annotate(f"{a.dendrites}d", (a.param_count, a.best_validation), textcoords="offset points",
+                          xytext=(4, 4), fontsize="small")
+    return points
