@@ -92,14 +92,6 @@ def pack_optimizer(optimizer: torch.optim.Optimizer | None, scheduler: Any = Non
     return tensors, meta
 
 
-def snapshot_optimizer(optimizer: torch.optim.Optimizer | None, scheduler: Any = None) -> tuple[dict, dict | None]:
-    """pack_optimizer with cloned tensors and a frozen JSON rest, safe to serialise in another thread."""
-    tensors, meta = pack_optimizer(optimizer, scheduler)
-    if meta is None:
-        return {}, None
-    return {k: v.detach().clone() for k, v in tensors.items()}, json.loads(json.dumps(meta))
-
-
 def unpack_optimizer(tensors: dict[str, torch.Tensor], meta: dict) -> dict:
     """Rebuild an optimizer state_dict from pack_optimizer's output."""
     state: dict[int, dict] = {}

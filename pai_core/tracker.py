@@ -17,24 +17,23 @@ Deliberate differences from upstream 3.2.9 (all documented in the README of pai_
 - NaN/inf scores raise NonFiniteScoreError (a diverged run should not silently become "no improvement").
 - state["switch_epochs"] / param_counts (member_vars, pai_run.json) hold ONE entry per switch; only the CSVs
   repeat each switch row twice, byte-compatible with upstream readers (distinct epochs are the same either way).
-- Files are produced on the training thread as bytes and written by a background thread (atomic replace,
-  best_model before latest). Epoch outputs (latest.pt, best_model.pt, CSVs, pai_run.json) are written at most
-  every `checkpoint_interval_s` (CHECKPOINT_INTERVAL_S = 1 s) of wall time, and always at the first epoch, at
-  every switch and at completion, and by `flush()`. Why: on a tiny model an epoch takes a few
-  milliseconds and building + replacing these files every epoch cost more than a third of it. Resume promise: a
-  killed (SIGKILL) run loses at most the epochs since its last write, i.e. at most ~1 s of training plus the
-  epoch in progress, and never a switch (its files are on disk before add_validation_score returns);
-  `checkpoint_interval_s = 0` writes every epoch (upstream behaviour). At interpreter exit only the CSVs and
-  pai_run.json catch up (the weights may be mid-epoch or NaN after a crash); `flush()` writes everything.
-  best_model.pt and latest.pt are handed to the writer together (best first), so latest.pt on disk is never
-  older than the best model it refers to.
+- Checkpoints are written every epoch on the training thread, before add_validation_score returns: best_model.pt
+  (when the best changed) then latest.pt (weights, optimizer, tracker state), with checkpoint.swap_write_bytes,
+  which costs tens of microseconds where os.replace costs ~1 ms on ext4. Resume promise: a killed (SIGKILL) run
+  loses at most the epoch in progress. The logs (CSVs, pai_run.json, PNG) are rendered from the state, so they
+  are produced as bytes and written by a background thread at most every `log_interval_s` (LOG_INTERVAL_S =
+  1 s) of wall time, always at the first epoch, at switches, at completion and by `flush()`; a resumed run
+  rewrites them from its state. `log_interval_s = 0` writes them every epoch (upstream behaviour). At
+  interpreter exit the deferred logs catch up.
 - PNG: drawn at the first epoch, at switches, at the end and at most every PNG_INTERVAL_S seconds otherwise.
 """
 from __future__ import annotations
 
 import atexit
+import contextlib
 import copy
 import datetime as _dt
+import json
 import logging
 import math
 import threading
@@ -50,11 +49,17 @@ from torch import nn
 
 from pai_core import optim as _optim
 from pai_core.checkpoint import (
+    TRACKER_KEY,
     BackgroundWriter,
+    CheckpointLayout,
     checkpoint_bytes,
+    checkpoint_exists,
+    checkpoint_from_bytes,
     load_checkpoint,
     load_into_model,
     save_checkpoint,
+    structure_generation,
+    swap_write_bytes,
 )
 from pai_core.errors import (
     DendriteError,
@@ -75,7 +80,7 @@ CAPACITY_SUCCESS = ("Successfully added 3 dendrites with GPA.pc.set_testing_dend
                     "You may now set that to False and run a real experiment.")
 STATE_VERSION = 1
 PNG_INTERVAL_S = 120.0
-CHECKPOINT_INTERVAL_S = 1.0  # epoch outputs are written at most this often (switches and completion always)
+LOG_INTERVAL_S = 1.0  # CSVs/pai_run.json are written at most this often (switches and completion always)
 
 # Upstream defaults, used only when the run config lacks an option (e.g. a plain object passed as config).
 _DEFAULTS: dict[str, Any] = {
@@ -88,20 +93,19 @@ _DEFAULTS: dict[str, Any] = {
     "module_names_to_not_save": [".base_model"], "strict_loading": True, "weight_decay_accepted": True,
 }
 _LIST_OPTIONS = {"module_names_to_not_save"}
-_PRIORITY = {"best_model": 0, "latest": 1}  # write order of the background writer (lower first)
+_EVERY_EPOCH = ("best_model", "latest")  # checkpoints rewritten every epoch, each with its own cached layout
 _CAPACITY_OVERRIDES = {"switch_mode": DOING_SWITCH_EVERY_TIME, "retain_all_dendrites": True,
                        "max_dendrite_tries": 1000, "max_dendrites": 1000}
 
 _REGISTRY: weakref.WeakKeyDictionary[nn.Module, Tracker] = weakref.WeakKeyDictionary()
 _LATEST: list[Tracker] = []  # the most recently attached tracker, for the GPA.pai_tracker facade
 _LOCK = threading.Lock()
-_DUE: weakref.WeakSet[Tracker] = weakref.WeakSet()  # trackers that may hold deferred epoch outputs
+_DUE: weakref.WeakSet[Tracker] = weakref.WeakSet()  # trackers that may hold deferred logs
 
 
 @atexit.register  # registered after checkpoint's writer flush, so it runs first (atexit is LIFO)
 def _write_due_logs() -> None:
-    """At exit only the CSVs and pai_run.json catch up: the weights may no longer be the last closed epoch's
-    (a crash mid-epoch, NaN weights), so latest.pt/best_model.pt keep their last consistent pair."""
+    """At exit the deferred CSVs and pai_run.json catch up (the checkpoints are written every epoch)."""
     for tracker in list(_DUE):
         try:
             if tracker._outputs_due:
@@ -245,6 +249,15 @@ def _is_rank_zero() -> bool:
         return True
 
 
+def _dist_initialized() -> bool:
+    try:
+        import torch.distributed as dist
+
+        return dist.is_available() and dist.is_initialized()
+    except Exception:  # pragma: no cover - exotic builds
+        return False
+
+
 def _neuron_modules(model: nn.Module) -> list:
     from pai_core.modules import neuron_modules
 
@@ -279,7 +292,8 @@ class Tracker:
         self._awaiting_optimizer = False  # True after a restructure dropped the registered optimizer
         self.scheduler: Any = None
         self._pending_optimizer_state: tuple[dict, dict] | None = None
-        self._best: tuple[dict[str, torch.Tensor], dict] | None = None  # in-memory best (weights, state)
+        self._best: bytes | None = None  # the best model's checkpoint, kept in memory for restores
+        self._layouts: dict[str, tuple[tuple, CheckpointLayout]] = {}  # see _checkpoint_bytes
         self._epoch_started = time.perf_counter()
         self._manual_train_start: float | None = None
         self._manual_val_start: float | None = None
@@ -291,7 +305,7 @@ class Tracker:
         self._module_name_cache: list[str] | None = None
         self._last_draw = -math.inf  # the PNG is drawn at the first epoch, at switches, at the end, and
         # otherwise at most every PNG_INTERVAL_S seconds (upstream redraws it every epoch)
-        self.checkpoint_interval_s = CHECKPOINT_INTERVAL_S  # see the module docstring (resume promise)
+        self.log_interval_s = LOG_INTERVAL_S  # see the module docstring
         self._last_output = -math.inf
         self._outputs_due = False  # an epoch closed whose outputs are not written yet
         self._best_due = False  # self._best changed and best_model.pt is not written yet
@@ -472,18 +486,7 @@ class Tracker:
             return s["total_epochs_run"] % fixed == fixed - 1 and s["num_epochs_run"] >= first - 1
         raise ValueError(f"Unknown switch_mode {mode!r}; use one of {SWITCH_MODE_NAMES}.")
 
-    def add_validation_score(self, score: Any, model: nn.Module, force_switch: bool = False):
-        """Record this epoch's validation score; maybe grow dendrites. Returns (model, restructured, complete).
-
-        Always keep using the returned model; when `restructured` is True rebuild the optimizer (and scheduler)
-        over its parameters; when `training_complete` is True stop training: the model holds the best weights.
-        """
-        model = self._accept_model(model)
-        score = _as_score(score, "validation score")
-        now = time.perf_counter()
-        s = self.state
-        if s["completed"]:  # e.g. a resumed run that had already finished
-            return model, False, True
+    def _check_ready(self) -> None:
         if self._awaiting_optimizer:
             raise OptimizerNotRebuiltError(
                 "The model was restructured (dendrites were added) at the previous add_validation_score, but no "
@@ -491,6 +494,41 @@ class Tracker:
                 "`if restructured:` branch rebuild the optimizer exactly as first built: "
                 "`optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, optim_args, sched_args)` (or create it "
                 "yourself and call `GPA.pai_tracker.set_optimizer_instance(optimizer)`).")
+
+    def _distributed(self) -> bool:
+        """True when torch.distributed is initialized and this is not rank 0's own (local) decision."""
+        return not getattr(self, "_local_call", False) and _dist_initialized()
+
+    @contextlib.contextmanager
+    def deciding_locally(self):
+        """Within this block the tracker runs its single-process logic (rank 0's decision)."""
+        self._local_call = True
+        try:
+            yield self
+        finally:
+            self._local_call = False
+
+    def _adopt_model(self, model: nn.Module) -> None:
+        self._model_ref = weakref.ref(model)
+        _REGISTRY[model] = self
+
+    def add_validation_score(self, score: Any, model: nn.Module, force_switch: bool = False):
+        """Record this epoch's validation score; maybe grow dendrites. Returns (model, restructured, complete).
+
+        Always keep using the returned model; when `restructured` is True rebuild the optimizer (and scheduler)
+        over its parameters; when `training_complete` is True stop training: the model holds the best weights.
+        """
+        if self._distributed():  # every rank calls; rank 0 decides and broadcasts (pai_core.distributed)
+            from pai_core import distributed
+
+            return distributed.add_validation_score(self, score, model, force_switch)
+        model = self._accept_model(model)
+        score = _as_score(score, "validation score")
+        now = time.perf_counter()
+        s = self.state
+        if s["completed"]:  # e.g. a resumed run that had already finished
+            return model, False, True
+        self._check_ready()
         if not s["manual_train_switch"]:
             s["n_epoch_times"].append(now - self._epoch_started)
         s["training_learning_rates"].append(_optim.current_lr(self.optimizer))
@@ -641,16 +679,17 @@ class Tracker:
 
     def _restore_best(self, model: nn.Module) -> None:
         """Load the best weights into the same model object (dendrite counts resized) and rewind the state."""
-        if self._best is None:
+        if self._best is not None:
+            tensors, meta = checkpoint_from_bytes(self._best, "the in-memory best model")
+        else:
             tensors, meta = load_checkpoint(self.folder / "best_model.pt")
-            weights, _, state_tensors = _split(tensors)
-            saved = (meta or {}).get("state")
-            self._best = (weights, unpack_state(state_tensors, saved) if saved else copy.deepcopy(self.state))
-        weights, best_state = self._best
+        weights, _, state_tensors = _split(tensors)
+        saved = (meta or {}).get("state")
+        best_state = unpack_state(state_tensors, saved) if saved else copy.deepcopy(self.state)
         load_into_model(model, weights, strict=bool(self.opt("strict_loading")),
                         not_save=list(self.opt("module_names_to_not_save") or []), source="best_model")
         old = self.state
-        new = copy.deepcopy(best_state)
+        new = best_state
         new["overwritten_epochs"] = old["overwritten_epochs"] + old["num_epochs_run"] - new["num_epochs_run"]
         new["total_epochs_run"] = new["num_epochs_run"] + new["overwritten_epochs"]
         new["num_dendrite_tries"] = old["num_dendrite_tries"]
@@ -666,42 +705,55 @@ class Tracker:
 
     # ------------------------------------------------------------------ persistence
     def _save_best(self, model: nn.Module) -> None:
-        """Keep the best weights in memory; best_model.pt follows with the next epoch outputs (same cadence)."""
-        weights = {k: v.detach().clone() for k, v in model.state_dict().items()}
-        self._best = (weights, _copy_state(self.state))
+        """Keep the best model's checkpoint bytes in memory; best_model.pt is written with this epoch's latest."""
+        self._best = self._checkpoint_bytes(model, "best_model", epoch_open=False)
         self._best_due = True
 
     def _write_best_file(self) -> None:
-        """Hand best_model.pt to the writer if the in-memory best is newer (a resumed run restores from it)."""
+        """Write best_model.pt if the in-memory best is newer (a resumed run restores from it)."""
         if self._best_due and self._best is not None and self._writes:
-            weights, state = self._best
-            self._save_model_file(None, "best_model", epoch_open=False, state_dict=weights, state=state)
+            swap_write_bytes(self.folder / "best_model.pt", self._best)
         self._best_due = False
 
-    def _save_model_file(self, model: nn.Module | None, name: str, *, epoch_open: bool,
-                         state_dict: dict | None = None, with_optimizer: bool = False,
-                         state: dict | None = None) -> None:
-        """Serialise weights, tracker state (and optimizer state) now; the writer thread puts them on disk."""
-        tensors = dict(state_dict if state_dict is not None else model.state_dict())
-        state_tensors, state_meta = pack_state(self.state if state is None else state)
-        tensors.update(state_tensors)
+    def _save_model_file(self, model: nn.Module, name: str, *, epoch_open: bool, with_optimizer: bool = False) -> None:
+        """latest.pt now, on this thread (the resume promise); other checkpoints through the writer thread."""
+        data = self._checkpoint_bytes(model, name, epoch_open=epoch_open, with_optimizer=with_optimizer)
+        if name == "latest":
+            swap_write_bytes(self.folder / "latest.pt", data)
+        else:
+            self.writer.submit(self.folder / f"{name}.pt", data)
+
+    def _checkpoint_bytes(self, model: nn.Module, name: str, *, epoch_open: bool,
+                          with_optimizer: bool = False) -> bytes:
+        """Weights, tracker state (and optimizer state) as safetensors bytes.
+
+        Written every epoch, so the layout is reused while no module registered anything new and the optimizer
+        keeps its state tensors: then no state_dict() walk, one copy of all values, one small JSON header.
+        """
+        opt_tensors, opt_meta = (_optim.pack_optimizer(self.optimizer, self.scheduler) if with_optimizer
+                                 else ({}, None))
+        state_tensors, state_meta = pack_state(self.state)
         meta: dict[str, Any] = {"state": state_meta, "epoch_open": epoch_open, "save_name": self.save_name}
-        if with_optimizer:
-            opt_tensors, opt_meta = _optim.pack_optimizer(self.optimizer, self.scheduler)
-            if opt_meta is not None:
-                tensors.update(opt_tensors)
-                meta["optimizer"] = opt_meta
-        data = checkpoint_bytes(tensors, meta, not_save=list(self.opt("module_names_to_not_save") or []))
-        self.writer.submit(self.folder / f"{name}.pt", data, priority=_PRIORITY.get(name, 2))
+        if opt_meta is not None:
+            meta["optimizer"] = opt_meta
+        key = (structure_generation(), tuple(map(id, opt_tensors.values())))
+        slot = name if name in _EVERY_EPOCH else "other"
+        cached = self._layouts.get(slot)
+        if cached is None or cached[0] != key:
+            skip = tuple(p.lstrip(".") for p in self.opt("module_names_to_not_save") or [] if p.lstrip("."))
+            tensors = {k: v for k, v in model.state_dict(keep_vars=True).items()
+                       if not (skip and k.startswith(skip))}
+            tensors.update(opt_tensors)
+            if not CheckpointLayout.supports(tensors):  # unusual dtypes: the general (slower) path
+                return checkpoint_bytes({**tensors, **state_tensors}, meta)
+            cached = self._layouts[slot] = (key, CheckpointLayout(tensors))
+        return cached[1].to_bytes({"format": "pt", TRACKER_KEY: json.dumps(meta)}, state_tensors)
 
     def flush(self) -> None:
-        """Write the epoch outputs deferred by the checkpoint interval, then wait until every file is on disk.
-
-        Call it between epochs: latest.pt takes the model's weights as they are now.
-        """
-        model = self.model
-        if self._outputs_due and model is not None:
-            self._write_epoch_outputs(model, draw=False, force=True)
+        """Write the logs deferred by log_interval_s, then wait until every file is on disk."""
+        if self._outputs_due and self._writes:
+            self._last_output, self._outputs_due = time.monotonic(), False
+            self._write_logs(draw=False)
         self.writer.flush()
 
     def _snapshot(self, extra: str) -> None:
@@ -722,19 +774,19 @@ class Tracker:
         return self._module_name_cache
 
     def _write_epoch_outputs(self, model: nn.Module, *, draw: bool, force: bool = False) -> None:
-        """CSVs, PNG, best_model/latest checkpoints and pai_run.json, unless written less than
-        checkpoint_interval_s ago (then only marked due; `force` at switches, completion and flush)."""
+        """best_model.pt (if changed) and latest.pt now; the logs unless written less than log_interval_s ago
+        (then only marked due; `force` at switches, completion and flush)."""
         if not self._writes:
             return
+        self._write_best_file()
+        if self.opt("test_saves"):
+            self._save_model_file(model, "latest", epoch_open=True, with_optimizer=True)
         now = time.monotonic()
-        if not force and now - self._last_output < self.checkpoint_interval_s:
+        if not force and now - self._last_output < self.log_interval_s:
             self._outputs_due = True
             _DUE.add(self)
             return
         self._last_output, self._outputs_due = now, False
-        self._write_best_file()
-        if self.opt("test_saves"):
-            self._save_model_file(model, "latest", epoch_open=True, with_optimizer=True)
         self._write_logs(draw=draw)
 
     def _write_logs(self, *, draw: bool) -> None:
@@ -783,9 +835,13 @@ class Tracker:
         `advance=None` moves to the next epoch only when the checkpoint was written mid-epoch (best_model,
         upstream files); `latest` is written after the epoch was closed and resumes exactly there.
         """
+        if self._distributed():  # rank 0 reads, every rank receives (pai_core.distributed)
+            from pai_core import distributed
+
+            return distributed.load_path(self, model, path, advance)
         path = Path(path)
         self.flush()
-        if not path.exists():
+        if not checkpoint_exists(path):
             return False
         tensors, meta = load_checkpoint(path)
         meta = meta or {}
@@ -812,8 +868,7 @@ class Tracker:
         return True
 
     def resume(self, model: nn.Module | None = None) -> bool:
-        """Continue a killed run from <save_name>/latest.pt if it exists (losing at most ~1 s of epochs, see the
-        module docstring, plus the epoch in progress).
+        """Continue a killed run from <save_name>/latest.pt if it exists (losing at most the epoch in progress).
 
         Call right after perforate_model and before building the optimizer; returns whether a run was resumed.
         """
