@@ -22,6 +22,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "install-skills": ("mcp_server.skillset.cli", "Copy the Claude skills into .claude/skills (--user: ~/.claude)."),
     "analyze-results": ("pai_core.results.cli", "Analyze a run folder: dendrite impact, problems, config changes."),
     "compare": ("pai_core.results.compare_cli", "Compare run folders (e.g. baseline vs dendrites): table + plot."),
+    "demo": ("mcp_server.demo.cli", "Run the whole story on bundled digits data: analyze, perforate, train, analyze."),
+    "export": ("pai_core.export_cli", "Export a run's best model, fused for inference: TorchScript, torch.export, ONNX."),
 }
 
 

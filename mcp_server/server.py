@@ -17,6 +17,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp_server import prompts, resources
 from mcp_server.tools import config as config_tools
 from mcp_server.tools import diagnosis as diagnosis_tools
+from mcp_server.tools import export as export_tools
 from mcp_server.tools import runs as run_tools
 from mcp_server.tools import scripts as script_tools
 from mcp_server.workspace import Workspace
@@ -41,6 +42,8 @@ present or missing, with the line to fix.
 - After a run: pai_analyze_run on the run folder (named after save_name, default PAI); \
 pai_compare_runs for a baseline against a dendritic run, or several settings.
 - Config questions: pai_explain_config_option for one setting, pai_list_config_options to browse.
+- Shipping a finished run: pai_export_model writes the best model, fused for inference, as \
+TorchScript, torch.export and ONNX files (it needs the model factory, e.g. 'train.py:Net').
 
 Paths are relative to the project folder; files outside it are refused. Resources hold the skills \
 (pai://skills/...), the config reference, the API reference and the debugging catalogue.
@@ -63,6 +66,7 @@ def create_server(roots: Sequence[str | os.PathLike[str]] | None = None, *, log_
     diagnosis_tools.register(server, workspace)
     run_tools.register(server, workspace)
     config_tools.register(server, workspace)
+    export_tools.register(server, workspace)
     resources.register(server)
     prompts.register(server)
     return server

@@ -33,6 +33,9 @@ _EXPORTS = {
     "LSTMCellProcessor": "pai_core.processors",
     "LSTMProcessorLastHidden": "pai_core.processors",
     "PAIError": "pai_core.errors",
+    "load_for_inference": "pai_core.deploy",
+    "to_inference": "pai_core.deploy",
+    "export_model": "pai_core.export",
 }
 
 __all__ = ["__version__", *_EXPORTS.keys()]  # noqa: PLE0604

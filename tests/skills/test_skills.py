@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 SKILLS = sorted((REPO / "skills").glob("*/SKILL.md"))
 ALLOWED_KEYS = {"name", "description", "license", "allowed-tools", "metadata", "compatibility"}
 EXPECTED = {"pai-setup", "pai-debugging", "pai-results-analysis", "pai-distributed", "pai-hf-trainer",
-            "pai-lightning"}
+            "pai-lightning", "pai-deployment"}
 
 
 def _split(path: Path) -> tuple[dict, str]:

@@ -1,0 +1,122 @@
+"""Export tool: a finished run's best model, fused for inference, written as TorchScript / torch.export / ONNX
+files through pai_core.export. It writes files (and runs them to compare with the eager model); torch is
+imported only when the tool is called.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal
+
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.server.mcpserver.exceptions import ToolError
+from mcp.types import ToolAnnotations
+from pydantic import BaseModel, Field
+
+from mcp_server.tools import in_worker
+from mcp_server.workspace import Workspace
+
+Format = Literal["torchscript", "torch_export", "onnx"]
+DType = Literal["float32", "float64", "float16", "bfloat16", "int64", "int32", "bool"]
+
+
+class ExportedFileInfo(BaseModel):
+    format: Format
+    path: str = Field(description="absolute path of the written file")
+    size_bytes: int
+    max_abs_diff: float | None = Field(description="largest |exported - eager| on the example inputs; null when "
+                                       "the file could not be run here (onnxruntime missing)")
+    seconds: float = Field(description="time to export, save, reload and run the file")
+    dynamic_batch: bool | None = Field(description="the file also ran, and matched, at another batch size; "
+                                       "false: it only takes the example's batch size")
+    note: str = ""
+
+
+class ExportResult(BaseModel):
+    checkpoint: str = Field(description="the weights file that was loaded (a run folder's best_model.pt)")
+    model: str = Field(description="the model factory that built the architecture")
+    input_shapes: list[list[int]]
+    layers: dict[str, int] = Field(description="inference dendrite layers by kind: FusedDendrites (Linear/Conv "
+                                   "and its dendrites as one layer) or DendriteCopies (called one by one)")
+    dendrites: int = Field(description="dendrites per perforated layer (the largest)")
+    files: list[ExportedFileInfo]
+    summary: str = Field(description="the same as a short table to show the user")
+
+
+def writes_files(title: str) -> ToolAnnotations:
+    """Creates or overwrites output files (never the user's sources); same request, same files."""
+    return ToolAnnotations(title=title, read_only_hint=False, destructive_hint=True, idempotent_hint=True,
+                           open_world_hint=False)
+
+
+def register(server: MCPServer, workspace: Workspace) -> None:
+    @server.tool(name="pai_export_model", annotations=writes_files("Export a trained model for deployment"))
+    async def pai_export_model(
+        source: Annotated[str, Field(description="run folder (its best_model.pt is used) or a checkpoint file "
+                                     "(.pt / .safetensors), inside the project", min_length=1, max_length=4096)],
+        model: Annotated[str, Field(description="the architecture, since checkpoints hold weights only: "
+                                    "'path/to/file.py:build_model' (a project file) or 'package.module:ClassName', "
+                                    "a callable returning a fresh plain (unperforated) nn.Module built like the "
+                                    "one passed to perforate_model; importing the file must not start training",
+                                    min_length=3, max_length=4096)],
+        input_shapes: Annotated[list[list[int]], Field(description="shape of each example model input, batch "
+                                                       "first, e.g. [[1, 64]] or [[1, 3, 32, 32]]",
+                                                       min_length=1, max_length=8)],
+        ctx: Context,
+        model_kwargs: Annotated[dict[str, Any] | None, Field(description="keyword arguments for the factory")] = None,
+        input_dtype: Annotated[DType, Field(description="dtype of the example inputs (int64 for token ids)")] = (
+            "float32"),
+        formats: Annotated[list[Format] | None, Field(description="formats to write; default: every available one "
+                                                      "(onnx needs the onnx package)")] = None,
+        output_dir: Annotated[str | None, Field(description="folder for the files; default: <run folder>/export",
+                                                max_length=4096)] = None,
+        fuse: Annotated[bool, Field(description="evaluate each Linear/Conv and its dendrites as one stacked layer "
+                                    "(default); false keeps separate copies, for a backend where the wide "
+                                    "layer turns out slower")] = True,
+    ) -> ExportResult:
+        """Export the best model of a finished dendrite run for deployment: load its weights into a fresh
+        instance of the user's architecture, replace every perforated layer by a lean inference layer (a
+        Linear/Conv and its dendrites fused into one layer where the math allows; no tracker or training
+        state), write TorchScript, torch.export (.pt2) and ONNX files, then run each file on example inputs
+        and report the largest difference from the eager model. Writes files; runs the user's model code."""
+        from pai_core.errors import PAIError
+        from pai_core.export import export_run
+
+        roots = await workspace.roots(ctx)
+        checkpoint = workspace.locate(source, roots)
+        if not checkpoint.exists():
+            raise ToolError(f"{checkpoint} does not exist. Pass the run folder named after save_name (default "
+                            "'PAI') or its best_model.pt.")
+        spec = _model_spec(model, workspace, roots)
+        out_dir = workspace.locate(output_dir, roots) if output_dir else None
+        if any(size < 1 for shape in input_shapes for size in shape) or not all(input_shapes):
+            raise ToolError(f"input_shapes {input_shapes} must list positive sizes per input, batch first, "
+                            "e.g. [[1, 64]].")
+
+        def run() -> Any:
+            try:
+                return export_run(checkpoint, spec, input_shapes, model_kwargs=model_kwargs or {},
+                                  input_dtype=input_dtype, formats=formats, out_dir=out_dir, fuse=fuse)
+            except PAIError as error:
+                raise ToolError(str(error)) from None
+            except Exception as error:  # noqa: BLE001 - the user's model code: report, never crash the server
+                raise ToolError(f"Export failed: {type(error).__name__}: {error}. Check that the model factory "
+                                "builds the trained architecture and that input_shapes fit its forward.") from None
+
+        report = await in_worker(run)
+        data = json.loads(json.dumps(report.to_dict()))
+        return ExportResult(**data, summary=report.to_text())
+
+
+def _model_spec(spec: str, workspace: Workspace, roots: Any) -> str:
+    """A file-based spec must point inside the project (its code runs in the server)."""
+    target, sep, attr = spec.rpartition(":")
+    if not sep or not target or not attr:
+        raise ToolError(f"model {spec!r} must look like 'path/to/file.py:build_model' or 'package.module:Class'.")
+    if target.endswith(".py") or "/" in target or "\\" in target:
+        path = workspace.locate(target, roots)
+        if not path.is_file():
+            raise ToolError(f"{path} does not exist. Pass the Python file that defines the model, relative to "
+                            f"{roots[0]}.")
+        return f"{path}:{attr}"
+    return spec

@@ -1,0 +1,88 @@
+"""`pai export`: a run's best model, fused for inference, as TorchScript / torch.export / ONNX files."""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+EPILOG = """\
+examples:
+  pai export PAI --model train.py:Net --input-shape 1,64
+  pai export PAI/best_model.pt --model mypkg.models:build_cnn --model-kwargs '{"width": 32}' \\
+      --input-shape 8,1,8,8 --format onnx --out deploy/
+
+The checkpoint holds weights only: --model names a callable returning a fresh, plain instance of the
+architecture given to perforate_model. Every file is run after export and compared with the eager model."""
+
+
+def _shape(text: str) -> list[int]:
+    try:
+        shape = [int(part) for part in text.replace("x", ",").split(",") if part.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape like 1,64 or 8,3,32,32") from None
+    if not shape or any(s < 1 for s in shape):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a shape of positive sizes like 1,64")
+    return shape
+
+
+def _parser() -> argparse.ArgumentParser:
+    from pai_core.export import DTYPES, FORMATS
+
+    parser = argparse.ArgumentParser(
+        prog="pai export", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("source", help="run folder (its best_model.pt is used) or a .pt/.safetensors checkpoint")
+    parser.add_argument("--model", help="FILE.py:NAME or package.module:NAME, a callable returning the plain model")
+    parser.add_argument("--model-kwargs", default="{}", help="keyword arguments for --model, as JSON")
+    parser.add_argument("--input-shape", type=_shape, action="append", dest="input_shapes", metavar="SHAPE",
+                        help="shape of one example input, batch first (repeat for several inputs)")
+    parser.add_argument("--input-dtype", default="float32", choices=sorted(DTYPES))
+    parser.add_argument("--format", action="append", dest="formats", choices=[*FORMATS, "all"],
+                        help="export format (repeatable); default: every available one")
+    parser.add_argument("--out", help="output folder (default: <run folder>/export)")
+    parser.add_argument("--name", default="model", help="file name stem (default: model)")
+    parser.add_argument("--no-fuse", action="store_true",
+                        help="keep each dendrite a separate layer copy instead of one stacked Linear/Conv")
+    parser.add_argument("--json", action="store_true", help="print the report as JSON")
+    return parser
+
+
+def main(argv: list[str]) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if not args.model:
+        from pai_core.deploy import MODEL_SPEC_HELP
+
+        print(f"pai export: error: --model is required. {MODEL_SPEC_HELP}\n"
+              f"e.g. pai export {args.source} --model train.py:Net --input-shape 1,64", file=sys.stderr)
+        return 2
+    if not args.input_shapes:
+        print("pai export: error: --input-shape is required: the shape of an example input, batch first, e.g. "
+              "--input-shape 1,64 for a 64-feature MLP or --input-shape 1,3,32,32 for an image model "
+              "(repeat it for a model with several inputs).", file=sys.stderr)
+        return 2
+    try:
+        kwargs = json.loads(args.model_kwargs)
+    except ValueError:
+        kwargs = None
+    if not isinstance(kwargs, dict):
+        print(f"pai export: error: --model-kwargs must be a JSON object like '{{\"width\": 32}}', got "
+              f"{args.model_kwargs!r}.", file=sys.stderr)
+        return 2
+    formats = None if not args.formats or "all" in args.formats else args.formats
+
+    from pai_core.errors import PAIError
+    from pai_core.export import export_run
+
+    try:
+        report = export_run(args.source, args.model, args.input_shapes, model_kwargs=kwargs,
+                            input_dtype=args.input_dtype, formats=formats, out_dir=args.out, name=args.name,
+                            fuse=not args.no_fuse)
+    except PAIError as exc:
+        print(f"pai export: error: {exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
