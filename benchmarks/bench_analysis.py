@@ -6,11 +6,15 @@ Target: well under a second for 1,000 lines. Figures are noisy on a shared machi
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import libcst as cst
 
+from benchmarks.common import Figure
 from codemods.analysis import analyze_source
 
 FIXTURE = Path(__file__).resolve().parents[1] / "tests" / "codemods" / "scripts" / "imagenet_main.py"
@@ -64,18 +68,37 @@ def best_of(fn, repeat: int = 5, clock=time.perf_counter) -> float:
     return min(times)
 
 
-def main() -> None:
+def measure(repeat: int = 5) -> dict:
+    """Best-of-`repeat` wall and CPU seconds of a bare parse and of the full analysis, plus the report."""
     source = realistic_script(1000)
     cst.parse_module(source)  # warm imports
     analyze_source(source, "bench.py")
-    parse = best_of(lambda: cst.parse_module(source))
-    analysis = best_of(lambda: analyze_source(source, "bench.py"))
-    # CPU time of this process: less sensitive than wall time to other jobs on a shared machine
-    parse_cpu = best_of(lambda: cst.parse_module(source), clock=time.process_time)
-    analysis_cpu = best_of(lambda: analyze_source(source, "bench.py"), clock=time.process_time)
-    report = analyze_source(source, "bench.py")
+    return {
+        "lines": source.count(chr(10)),
+        "parse": best_of(lambda: cst.parse_module(source), repeat),
+        "analysis": best_of(lambda: analyze_source(source, "bench.py"), repeat),
+        # CPU time of this process: less sensitive than wall time to other jobs on a shared machine
+        "parse_cpu": best_of(lambda: cst.parse_module(source), repeat, clock=time.process_time),
+        "analysis_cpu": best_of(lambda: analyze_source(source, "bench.py"), repeat, clock=time.process_time),
+        "report": analyze_source(source, "bench.py"),
+    }
+
+
+def figures(quick: bool = False) -> list[Figure]:
+    """Row for benchmarks/run_all.py: full analysis / bare libcst parse (CPU time, best of N)."""
+    m = measure(3 if quick else 7)
+    ratio = m["analysis_cpu"] / m["parse_cpu"]
+    return [Figure("codemod/analysis", f"analyze_source, {m['lines']:,}-line script (CPU)",
+                   f"{m['analysis_cpu'] * 1000:.0f} ms", f"bare libcst parse {m['parse_cpu'] * 1000:.0f} ms",
+                   ratio, "<= 300 ms and <= 5x", m["analysis_cpu"] <= 0.3 and ratio <= 5, "no equivalent")]
+
+
+def main() -> None:
+    m = measure()
+    parse, analysis, parse_cpu, analysis_cpu, report = (m[k] for k in ("parse", "analysis", "parse_cpu",
+                                                                      "analysis_cpu", "report"))
     print(
-        f"script: {source.count(chr(10))} lines, {len(report.model.classes)} model classes, "
+        f"script: {m['lines']} lines, {len(report.model.classes)} model classes, "
         f"architecture {report.model.architecture}"
     )
     print(f"{'':18}  {'wall':>9}  {'cpu':>9}")

@@ -8,11 +8,15 @@ Run: python benchmarks/bench_codemods.py
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
 import libcst as cst
 
+from benchmarks.common import Figure
 from codemods.analysis import analyze_source
 from codemods.perforate import perforate_source
 
@@ -50,15 +54,30 @@ def median(fn, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
-def main() -> None:
+def measure(repeat: int = 5) -> dict[str, float]:
+    """Median seconds of a bare parse+render, the analysis, and the whole `perforate_source`."""
     source = script()
-    n = len(source.splitlines())
     assert perforate_source(source, filename="bench.py").changed
-    bare = median(lambda: cst.parse_module(source).code)
-    analysis = median(lambda: analyze_source(source, filename="bench.py"))
-    total = median(lambda: perforate_source(source, filename="bench.py"))
-    rules = total - analysis
-    print(f"script: {n} lines")
+    bare = median(lambda: cst.parse_module(source).code, repeat)
+    analysis = median(lambda: analyze_source(source, filename="bench.py"), repeat)
+    total = median(lambda: perforate_source(source, filename="bench.py"), repeat)
+    return {"lines": len(source.splitlines()), "bare": bare, "analysis": analysis, "total": total,
+            "rules": total - analysis}
+
+
+def figures(quick: bool = False) -> list[Figure]:
+    """Row for benchmarks/run_all.py: `pai perforate` / a bare libcst parse + render."""
+    m = measure(3 if quick else 7)
+    return [Figure("codemod/analysis", f"perforate_source, {m['lines']:,}-line script",
+                   f"{m['total'] * 1000:.0f} ms", f"bare libcst parse+render {m['bare'] * 1000:.0f} ms",
+                   m["total"] / m["bare"], "<= 1 s and <= 3x", m["total"] <= 1 and m["total"] <= 3 * m["bare"],
+                   "no equivalent")]
+
+
+def main() -> None:
+    m = measure()
+    bare, analysis, rules, total = m["bare"], m["analysis"], m["rules"], m["total"]
+    print(f"script: {m['lines']} lines")
     print(f"{'step':<34}{'seconds':>10}{'x parse+render':>16}")
     for name, value in (("bare libcst parse + render", bare), ("static analysis (codemods.analysis)", analysis),
                         ("rules (perforate minus analysis)", rules), ("pai perforate total", total)):

@@ -19,9 +19,12 @@ import time
 from pathlib import Path
 
 os.environ.setdefault("MPLBACKEND", "Agg")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np
 import pandas as pd
+
+from benchmarks.common import Figure
 
 
 def _stacked(series: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -105,13 +108,8 @@ def _time(fn, repeat: int) -> list[float]:
     return times
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=10_000)
-    parser.add_argument("--switches", type=int, default=8)
-    parser.add_argument("--repeat", type=int, default=5)
-    args = parser.parse_args()
-
+def measure(epochs: int = 10_000, switches: int = 8, repeat: int = 5, cli_repeat: int = 2) -> dict:
+    """Seconds of analyze_run without and with the plot, and of a cold `pai analyze-results` process."""
     start = time.perf_counter()
     import matplotlib.figure  # noqa: F401  (import cost reported separately)
 
@@ -119,12 +117,12 @@ def main() -> None:
 
     import_s = time.perf_counter() - start
     with tempfile.TemporaryDirectory() as tmp:
-        folder = write_run(Path(tmp) / "bench", "bench", args.epochs, args.switches)
+        folder = write_run(Path(tmp) / "bench", "bench", epochs, switches)
         size = sum(p.stat().st_size for p in folder.iterdir())
         report = analyze_run(folder)  # warm-up, and a sanity check of the figures
-        assert report.summary.epochs == args.epochs and report.summary.dendrites_added == args.switches
-        bare = _time(lambda: analyze_run(folder), args.repeat)
-        plotted = _time(lambda: analyze_run(folder, plot=Path(tmp) / "plot.png"), args.repeat)
+        assert report.summary.epochs == epochs and report.summary.dendrites_added == switches
+        bare = _time(lambda: analyze_run(folder), repeat)
+        plotted = _time(lambda: analyze_run(folder, plot=Path(tmp) / "plot.png"), repeat)
         cli = _time(
             lambda: subprocess.run(
                 [
@@ -138,14 +136,38 @@ def main() -> None:
                 check=True,
                 capture_output=True,
             ),
-            2,
+            cli_repeat,
         )
         files = len(list(folder.iterdir()))
+    return {"epochs": epochs, "switches": switches, "files": files, "size": size, "import_s": import_s,
+            "bare": bare, "plotted": plotted, "cli": cli}
+
+
+def figures(quick: bool = False) -> list[Figure]:
+    """Rows for benchmarks/run_all.py: analysis seconds against the 1 s target (upstream has no such tool)."""
+    m = measure(repeat=3 if quick else 5, cli_repeat=1 if quick else 2)
+    case = f"{m['epochs']:,}-epoch run folder, {m['switches']} switches"
+    rows = []
+    for label, times in (("analyze_run", m["bare"]), ("analyze_run + plot PNG", m["plotted"])):
+        median = statistics.median(times)
+        rows.append(Figure("results analysis", f"{label}, {case}", f"{median:.2f} s", "target 1 s", None,
+                           "<= 1 s", median <= 1.0, "no equivalent"))
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=10_000)
+    parser.add_argument("--switches", type=int, default=8)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    m = measure(args.epochs, args.switches, args.repeat)
+    bare, plotted, cli = m["bare"], m["plotted"], m["cli"]
     print(
-        f"run folder: {args.epochs} epochs, {args.switches} switches, {files} files, {size / 1e6:.1f} MB of CSV "
-        f"in {1 + args.switches} graph sets"
+        f"run folder: {args.epochs} epochs, {args.switches} switches, {m['files']} files, "
+        f"{m['size'] / 1e6:.1f} MB of CSV in {1 + args.switches} graph sets"
     )
-    print(f"one-time imports (pandas, pydantic, matplotlib): {import_s:.3f} s")
+    print(f"one-time imports (pandas, pydantic, matplotlib): {m['import_s']:.3f} s")
     print(f"{'analysis':<26}{'median s':>10}{'min s':>10}{'target s':>10}{'ratio':>8}")
     for label, times in (("analyze (no plot)", bare), ("analyze + plot PNG", plotted)):
         median = statistics.median(times)

@@ -21,6 +21,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -29,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from benchmarks.common import Figure
 from pai_core.datasets import load_digits_splits
 
 torch.set_num_threads(1)
@@ -133,10 +135,20 @@ class WithTracker:
         return end - start, end - mid
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--epochs", type=int, default=60)
-    args = parser.parse_args(argv)
+class Measurement(NamedTuple):
+    epochs: int
+    block: int
+    times: dict[str, tuple[float, float, float]]  # variant -> (epoch s, tracker calls s, calls + flush s)
+    upstream_note: str
+    files: list[str]
+
+    @property
+    def plain(self) -> float:
+        return self.times["plain torch"][0]
+
+
+def measure(epochs: int = 60) -> Measurement:
+    """Every variant trained in alternating blocks of 10 epochs, so machine load affects each alike."""
     with tempfile.TemporaryDirectory() as ours_dir, tempfile.TemporaryDirectory() as up_dir, \
             tempfile.TemporaryDirectory() as every_dir:
         from pai_core import globals_perforatedai as GPA
@@ -157,8 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(3):  # warm-up
             for runner in runners:
                 runner.epoch()
-        block = 10  # blocks of epochs, alternated, so machine load affects every variant alike; each pai block
-        for _ in range(max(1, args.epochs // block)):  # ends with a flush, charging it the background writes
+        block = 10  # each pai block ends with a flush, charging it the background writes
+        for _ in range(max(1, epochs // block)):
             for runner in runners:
                 start, book = time.perf_counter(), 0.0
                 for _ in range(block):
@@ -170,26 +182,52 @@ def main(argv: list[str] | None = None) -> int:
                 times[runner.name][0].append(total / block)
                 times[runner.name][1].append(book / block)
                 times[runner.name][2].append((book + flushed) / block)
-        plain = statistics.median(times["plain torch"][0])
-        print(f"digits MLP 64-32-10, batch 100, 1 thread, {args.epochs} epochs in blocks of {block} "
-              "(epoch: median of block means; tracker: mean over all epochs of its calls, + the writer flush at "
-              "each block end)")
-        print(f"{'variant':<24}{'epoch s':>10}{'x plain':>9}{'calls s':>10}{'calls/plain':>13}"
-              f"{'+flush s':>10}{'+flush/plain':>14}")
-        for runner in runners:
-            total = statistics.median(times[runner.name][0])
-            book, full = (statistics.fmean(series) for series in times[runner.name][1:])
-            if runner.name == "plain torch":
-                print(f"{runner.name:<24}{total:>10.5f}{1:>9.2f}")
-                continue
-            print(f"{runner.name:<24}{total:>10.5f}{total / plain:>9.2f}{book:>10.5f}"
-                  f"{book / plain:>13.1%}{full:>10.5f}{full / plain:>14.1%}")
-        if upstream_note:
-            print(upstream_note)
         for runner in runners:
             getattr(runner, "final_flush", runner.flush)()
         files = sorted(p.name for p in Path(ours_dir, "bench").iterdir())
-        print(f"pai_core run folder after the benchmark: {len(files)} files ({', '.join(files[:6])}, ...)")
+    summary = {name: (statistics.median(series[0]), statistics.fmean(series[1]), statistics.fmean(series[2]))
+               for name, series in times.items()}
+    return Measurement(epochs, block, summary, upstream_note, files)
+
+
+def figures(quick: bool = False) -> list[Figure]:
+    """Rows for benchmarks/run_all.py: an epoch with the tracker / a plain-torch epoch."""
+    m = measure(20 if quick else 60)
+    plain = m.plain
+    upstream = m.times.get("upstream perforatedai")
+    rows = []
+    for name, case in (("pai_core", "digits MLP 64-32-10, epoch with tracker (default writes)"),
+                       ("pai_core every epoch", "same, all outputs written every epoch")):
+        total = m.times[name][0]
+        theirs = ""
+        if name == "pai_core":
+            theirs = (f"{upstream[0] / plain:.1f}x ({upstream[0] * 1e3:.0f} ms/epoch)" if upstream
+                      else "48-120x (reported)")
+        rows.append(Figure("tracker overhead", case, f"{total * 1e3:.2f} ms/epoch",
+                           f"plain torch {plain * 1e3:.2f} ms/epoch", total / plain, "<= 1.10x",
+                           total / plain <= 1.10, theirs))
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--epochs", type=int, default=60)
+    args = parser.parse_args(argv)
+    m = measure(args.epochs)
+    print(f"digits MLP 64-32-10, batch 100, 1 thread, {m.epochs} epochs in blocks of {m.block} "
+          "(epoch: median of block means; tracker: mean over all epochs of its calls, + the writer flush at "
+          "each block end)")
+    print(f"{'variant':<24}{'epoch s':>10}{'x plain':>9}{'calls s':>10}{'calls/plain':>13}"
+          f"{'+flush s':>10}{'+flush/plain':>14}")
+    for name, (total, book, full) in m.times.items():
+        if name == "plain torch":
+            print(f"{name:<24}{total:>10.5f}{1:>9.2f}")
+            continue
+        print(f"{name:<24}{total:>10.5f}{total / m.plain:>9.2f}{book:>10.5f}"
+              f"{book / m.plain:>13.1%}{full:>10.5f}{full / m.plain:>14.1%}")
+    if m.upstream_note:
+        print(m.upstream_note)
+    print(f"pai_core run folder after the benchmark: {len(m.files)} files ({', '.join(m.files[:6])}, ...)")
     return 0
 
 

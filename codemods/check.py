@@ -101,12 +101,13 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     if not config_calls:
         add("PAI102", None, "warning", "no GPA.pc settings: the library defaults are used (capacity test on, "
             "default module names); run `pai perforate` or set them before perforate_model")
-    if not perforates:
+    callback = report.training_library.pai_callback  # it perforates, registers and feeds the tracker itself
+    if not perforates and not callback:
         add("PAI103", None, "error", "UPA.perforate_model is never called: the model gets no dendrites")
-    if not setups and not instances:
+    if not setups and not instances and not callback:
         add("PAI105", None, "error", "the optimizer is not registered with the tracker (setup_optimizer or "
             "set_optimizer_instance); add_validation_score needs it")
-    if not validations:
+    if not validations and not callback:
         add("PAI106", None, "error", "add_validation_score is never called: dendrites are never added")
 
     # 2. perforate_model before the optimizer / device moves

@@ -125,3 +125,22 @@ class OptimizerNotRebuiltError(PAIError, RuntimeError):
     returned model's parameters: call `setup_optimizer(...)` again, or create it and call
     `set_optimizer_instance(optimizer)`.
     """
+
+
+# ---- distributed errors (appended by the distributed engineer) ----
+
+
+class DistributedError(PAIError, RuntimeError):
+    """A collective tracker call failed on some rank, or the ranks disagree (different models or weights).
+
+    In a torch.distributed job every rank calls add_validation_score; when one rank's call is invalid every rank
+    raises (this error names the rank and its message) instead of waiting forever. Parameters that differ between
+    ranks mean the model was trained outside the DDP wrapper or not re-wrapped after a restructure.
+    """
+
+
+class StaleWrapperError(DistributedError):
+    """A DDP wrapper built before the last restructure was used: it does not sync the new dendrite parameters.
+
+    In the `if restructured:` branch call `model, optimizer = pai_core.distributed.rewrap_ddp(model, make_opt)`.
+    """

@@ -254,7 +254,7 @@ def _dist_initialized() -> bool:
         import torch.distributed as dist
 
         return dist.is_available() and dist.is_initialized()
-    except Exception:  # pragma: no cover - exotic builds
+    except Exception:  # noqa: BLE001  # pragma: no cover - exotic builds
         return False
 
 
@@ -1061,7 +1061,11 @@ def load_system(net: nn.Module, folder: str, name: str, load_from_restart: bool 
 
 def load_pretrained_model(net: nn.Module, folder: str, name: str,
                           remove_dendrite_scaffolding: bool = False) -> nn.Module:
-    """Load trained weights (dendrites included) and start a fresh run history on top of them."""
+    """Load trained weights (dendrites included) and start a fresh run history on top of them.
+
+    With `remove_dendrite_scaffolding=True` the result is instead a lean inference copy (pai_core.deploy):
+    eval mode, no tracker, no training-only state, fused where the math allows.
+    """
     tracker = _tracker_or_none(net)
     path = Path(folder) / f"{name}.pt"
     tensors, _ = load_checkpoint(path)
@@ -1073,6 +1077,7 @@ def load_pretrained_model(net: nn.Module, folder: str, name: str,
         tracker._best = None
         tracker._best_due = False
     if remove_dendrite_scaffolding:
-        logger.warning("load_pretrained_model(remove_dendrite_scaffolding=True): pai_core keeps the training "
-                       "wrappers (their forward is already the inference computation).")
+        from pai_core.deploy import to_inference
+
+        return to_inference(net)
     return net

@@ -1,4 +1,6 @@
-"""Which training library drives the loop: plain PyTorch, HuggingFace Trainer, Lightning (or Fabric)."""
+"""Which training library drives the loop: plain PyTorch, HuggingFace Trainer, Lightning (or Fabric), and for
+the frameworks what the integration callback needs: the Trainer call, its callbacks, the tracked metric and its
+direction (TrainingArguments' metric_for_best_model / greater_is_better, Lightning's monitor / mode)."""
 
 from __future__ import annotations
 
@@ -8,6 +10,10 @@ from codemods.analysis.report import Evidence, TrainingLibraryInfo
 __all__ = ["analyze_library", "is_hf_trainer", "is_lightning"]
 
 _HF_TRAINERS = ("Trainer", "Seq2SeqTrainer", "SFTTrainer", "DPOTrainer", "RewardTrainer", "PPOTrainer")
+_HF_ARGUMENTS = ("TrainingArguments", "Seq2SeqTrainingArguments", "SFTConfig", "DPOConfig", "RewardConfig")
+_PAI_CALLBACKS = ("PAITrainerCallback", "PAILightningCallback")
+_SHARDED = ("deepspeed", "fsdp")  # parameters sharded across processes: dendrites cannot grow in place
+_MONITORS = ("ModelCheckpoint", "EarlyStopping")  # ModelCheckpoint first: it names the metric the user keeps
 
 
 def is_hf_trainer(qname: str) -> bool:
@@ -35,14 +41,20 @@ def analyze_library(facts: Facts) -> TrainingLibraryInfo:
         if is_hf_trainer(c.qname) or c.written in hf_subclasses:
             hf.append(Evidence(line=c.line, text=c.text, detail=c.qname))
             info.trainer_class = info.trainer_class or c.written.rsplit(".", 1)[-1]
-        elif c.qname.startswith("transformers.") and last in (
-            "TrainingArguments",
-            "Seq2SeqTrainingArguments",
-        ):
+            _note_trainer_call(info, c)
+        elif c.qname.startswith(("transformers.", "trl.")) and last in _HF_ARGUMENTS:
             hf.append(Evidence(line=c.line, text=c.text, detail=c.qname))
+            _note_training_arguments(info, c)
         elif is_lightning(c.qname) and last in ("Trainer", "LightningCLI"):
             lightning.append(Evidence(line=c.line, text=c.text, detail=c.qname))
             info.trainer_class = info.trainer_class or last
+            if last == "Trainer":
+                _note_trainer_call(info, c)
+                strategy = c.kwargs.get("strategy", "")
+                if any(k in strategy.lower() for k in _SHARDED):
+                    info.sharding = info.sharding or f"strategy={strategy}"
+        elif c.qname.startswith("pai_core.integrations.") and last in _PAI_CALLBACKS:
+            info.pai_callback = last
         elif is_lightning(c.qname) and last == "Fabric":
             fabric.append(Evidence(line=c.line, text=c.text, detail=c.qname))
     for c in facts.classes:
@@ -65,6 +77,7 @@ def analyze_library(facts: Facts) -> TrainingLibraryInfo:
                 else "Lightning class",
             )
         )
+    _note_monitor(info, facts)
     if hf:
         info.kind, info.evidence = "huggingface_trainer", hf
     elif lightning:
@@ -75,3 +88,32 @@ def analyze_library(facts: Facts) -> TrainingLibraryInfo:
         info.kind = "plain"
     info.evidence.sort(key=lambda e: e.line)
     return info
+
+
+def _note_trainer_call(info: TrainingLibraryInfo, call) -> None:
+    if info.trainer_line is None:
+        info.trainer_line, info.trainer_call = call.line, call.written
+        info.callbacks = call.kwargs.get("callbacks")
+
+
+def _note_training_arguments(info: TrainingLibraryInfo, call) -> None:
+    kwargs = call.kwargs
+    if info.arguments_line is None:
+        info.arguments_line, info.arguments_call = call.line, call.written
+    info.metric_for_best_model = info.metric_for_best_model or kwargs.get("metric_for_best_model")
+    info.greater_is_better = info.greater_is_better or kwargs.get("greater_is_better")
+    info.eval_strategy = info.eval_strategy or kwargs.get("eval_strategy", kwargs.get("evaluation_strategy"))
+    info.load_best_model_at_end = info.load_best_model_at_end or kwargs.get("load_best_model_at_end")
+    for name in _SHARDED:
+        value = kwargs.get(name)
+        if value is not None and value.strip() not in ("None", "False", '""', "''", "[]"):
+            info.sharding = info.sharding or f"{name}={value}"
+
+
+def _note_monitor(info: TrainingLibraryInfo, facts: Facts) -> None:
+    """The metric a Lightning script already watches: ModelCheckpoint's, else EarlyStopping's."""
+    for wanted in _MONITORS:
+        for c in facts.calls:
+            if is_lightning(c.qname) and c.qname.rsplit(".", 1)[-1] == wanted and "monitor" in c.kwargs:
+                info.monitor, info.mode, info.monitor_source = c.kwargs["monitor"], c.kwargs.get("mode"), wanted
+                return

@@ -124,3 +124,53 @@ def _flag_for(condition: str, arguments: list[ArgumentInfo], facts: Facts) -> st
     if "device_count" in condition:
         return "torch.cuda.device_count() > 1"
     return condition
+
+
+# ------------------------------------------------------------------------------------------- what pai supports
+_SHARDED = {"FSDP", "deepspeed", "accelerate", "fabric"}
+_PLAIN_WRAP = re.compile(r"^[\w.]+\(\s*[A-Za-z_]\w*\s*[,)]")  # DDP(model, ...) around a plain name
+
+
+def distributed_refusal(info: ParallelismInfo) -> str | None:
+    """Why `pai perforate` cannot integrate this parallel setup by itself (with the plan to follow), or None.
+
+    DistributedDataParallel is supported (pai_core.distributed: rank 0 decides, rule PAI009 re-wraps on
+    restructure) when the wrapper is applied to a named model; sharding wrappers and DataParallel are not.
+    """
+    kinds = set(info.kinds or []) | {info.kind}
+    sharded = kinds & _SHARDED
+    if sharded:
+        return (
+            "PAI008: this script trains with " + ", ".join(sorted(sharded)) + ", which shards or wraps the model "
+            "and the optimizer itself; dendrites grow parameters in place, which sharded parameters do not allow. "
+            "Switch to torch DistributedDataParallel (one process per GPU, launched with torchrun) and run "
+            "`pai perforate` again: pai_core supports DDP natively (pai-distributed skill)."
+        )
+    if "DistributedDataParallel" in kinds:
+        wraps = [e for e in info.evidence if e.detail == "DistributedDataParallel"]
+        if any(not _PLAIN_WRAP.match(e.text.strip()) for e in wraps):
+            line = next(e.line for e in wraps if not _PLAIN_WRAP.match(e.text.strip()))
+            return (
+                f"PAI008: line {line} builds the model inside the DDP call, so it cannot be perforated before "
+                "wrapping nor wrapped again after a restructure. Build the model into a variable first "
+                "(`model = Net().to(device)`, then `ddp_model = DDP(model, ...)`) and run `pai perforate` again."
+            )
+        return None
+    if "torch.distributed" in kinds:
+        return (
+            "PAI008: this script uses torch.distributed without a DistributedDataParallel wrapper (gradients "
+            "synchronised by hand). Wrap the model in DDP (`ddp_model = DDP(model, device_ids=[local_rank])`) "
+            "and run `pai perforate` again; pai_core then keeps every rank's dendrites in step."
+        )
+    if "DataParallel" in kinds:
+        return (
+            "PAI008: this script wraps the model in nn.DataParallel (one process, several GPUs), which pai does "
+            "not rewrite. Recommended: convert it to DistributedDataParallel (torchrun, one process per GPU, a "
+            "DistributedSampler) and run `pai perforate` again. By hand instead: (1) perforate_model on the bare "
+            "model; (2) run one forward pass of a batch through the bare model on one device, so every perforated "
+            "module learns its output size outside the replicas; (3) wrap `model = nn.DataParallel(net)` and build "
+            "the optimizer; (4) each epoch `net, restructured, training_complete = "
+            "GPA.pai_tracker.add_validation_score(score, model.module)`; (5) on restructured: `model = "
+            "nn.DataParallel(net)` and rebuild the optimizer (and scheduler) over `model.parameters()`."
+        )
+    return None

@@ -160,6 +160,30 @@ class TrainingLibraryInfo(BaseModel):
     trainer_class: str | None = None
     trainer_subclasses: list[str] = []
     evidence: list[Evidence] = []
+    trainer_line: int | None = Field(default=None, description="line of the Trainer(...) construction")
+    trainer_call: str | None = Field(default=None, description="the Trainer callee as written, e.g. L.Trainer")
+    callbacks: str | None = Field(default=None, description="the Trainer's callbacks= argument as written")
+    metric_for_best_model: str | None = Field(
+        default=None, description="TrainingArguments(metric_for_best_model=...) as written, e.g. 'accuracy'"
+    )
+    greater_is_better: str | None = Field(default=None, description="TrainingArguments(greater_is_better=...)")
+    eval_strategy: str | None = Field(default=None, description="TrainingArguments(eval_strategy=...) as written")
+    load_best_model_at_end: str | None = None
+    arguments_line: int | None = Field(default=None, description="line of the TrainingArguments(...) call")
+    arguments_call: str | None = Field(default=None, description="its callee as written, e.g. TrainingArguments")
+    monitor: str | None = Field(
+        default=None, description="Lightning ModelCheckpoint/EarlyStopping monitor= as written, e.g. 'val_acc'"
+    )
+    mode: str | None = Field(default=None, description="the mode= ('min'/'max') that goes with monitor")
+    monitor_source: str | None = Field(default=None, description="ModelCheckpoint or EarlyStopping")
+    sharding: str | None = Field(
+        default=None, description="DeepSpeed/FSDP configured in TrainingArguments or the Lightning strategy"
+    )
+    pai_callback: str | None = Field(
+        default=None,
+        description="PAITrainerCallback / PAILightningCallback when the script already uses one: it perforates, "
+        "feeds the tracker and rebuilds the optimizer, so those steps need no code of their own",
+    )
 
 
 class OptimizerInfo(BaseModel):

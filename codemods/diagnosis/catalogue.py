@@ -1024,6 +1024,47 @@ PATTERNS: list[Pattern] = [
         doc=_doc("distributed"),
         confidence=0.7,
     ),
+    Pattern(
+        id="ddp-stale-wrapper",
+        title="DDP wrapper not re-applied (or misapplied) around the perforated model",
+        category="distributed",
+        exception_types=["StaleWrapperError"],
+        signals=[
+            r"DDP wrapper whose model was restructured",
+            r"wrap_ddp (needs an initialized process group|got an nn\.DataParallel)",
+            r"make_optimizer must return",
+            r"Resume the bare perforated model",
+            r"Expected the perforated nn\.Module \(or its DDP wrapper\)",
+        ],
+        point_at=["add_validation_score_line", "ddp_line"],
+        cause="After a restructure the old DDP wrapper does not know the new dendrite parameters (their gradients "
+        "would not be synchronised), or the pai_core.distributed helpers got something other than the bare "
+        "perforated model inside an initialised process group.",
+        fix="In the `elif restructured:` branch re-wrap before rebuilding the optimizer: `ddp_model = "
+        "pai_core.distributed.wrap_ddp(ddp_model)` (or `ddp_model, optimizer = rewrap_ddp(ddp_model, "
+        "make_optimizer)`); perforate and resume the bare model before the first wrap.",
+        doc=_doc("distributed"),
+        confidence=0.9,
+    ),
+    Pattern(
+        id="ddp-ranks-disagree",
+        title="ranks of a DDP job disagree (an error on one rank, different weights or models)",
+        category="distributed",
+        exception_types=["DistributedError"],
+        signals=[
+            r"Rank \d+ raised \w+",
+            r"parameters differ between ranks",
+            r"perforated modules, rank 0 has",
+        ],
+        point_at=["add_validation_score_line", "ddp_line"],
+        cause="add_validation_score is collective under torch.distributed: one rank failed (the message names "
+        "it and its error), or the replicas drifted apart because some rank trained the bare model instead of "
+        "the DDP wrapper, or the ranks perforated different models.",
+        fix="Fix the named rank's error first; train only through the DDP wrapper, re-wrap after every restructure "
+        "(pai_core.distributed.wrap_ddp) and perforate the same model with the same settings on every rank.",
+        doc=_doc("distributed"),
+        confidence=0.85,
+    ),
     # ---------------------------------------------------------------- G. tracker / scores / training control
     Pattern(
         id="extra-score-after-validation",
@@ -1418,10 +1459,73 @@ PATTERNS: list[Pattern] = [
         signals=[r"unexpected keyword argument 'using_perforatedai'", r"set_library_validation_score"],
         cause="Stock transformers does not know the perforated Trainer flag, or the metric key does not match "
         "(`eval_` prefix).",
-        fix="Use a custom loop with add_validation_score (transformers integration is not shipped here), or feed "
-        "`metrics['eval_<name>']` to the tracker each evaluation.",
-        doc=_doc("frameworks"),
+        fix="Drop `using_perforatedai=` and add `pai_core.integrations.huggingface.PAITrainerCallback()` to "
+        "`Trainer(callbacks=[...])` (`pai perforate` does both); it feeds `metrics['eval_<metric_for_best_model>']` "
+        "to the tracker at each evaluation.",
+        doc="pai://skills/pai-hf-trainer",
         confidence=0.6,
+    ),
+    Pattern(
+        id="export-model-spec",
+        title="pai export / load_for_inference: the architecture to load the weights into is not given right",
+        category="api",
+        exception_types=["ModelSpecError"],
+        signals=[
+            r"architecture must be built in code",
+            r"is not of the form SOURCE:NAME",
+            r"Pass the keyword arguments the model was built with",
+        ],
+        cause="A checkpoint holds weights only, so exporting needs a callable that builds the plain model "
+        "(`FILE.py:NAME` or `package.module:NAME`) and the keyword arguments it was built with.",
+        fix="Pass `--model path/to/model.py:build_model` (and `--model-kwargs '{...}'`), pointing at a file whose "
+        "import does not start training (training under `if __name__ == '__main__':`).",
+        doc="pai://skills/pai-deployment",
+        confidence=0.85,
+    ),
+    Pattern(
+        id="export-failed",
+        title="pai export: an export format is unavailable or the model does not export",
+        category="api",
+        exception_types=["ExportError"],
+        signals=[
+            r"ONNX export needs the onnx package",
+            r"Give the shape of every model input",
+            r"Input shape .* must be a list of positive sizes",
+            r"Unknown (input dtype|export format)",
+            r"does not run on example inputs of shapes",
+            r"\w+ export of \w+ failed",
+            r"The exported model returned \d+ tensors",
+        ],
+        cause="The export needs an example input batch of the right shape and dtype, the optional export "
+        "packages, or a model the chosen format can capture.",
+        fix="Give `--input-shape` for every input (batch first, `--input-dtype int64` for token ids), install "
+        "`pai[export]` for ONNX, try another `--format` or `--no-fuse`; the message names the failing step.",
+        doc="pai://skills/pai-deployment",
+        confidence=0.8,
+    ),
+    Pattern(
+        id="framework-callback-setup",
+        title="HF Trainer / Lightning callback: the run is not set up for dendrites",
+        category="api",
+        exception_types=["IntegrationError"],
+        signals=[
+            r"PAI(Trainer|Lightning)Callback (tracks|monitors|grows|got no model)",
+            r"pai_core\.integrations\.\w+ needs (transformers|lightning)",
+            r"Trainer has no optimizer at train begin",
+            r"Perforating wrapped the model's root",
+            r"tracker returned a different model object",
+            r"model was perforated with maximizing_score=\w+, but the tracked metric",
+            r"config must be a pai_core PAIConfig",
+            r"mode must be 'min' or 'max'",
+        ],
+        cause="PAITrainerCallback / PAILightningCallback cannot grow dendrites with this setup: the tracked metric "
+        "is not produced, the framework is missing, evaluation is off, or the model was perforated in a way the "
+        "framework cannot see.",
+        fix="Follow the message: log/return the tracked metric, set eval_strategy='epoch', install "
+        "`pai[frameworks]`, let the callback perforate (or use the same direction), keep the root class out of "
+        "module_names_to_perforate.",
+        doc="pai://skills/pai-hf-trainer",
+        confidence=0.8,
     ),
     Pattern(
         id="lightning-sanity-check",

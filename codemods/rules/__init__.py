@@ -13,8 +13,11 @@ from enum import Enum
 from codemods.rules._base import PaiRule
 from codemods.rules.capacity_test import SetCapacityTest
 from codemods.rules.config_block import InsertConfigBlock
+from codemods.rules.distributed import RewrapDistributedModel
 from codemods.rules.extra_scores import AddExtraScores
+from codemods.rules.hf_trainer import AddTrainerCallback
 from codemods.rules.imports import AddDendriteImports
+from codemods.rules.lightning import AddLightningCallback
 from codemods.rules.optimizer import ConvertOptimizer
 from codemods.rules.perforate_model import PerforateModel
 from codemods.rules.training_loop import ConvertTrainingLoop
@@ -33,7 +36,10 @@ class Rule(str, Enum):
     PAI005 = "PAI005"  # epoch loop, add_validation_score, restructure branch
     PAI006 = "PAI006"  # extra scores (train, opt-in test)
     PAI007 = "PAI007"  # capacity-test flag toggle (explicit only)
-    PAI008 = "PAI008"  # refusal of DDP / DataParallel / HF Trainer / Lightning scripts
+    PAI008 = "PAI008"  # refusal of DDP / DataParallel / Fabric / sharded HF Trainer or Lightning scripts
+    PAI009 = "PAI009"  # DDP: re-wrap the model with pai_core.distributed.wrap_ddp on restructure
+    PAI010 = "PAI010"  # HF Trainer: PAITrainerCallback in Trainer(callbacks=[...])
+    PAI011 = "PAI011"  # Lightning: PAILightningCallback in Trainer(callbacks=[...])
 
 
 # Order matters: the loop rule re-creates the optimizer the way PAI004 left it, and extra scores are placed
@@ -47,8 +53,11 @@ RULES: dict[str, type[PaiRule]] = {
     "PAI005": ConvertTrainingLoop,
     "PAI006": AddExtraScores,
     "PAI007": SetCapacityTest,
+    "PAI009": RewrapDistributedModel,
+    "PAI010": AddTrainerCallback,
+    "PAI011": AddLightningCallback,
 }
-DEFAULT_RULES = ("PAI008", "PAI001", "PAI002", "PAI003", "PAI004", "PAI005", "PAI006")
+DEFAULT_RULES = ("PAI008", "PAI001", "PAI002", "PAI003", "PAI004", "PAI005", "PAI006", "PAI009", "PAI010", "PAI011")
 
 
 def gather_rules(select: str | list[str] | tuple[str, ...] | None = None) -> list[type[PaiRule]]:

@@ -33,6 +33,11 @@ INDEX_KEY = "pai_statement_index"  # (tree, its StatementIndex, its code) from o
 PIECES_KEY = "pai_rendered_statements"  # id(top-level statement) -> its tokens and line index, for reuse
 
 BACKENDS = ("pai_core", "perforatedai")
+# Scripts whose loop a framework runs get the settings block and the framework's callback, not the loop rules.
+FRAMEWORK_RULES = {
+    "huggingface_trainer": ("PAI002", "PAI007", "PAI010"),
+    "lightning": ("PAI002", "PAI007", "PAI011"),
+}
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
@@ -417,6 +422,9 @@ class PaiRule(VisitorBasedCodemodCommand):
         reason = refusal_reason(self.report)
         if reason:
             raise SkipFile(reason)
+        framework = self.report.training_library.kind
+        if framework in FRAMEWORK_RULES and self.CODE not in FRAMEWORK_RULES[framework]:
+            raise SkipFile(f"{self.CODE}: {framework} runs the training loop; its callback rule integrates it")
         self.lines = render(tree, self.context.scratch)[0]
         self.edits = {}
         self.plan(tree)
@@ -567,42 +575,23 @@ def _alias_for(report, role: str, default: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- refusals
-_DISTRIBUTED = {"DistributedDataParallel", "FSDP", "torch.distributed", "fabric", "accelerate", "deepspeed"}
-
-
 def refusal_reason(report) -> str | None:
     """Why this script cannot be rewritten automatically (and what to do by hand), or None."""
-    library = report.training_library.kind
-    if library == "huggingface_trainer":
+    library = report.training_library.kind  # HF Trainer and Lightning Trainer scripts get PAI010 / PAI011
+    if library == "lightning_fabric":
         return (
-            "PAI008: this script trains with the Hugging Face Trainer, which runs the loop, the optimizer and "
-            "the evaluation itself. It needs a Trainer callback that calls add_validation_score after each "
-            "evaluation and rebuilds the optimizer on restructure (planned for pai_core). Until then: write a "
-            "plain PyTorch loop, or integrate by hand following workflow section 2.15 (HF Trainer)."
+            "PAI008: this script trains with Lightning Fabric, which wraps the model and the optimizers "
+            "(fabric.setup). Integrate by hand: perforate_model before fabric.setup, and after every restructure "
+            "build the optimizer again and pass it through fabric.setup_optimizers (workflow section 2.15), or "
+            "train with the Lightning Trainer and PAILightningCallback."
         )
-    if library in ("lightning", "lightning_fabric"):
+    sharding = getattr(report.training_library, "sharding", None)
+    if sharding:
         return (
-            "PAI008: this script trains with PyTorch Lightning, which owns the loop and the optimizers. It needs "
-            "a Lightning callback (add_validation_score in on_validation_epoch_end, skipping the sanity check, "
-            "re-running configure_optimizers on restructure, stopping on training_complete), planned for "
-            "pai_core. Until then integrate by hand following workflow section 2.15 (Lightning)."
+            f"PAI008: this script shards the model across processes ({sharding}). The framework callbacks grow "
+            "dendrites in place, which sharded parameters (DeepSpeed, FSDP) do not allow. Remove that setting "
+            "and run `pai perforate` again to train with dendrites on one device first."
         )
-    kind = report.parallelism.kind
-    kinds = set(report.parallelism.kinds or []) | {kind}
-    if kinds & _DISTRIBUTED:
-        return (
-            "PAI008: this script trains with distributed data parallelism ("
-            + ", ".join(sorted(kinds & _DISTRIBUTED))
-            + "). Every restructure must end the processes and relaunch them from the newest switch "
-            "checkpoint, with rank-0-only tracker calls broadcast to the other ranks; pai_core does not support "
-            "that yet. Run single-process first (e.g. without torchrun) or integrate by hand following "
-            "workflow section 2.15 (DDP)."
-        )
-    if "DataParallel" in kinds:
-        return (
-            "PAI008: this script wraps the model in nn.DataParallel. The tracker must receive `model.module`, "
-            "the wrapper must be re-applied after every restructure and the dendrite shapes must be learned on "
-            "one device first. Remove the DataParallel wrapper (train on one device) and run `pai perforate` "
-            "again, or integrate by hand following workflow section 2.15 (DataParallel)."
-        )
-    return None
+    from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
+
+    return distributed_refusal(report.parallelism)

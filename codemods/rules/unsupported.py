@@ -1,9 +1,10 @@
 """PAI008: refuse, with the reason and the manual steps, scripts whose training the rules cannot rewrite safely.
 
-Distributed data parallel (DDP/FSDP/accelerate/deepspeed), `nn.DataParallel`, the Hugging Face Trainer and
-PyTorch Lightning each need a different integration (process restarts on restructure, unwrapping for the
-tracker, framework callbacks). Rather than half-convert such a script, every rule skips it and this rule
-reports why and what to do by hand. It never changes code.
+Distributed data parallel (DDP/FSDP/accelerate/deepspeed), `nn.DataParallel`, Lightning Fabric and HF
+Trainer / Lightning runs that shard the model (DeepSpeed, FSDP) each need a different integration (process
+restarts on restructure, unwrapping for the tracker, parameters that cannot grow in place). Rather than
+half-convert such a script, every rule skips it and this rule reports why and what to do by hand. It never
+changes code. (Plain HF Trainer and Lightning Trainer scripts are integrated by PAI010 / PAI011.)
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from codemods.rules._base import PaiRule, refusal_reason
 
 class RefuseUnsupportedSetups(PaiRule):
     CODE = "PAI008"
-    DESCRIPTION = "Refuse DDP/DataParallel/HF Trainer/Lightning scripts with the reason and the manual steps."
+    DESCRIPTION = "Refuse DDP/DataParallel/Fabric/sharded-framework scripts with the reason and the manual steps."
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.context = _ctx(self, tree)

@@ -19,10 +19,16 @@ def codes(report, severity="error"):
 
 
 @pytest.mark.parametrize("case", ["mnist_cnn", "lstm_lm", "resnet_cifar", "complex_optimizer", "transformer_classifier",
-                                  "keep_for_loop", "test_scores", "upstream_backend"])
+                                  "keep_for_loop", "test_scores", "upstream_backend", "hf_trainer_basic",
+                                  "lightning_basic"])
 def test_rewritten_fixtures_pass_the_check(case):
     report = check_integration(FIXTURES / f"{case}.out.py")
     assert report.ok and report.integrated, report.findings
+
+
+@pytest.mark.parametrize("case", ["hf_trainer_basic", "lightning_basic"])
+def test_framework_scripts_without_the_callback_are_not_integrated(case):
+    assert not check_integration(FIXTURES / f"{case}.in.py").integrated
 
 
 def test_unintegrated_script_misses_every_component():

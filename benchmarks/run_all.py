@@ -1,0 +1,191 @@
+"""Run every benchmarks/bench_*.py in one process, print one table and write it to benchmarks/RESULTS.md.
+
+Each benchmark module exposes `figures(quick: bool = False) -> list[Figure]` (see benchmarks/common.py); a
+module without it, or one that fails, gets a note in the table instead of stopping the run. Upstream
+`perforatedai` figures appear beside ours when that package is importable (`pip install perforatedai --no-deps`).
+
+    python benchmarks/run_all.py            # full: a quarter of an hour on 2 cores; writes benchmarks/RESULTS.md
+    python benchmarks/run_all.py --quick    # fewer repeats, a few minutes; writes only with --output
+    python benchmarks/run_all.py --only tracker accuracy
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import importlib
+import io
+import os
+import platform
+import sys
+import time
+import traceback
+from importlib import metadata
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+for entry in (str(ROOT), str(HERE)):
+    if entry not in sys.path:
+        sys.path.insert(0, entry)
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+# The issue's order (tracker, train step, accuracy, codemods, MCP), then anything else alphabetically.
+ORDER = ["tracker", "dendrite_step", "accuracy", "codemods", "analysis", "mcp", "results", "integrations",
+         "inference"]
+COLUMNS = ["benchmark", "case", "ours", "compared with", "ratio", "target", "met", "upstream perforatedai"]
+
+
+def discover(only: list[str] | None = None) -> list[str]:
+    names = sorted(p.stem.removeprefix("bench_") for p in HERE.glob("bench_*.py"))
+    names.sort(key=lambda n: (ORDER.index(n) if n in ORDER else len(ORDER), n))
+    if only:
+        unknown = [n for n in only if n not in names]
+        if unknown:
+            raise SystemExit(f"run_all: no benchmark named {', '.join(unknown)}; choose from {', '.join(names)}")
+        names = [n for n in names if n in only]
+    return names
+
+
+def run_one(name: str, quick: bool) -> tuple[list, str]:
+    """(figures, note) of one benchmark; its own output is swallowed (the table is the report), its failures
+    become a note."""
+    buffer = io.StringIO()
+    try:  # an empty stdin: a library that stops in pdb or input() gets EOF and fails instead of hanging
+        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer), _empty_stdin():
+            module = importlib.import_module(f"bench_{name}")
+            figures = getattr(module, "figures", None)
+            if not callable(figures):
+                return [], (f"bench_{name}.py has no `figures(quick)` function yet; run it on its own: "
+                            f"python benchmarks/bench_{name}.py")
+            return list(figures(quick)), ""
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - one broken benchmark must not hide the others
+        trace = traceback.format_exception_only(type(error), error)[-1].strip()
+        return [], f"bench_{name}.py failed: {trace[:300]}"
+
+
+@contextlib.contextmanager
+def _empty_stdin():
+    saved, sys.stdin = sys.stdin, io.StringIO("")
+    try:
+        yield
+    finally:
+        sys.stdin = saved
+
+
+def cells(figure) -> list[str]:
+    ratio = "" if figure.ratio is None else f"{figure.ratio:.2f}x"
+    met = {True: "yes", False: "NO", None: ""}[figure.met]
+    return [figure.benchmark, figure.case, figure.ours, figure.reference, ratio, figure.target, met,
+            figure.upstream]
+
+
+def text_table(rows: list[list[str]]) -> str:
+    widths = [max(len(row[i]) for row in [COLUMNS, *rows]) for i in range(len(COLUMNS))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths))]
+    lines.append("  ".join("-" * w for w in widths))
+    lines.extend("  ".join(c.ljust(w) for c, w in zip(row, widths)) for row in rows)
+    return "\n".join(lines)
+
+
+def markdown_table(rows: list[list[str]]) -> str:
+    def esc(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["| " + " | ".join(COLUMNS) + " |", "|" + "---|" * len(COLUMNS)]
+    lines.extend("| " + " | ".join(esc(c) for c in row) + " |" for row in rows)
+    return "\n".join(lines)
+
+
+def machine() -> dict[str, str]:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    info = {"CPU": cpu, "cores": str(os.cpu_count()), "OS": platform.platform(),
+            "Python": platform.python_version()}
+    for package in ("torch", "libcst", "mcp", "perforatedai"):
+        try:
+            info[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            info[package] = "not installed"
+    return info
+
+
+def load() -> str:
+    with contextlib.suppress(OSError, AttributeError):
+        return " / ".join(f"{x:.2f}" for x in os.getloadavg())
+    return "unknown"
+
+
+def report(rows: list[list[str]], notes: list[str], info: dict[str, str], quick: bool, started: dt.datetime,
+           seconds: float, loads: tuple[str, str]) -> str:
+    mode = "quick: fewer repeats and seeds" if quick else "full"
+    lines = [
+        "# Benchmark results",
+        "",
+        (f"Generated by `python benchmarks/run_all.py{' --quick' if quick else ''}` on "
+         f"{started:%Y-%m-%d %H:%M} UTC ({mode}, {seconds / 60:.1f} min). Every ratio is ours / the reference "
+         "named beside it, measured side by side in the same run; \"upstream perforatedai\" is the same "
+         "workload run with that package when it is installed, else its reported figure marked \"(reported)\"."),
+        "",
+        "Machine: " + "; ".join(f"{k} {v}" for k, v in info.items()) + ".",
+        f"Load average (1/5/15 min) at start {loads[0]}, at end {loads[1]}: "
+        + ("the machine was shared with other jobs (2 cores), so absolute times are noisy; the ratios, measured "
+           "side by side in the same run, are the figures to compare." if _busy(loads) else "the machine was quiet."),
+        "",
+        markdown_table(rows),
+        "",
+    ]
+    if notes:
+        lines += ["Notes:", "", *[f"- {note}" for note in notes], ""]
+    lines += [("Each `benchmarks/bench_*.py` also runs on its own and prints more detail "
+               "(e.g. `python benchmarks/bench_tracker.py --epochs 60`)."), ""]
+    return "\n".join(lines)
+
+
+def _busy(loads: tuple[str, str]) -> bool:
+    cores = os.cpu_count() or 1
+    try:
+        return any(float(load.split(" / ")[0]) > 0.5 * cores for load in loads)
+    except ValueError:
+        return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="fewer repeats and seeds (a few minutes)")
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="run only these (e.g. tracker accuracy)")
+    parser.add_argument("--output", type=Path, default=None,
+                        help="Markdown file to write (default benchmarks/RESULTS.md for a full run; a quick run "
+                             "writes only when this is given)")
+    args = parser.parse_args(argv)
+    output = args.output or (None if args.quick or args.only else HERE / "RESULTS.md")
+    names = discover(args.only)
+    started, start, loads = dt.datetime.now(dt.UTC), time.perf_counter(), [load()]
+    rows, notes = [], []
+    for i, name in enumerate(names, 1):
+        print(f"[{i}/{len(names)}] bench_{name} ...", file=sys.stderr, flush=True)
+        t0 = time.perf_counter()
+        figures, note = run_one(name, args.quick)
+        rows.extend(cells(f) for f in figures)
+        if note:
+            notes.append(note)
+            print(f"    {note}", file=sys.stderr)
+        print(f"    {len(figures)} figure(s) in {time.perf_counter() - t0:.0f} s", file=sys.stderr, flush=True)
+    loads.append(load())
+    seconds = time.perf_counter() - start
+    print(text_table(rows))
+    for note in notes:
+        print(f"note: {note}")
+    if output is not None:
+        output.write_text(report(rows, notes, machine(), args.quick, started, seconds, (loads[0], loads[1])))
+        print(f"written: {output}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

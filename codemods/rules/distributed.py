@@ -1,0 +1,94 @@
+"""PAI009: DistributedDataParallel scripts re-wrap the model in DDP when the tracker restructures it.
+
+Under torch.distributed every rank calls add_validation_score with its own (or an all-reduced) score; pai_core
+averages the ranks' scores, rank 0 decides and every rank follows, so the loop the other rules write is already
+rank-safe. What a DDP script needs in addition: after `restructured` the old wrapper does not know the new dendrite
+parameters, so it is wrapped again (same DDP settings) before the optimizer is rebuilt.
+
+Before (after PAI001-PAI006)::
+
+    model = UPA.perforate_model(model, save_name="run", maximizing_score=True)
+    ddp_model = DDP(model, device_ids=[local_rank])
+    ...
+        model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
+        if training_complete:
+            break
+        elif restructured:
+            optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": lr})
+
+After::
+
+    from pai_core.distributed import wrap_ddp
+    ...
+        elif restructured:
+            ddp_model = wrap_ddp(ddp_model)
+            optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": lr})
+
+A wrap behind a condition (`if args.distributed:`) gets `if isinstance(ddp_model, DistributedDataParallel):`.
+Rank-0-only prints and saves are left as they are. Scripts whose DDP wrapper cannot be re-applied this way
+(the model is built inside the DDP call) and DataParallel scripts are refused by PAI008 with a plan.
+"""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.codemod import SkipFile
+
+from codemods.rules._base import PaiRule
+
+_RESTRUCTURED = m.If(test=m.Name("restructured"))
+_HELPER_IMPORT = "from pai_core.distributed import wrap_ddp"
+
+
+class RewrapDistributedModel(PaiRule):
+    CODE = "PAI009"
+    DESCRIPTION = "DDP scripts: wrap the model in DDP again (same settings) when the tracker restructures it."
+
+    def plan(self, tree: cst.Module) -> None:
+        parallelism = self.report.parallelism
+        if "DistributedDataParallel" not in (parallelism.kinds or [parallelism.kind]):
+            raise SkipFile(f"{self.CODE}: not a DistributedDataParallel script")
+        if self.package != "pai_core":
+            raise self.skip("the perforatedai backend has no DDP support (restart the job at every restructure, "
+                            "see the pai-distributed skill); use the default pai_core backend for DDP")
+        if re.search(r"\b(re)?wrap_ddp\s*\(", self.source):
+            raise SkipFile(f"{self.CODE}: the script already re-wraps its DDP model")
+        target = self._wrapper_name(parallelism)
+        branches = [s for s in self.lines.start if m.matches(s, _RESTRUCTURED)]
+        if len(branches) != 1:
+            raise self.skip("found no single `if restructured:` branch to re-wrap the DDP model in; after "
+                            f"add_validation_score add `{target} = wrap_ddp({target})` before rebuilding the optimizer")
+        body = branches[0].body.body
+        if parallelism.hard_coded:
+            rewrap = [self.stmt(f"{target} = wrap_ddp({target})")]
+        else:  # the script wraps only when distributed: re-wrap only what was wrapped
+            rewrap = [self.stmt(f"if isinstance({target}, torch.nn.parallel.DistributedDataParallel):\n"
+                                f"    {target} = wrap_ddp({target})\n")]
+        self.add_edit(self.lines.get(body[0]), before=rewrap)
+        self._import_helper(tree)
+
+    def _wrapper_name(self, parallelism) -> str:
+        names = []
+        for evidence in parallelism.evidence:
+            if evidence.detail != "DistributedDataParallel":
+                continue
+            stmt = self.statement_at(self.now(evidence.line))
+            assign = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and stmt.body else None
+            if isinstance(assign, cst.Assign) and len(assign.targets) == 1 and \
+                    isinstance(assign.targets[0].target, cst.Name):
+                names.append(assign.targets[0].target.value)
+        names = list(dict.fromkeys(names))
+        if len(names) != 1:
+            raise self.skip("the DDP wrapper is not assigned to one plain name (`ddp_model = DDP(model, ...)`); "
+                            "after a restructure wrap the model again with pai_core.distributed.wrap_ddp by hand")
+        return names[0]
+
+    def _import_helper(self, tree: cst.Module) -> None:
+        imports = [s for s in tree.body if m.matches(s, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()]))]
+        if imports:
+            self.add_edit(self.lines.get(imports[-1]), after=[self.stmt(_HELPER_IMPORT)])
+        else:
+            self.add_edit(self.lines.get(tree.body[0]), before=[self.stmt(_HELPER_IMPORT)])

@@ -1,0 +1,145 @@
+"""`pai demo [--out DIR] [--quick]`: narrate the steps of mcp_server.demo.story on the bundled digits script."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+CAPACITY_SUCCESS = "Successfully added 3 dendrites"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="pai demo",
+        description="The whole story in about a minute on a CPU: a plain PyTorch training script (a tiny MLP "
+        "on scikit-learn's bundled 8x8 digits, nothing downloaded) is analyzed, rewritten to train with "
+        "dendrites, put through the capacity test, trained with pai_core until complete, and its run folder "
+        "analyzed and plotted.",
+    )
+    parser.add_argument("--out", default="pai_demo", metavar="DIR",
+                        help="output folder (default ./pai_demo; a previous demo's folder is replaced)")
+    parser.add_argument("--quick", action="store_true",
+                        help="stop after the capacity test (a few seconds) and analyze that run instead")
+    parser.add_argument("--timeout", type=float, default=900.0, metavar="S",
+                        help="stop a training run that takes longer than this (default 900 s)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from mcp_server.demo import story
+
+    start = time.perf_counter()
+    steps = 5 if args.quick else 6
+    step = iter(range(1, steps + 1))
+
+    def header(text: str) -> None:
+        print(f"\n[{next(step)}/{steps}] {text}", flush=True)
+
+    try:
+        paths = story.prepare(args.out)
+        print("pai demo: from a plain PyTorch script to a network with dendrites, on the real 8x8 digits data "
+              "(1,797 scans bundled with scikit-learn; CPU only, nothing downloaded).")
+        print(f"Output folder: {paths.out}")
+
+        header(f"Analyze the baseline script {paths.script.name} (as `pai analyze-script` does; nothing runs)")
+        print(_indent(story.analyze(paths).to_text()))
+
+        header("Rewrite a copy to train with dendrites (as `pai perforate --write --extra-scores` does)")
+        result = story.perforate(paths)
+        print(_indent(_short(result.diff, paths)))
+        print(f"  rules applied: {', '.join(result.applied)}; the original is kept as {paths.original.name}")
+        for finding in result.findings:
+            print(f"  {finding.code} {finding.kind}: {finding.message}")
+
+        header("Capacity test: run the rewritten script until 3 dendrites were added (proves the integration)")
+        capacity = story.train(paths, "capacity_test.log", "capacity test", timeout_s=args.timeout)
+        if CAPACITY_SUCCESS not in capacity.output_tail:
+            raise story.DemoError(f"The capacity test ended without its success line; see {capacity.log}.")
+        print(f"  {CAPACITY_SUCCESS}: {capacity.epochs} epochs in {capacity.seconds:.1f} s")
+        folder, training = paths.run_folder, capacity
+
+        if not args.quick:
+            header("Switch the capacity test off (as `pai perforate --capacity-test off --write` does) and train "
+                   "with pai_core until it says training is complete")
+            aside = story.set_capacity_test_aside(paths)
+            print(_indent(_short(story.capacity_test_off(paths).diff, paths)))
+            training = story.train(paths, "training.log", "training", timeout_s=args.timeout)
+            print(f"  training complete: {training.epochs} epochs in {training.seconds:.1f} s; best validation "
+                  f"{_pct(training.best_valid)}, test accuracy of the model kept {_pct(training.test_accuracy)}")
+            print(f"  (the capacity test's run folder was moved to {aside.name})")
+
+        header(f"Analyze the run folder {folder.name} (as `pai analyze-results --plot-auto` does)")
+        report = story.analyze_results(folder, paths.plot)
+        print(_indent(report.to_text()))
+
+        header("Where everything is")
+        print(_where(paths, training, args.quick))
+    except story.DemoError as error:
+        print(f"pai demo: {error}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("pai demo: interrupted", file=sys.stderr)
+        return 130
+    print(f"\nDemo finished in {time.perf_counter() - start:.0f} s.")
+    print(_next_steps())
+    return 0
+
+
+def _where(paths, training, quick: bool) -> str:
+    rows = [
+        (paths.original, "the plain PyTorch baseline, untouched"),
+        (paths.script, "the same script rewritten to train with dendrites"),
+        (paths.run_folder, "the run folder: Scores/param_counts/switch_epochs CSVs, best_model.pt, pai_run.json"),
+        (paths.plot, "the analysis plot"),
+        (training.log, "the training output"),
+    ]
+    if not quick:
+        rows.insert(3, (paths.capacity_folder, "the capacity test's run folder"))
+        rows.append((paths.out / "capacity_test.log", "the capacity test's output"))
+    width = max(len(_rel(path)) for path, _ in rows)
+    lines = [f"  {_rel(path):<{width}}  {what}" for path, what in rows]
+    lines.append(f"  Re-run the training yourself: cd {_rel(paths.out)} && python {paths.script.name}")
+    return "\n".join(lines)
+
+
+def _next_steps() -> str:
+    return textwrap.dedent("""
+        Now with your own training script:
+          pai analyze-script YOUR_SCRIPT.py     what the integration needs to know
+          pai perforate YOUR_SCRIPT.py          the diff (add --write to apply it; YOUR_SCRIPT.py.orig is kept)
+          python YOUR_SCRIPT.py                 the capacity test, then `pai perforate --capacity-test off --write`
+          pai analyze-results RUN_FOLDER        what the dendrites bought and what to change
+        Or let your coding assistant do it through the MCP server (`pai mcp`, also installed as `pai-mcp`):
+          claude mcp add pai -- pai-mcp         Claude Code, run in your project: the server may read and edit the
+                                                files under the folder it starts in (`pai-mcp --root DIR` to
+                                                choose it); from a virtual environment give `which pai-mcp`
+          pai install-skills                    the Claude skills that drive those tools
+        then ask: "add dendrites to YOUR_SCRIPT.py".""").rstrip()
+
+
+def _short(diff: str, paths) -> str:
+    """The diff with the script's file name in its header instead of the absolute path."""
+    return diff.replace(f"/{paths.script}", paths.script.name).replace(str(paths.script), paths.script.name).rstrip()
+
+
+def _rel(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}%"
+
+
+def _indent(text: str) -> str:
+    return textwrap.indent(text, "  ")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
