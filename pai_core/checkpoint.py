@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import atexit
 import functools
+from array import array
 import io
 import json
 import logging
@@ -205,21 +206,28 @@ class CheckpointLayout:
     def supports(tensors: dict[str, torch.Tensor]) -> bool:
         return all(t.dtype in _DTYPES for t in tensors.values())
 
-    def to_bytes(self, metadata: dict[str, str], extra: dict[str, torch.Tensor] | None = None) -> bytes:
+    def to_bytes(self, metadata: dict[str, str], extra: dict[str, array] | None = None) -> bytes:
+        """The checkpoint's bytes; `extra` holds float64 series (score histories) appended after the tensors."""
         with torch.no_grad():
             if self.sources:
                 torch._foreach_copy_(self.targets, self.sources)
         parts = ['{"__metadata__":', json.dumps(metadata, separators=(",", ":")), self.entries]
         offset, tail = self.buffer.numel(), []
         for key in sorted(extra or {}):
-            tensor = extra[key].detach().contiguous().cpu()
-            size = tensor.numel() * tensor.element_size()
-            parts.append(_entry(key, tensor, offset, size))
-            tail.append(tensor.reshape(-1).view(torch.uint8).numpy().tobytes() if size else b"")
+            series = extra[key]
+            size = len(series) * series.itemsize
+            parts.append(f',{_quoted(key)}:{{"dtype":"F64","shape":[{len(series)}],'
+                         f'"data_offsets":[{offset},{offset + size}]}}')
+            tail.append(series.tobytes())
             offset += size
         head = ("".join(parts) + "}").encode("utf-8")
         head += b" " * (-len(head) % 8)
         return b"".join([len(head).to_bytes(8, "little"), head, self.buffer.numpy().tobytes(), *tail])
+
+
+def series_tensor(series: array) -> torch.Tensor:
+    """A float64 array('d') as a tensor (sharing its memory)."""
+    return torch.frombuffer(series, dtype=torch.float64) if len(series) else torch.zeros(0, dtype=torch.float64)
 
 
 def _entry(key: str, tensor: torch.Tensor, offset: int, size: int) -> str:
@@ -227,15 +235,15 @@ def _entry(key: str, tensor: torch.Tensor, offset: int, size: int) -> str:
     return f',{_quoted(key)}:{{"dtype":"{_DTYPES[tensor.dtype]}","shape":[{shape}],"data_offsets":[{offset},{offset + size}]}}'
 
 
-def checkpoint_bytes(state_dict: dict[str, torch.Tensor], tracker_state: dict[str, Any] | None = None,
+def checkpoint_bytes(state_dict: dict[str, torch.Tensor | array], tracker_state: dict[str, Any] | None = None,
                      not_save: list[str] = ()) -> bytes:
     """A safetensors file's bytes; `tracker_state` goes into the metadata as JSON."""
     metadata = {"format": "pt"}
     if tracker_state is not None:
         metadata[TRACKER_KEY] = json.dumps(tracker_state)
     skip = tuple(prefix.lstrip(".") for prefix in not_save if prefix.lstrip("."))
-    tensors = {k: v for k, v in state_dict.items()
-               if isinstance(v, torch.Tensor) and not (skip and k.startswith(skip))}
+    tensors = {k: series_tensor(v) if isinstance(v, array) else v for k, v in state_dict.items()
+               if isinstance(v, (torch.Tensor, array)) and not (skip and k.startswith(skip))}
     return safetensors_bytes(tensors, metadata)
 
 

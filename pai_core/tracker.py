@@ -150,35 +150,42 @@ def _copy_state(state: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _series_tensor(values: list) -> torch.Tensor:
-    if not values:
-        return torch.zeros(0, dtype=torch.float64)
-    if None in values:
-        values = [math.nan if v is None else v for v in values]
-    return torch.frombuffer(array("d", values), dtype=torch.float64)  # no per-element Python work
+def _series_array(values: list, cache: dict | None = None, key: str = "") -> array:
+    """A history as float64 (None as NaN). With a cache, a list that only grew since the last call is extended
+    by its new tail instead of converted again, so checkpointing every epoch stays O(1) per epoch."""
+    hit = cache.get(key) if cache is not None else None
+    if hit is not None and hit[0] is values and len(hit[1]) <= len(values):
+        series, tail = hit[1], values[len(hit[1]):]
+    else:
+        series, tail = array("d"), values
+    series.extend([math.nan if v is None else v for v in tail] if None in tail else tail)
+    if cache is not None:
+        cache[key] = (values, series)
+    return series
 
 
 def _series_list(tensor: torch.Tensor) -> list:
     return [None if math.isnan(v) else v for v in tensor.tolist()]
 
 
-def pack_state(state: dict[str, Any]) -> tuple[dict[str, torch.Tensor], dict[str, Any]]:
-    """Split the state into per-epoch series (float64 tensors, None as NaN) and a small JSON rest.
+def pack_state(state: dict[str, Any], cache: dict | None = None) -> tuple[dict[str, array], dict[str, Any]]:
+    """Split the state into per-epoch series (float64 arrays, stored as tensors) and a small JSON rest.
 
-    Serialising growing histories as JSON every epoch would cost O(epochs) per epoch; tensors are copied.
+    Serialising growing histories as JSON every epoch would cost O(epochs) per epoch; `cache` (a dict the
+    caller keeps) makes converting them O(new values).
     """
-    tensors: dict[str, torch.Tensor] = {}
+    tensors: dict[str, array] = {}
     meta = {k: v for k, v in state.items() if k not in _SERIES and k not in _SERIES_DICTS
             and k != "overwritten_vals"}
     for key in _SERIES:
-        tensors[STATE_PREFIX + key] = _series_tensor(state[key])
+        tensors[STATE_PREFIX + key] = _series_array(state[key], cache, key)
     for key in _SERIES_DICTS:
         meta[key] = list(state[key])
         for index, values in enumerate(state[key].values()):
-            tensors[f"{STATE_PREFIX}{key}.{index}"] = _series_tensor(values)
+            tensors[f"{STATE_PREFIX}{key}.{index}"] = _series_array(values, cache, f"{key}.{index}")
     meta["overwritten_vals"] = len(state["overwritten_vals"])
     for index, values in enumerate(state["overwritten_vals"]):
-        tensors[f"{STATE_PREFIX}overwritten_vals.{index}"] = _series_tensor(values)
+        tensors[f"{STATE_PREFIX}overwritten_vals.{index}"] = _series_array(values, cache, f"overwritten.{index}")
     meta["packed_series"] = True
     return tensors, meta
 
@@ -294,6 +301,7 @@ class Tracker:
         self._pending_optimizer_state: tuple[dict, dict] | None = None
         self._best: bytes | None = None  # the best model's checkpoint, kept in memory for restores
         self._layouts: dict[str, tuple[tuple, CheckpointLayout]] = {}  # see _checkpoint_bytes
+        self._series_cache: dict[str, tuple[list, array]] = {}  # see pack_state
         self._epoch_started = time.perf_counter()
         self._manual_train_start: float | None = None
         self._manual_val_start: float | None = None
@@ -732,7 +740,7 @@ class Tracker:
         """
         opt_tensors, opt_meta = (_optim.pack_optimizer(self.optimizer, self.scheduler) if with_optimizer
                                  else ({}, None))
-        state_tensors, state_meta = pack_state(self.state)
+        series, state_meta = pack_state(self.state, self._series_cache)
         meta: dict[str, Any] = {"state": state_meta, "epoch_open": epoch_open, "save_name": self.save_name}
         if opt_meta is not None:
             meta["optimizer"] = opt_meta
@@ -745,9 +753,9 @@ class Tracker:
                        if not (skip and k.startswith(skip))}
             tensors.update(opt_tensors)
             if not CheckpointLayout.supports(tensors):  # unusual dtypes: the general (slower) path
-                return checkpoint_bytes({**tensors, **state_tensors}, meta)
+                return checkpoint_bytes({**tensors, **series}, meta)
             cached = self._layouts[slot] = (key, CheckpointLayout(tensors))
-        return cached[1].to_bytes({"format": "pt", TRACKER_KEY: json.dumps(meta)}, state_tensors)
+        return cached[1].to_bytes({"format": "pt", TRACKER_KEY: json.dumps(meta)}, series)
 
     def flush(self) -> None:
         """Write the logs deferred by log_interval_s, then wait until every file is on disk."""
