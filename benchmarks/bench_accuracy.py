@@ -110,6 +110,13 @@ def dendritic_run(gpa, upa, hidden: int, seed: int, folder: str) -> Outcome:
     pc.set_testing_dendrite_capacity(False)
     pc.set_module_names_to_perforate(["Linear"])
     pc.set_output_dimensions([-1, 0])
+    # The settings this workload depends on, stated explicitly: GPA.pc is process-global in both libraries, so
+    # another benchmark in the same process (e.g. bench_tracker's steady state) must not change them.
+    pc.set_switch_mode(1)  # DOING_HISTORY
+    pc.set_n_epochs_to_switch(10)
+    pc.set_find_best_lr(True)
+    pc.set_max_dendrite_tries(2)
+    pc.set_max_dendrites(100)
     for optional in ("set_unwrapped_modules_confirmed", "set_weight_decay_accepted"):
         if hasattr(pc, optional):  # upstream asks interactively otherwise
             getattr(pc, optional)(True)
@@ -241,7 +248,8 @@ def figures(quick: bool = False) -> list[Figure]:
     if m.upstream:
         k = len(m.upstream)
         same = "" if k == len(m.seeds) else f"; pai_core on those seeds: test {mean_std([o.test for o in m.dendritic[:k]])}"
-        up = f"{describe(m.upstream, True)} ({k} seed(s){same})"
+        up = (f"{describe(m.upstream, True)} ({k} seed(s){same}; its params include a second copy of each "
+              "wrapped layer that perforatedai keeps)")
     up_paired = paired(m.upstream, m.plain) if m.upstream else ""
     d_test = statistics.fmean(o.test for o in m.dendritic)
     p_test = statistics.fmean(o.test for o in m.plain)
@@ -280,6 +288,9 @@ def main(argv: list[str] | None = None) -> int:
     for name, outcomes in rows[:1] + rows[3:]:
         print(f"{name}: dendrites {[o.dendrites for o in outcomes]}, completed {[o.completed for o in outcomes]}")
     print(f"wider widths: {[width_for(o.params) for o in m.dendritic]}")
+    if m.upstream:
+        print("perforatedai's parameter count includes the second copy of each wrapped layer it keeps "
+              "(model.parameters(), as for pai_core)")
     if m.upstream_note:
         print(m.upstream_note)
     return 0

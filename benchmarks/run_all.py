@@ -1,7 +1,8 @@
 """Run every benchmarks/bench_*.py in one process, print one table and write it to benchmarks/RESULTS.md.
 
-Each benchmark module exposes `figures(quick: bool = False) -> list[Figure]` (see benchmarks/common.py); a
-module without it, or one that fails, gets a note in the table instead of stopping the run. Upstream
+Each benchmark module exposes `figures(quick: bool = False) -> list[Figure]` (see benchmarks/common.py) and
+runs in a fresh Python process of its own; a module without it, or one that fails, gets a note in the table
+instead of stopping the run. Upstream
 `perforatedai` figures appear beside ours when that package is importable (`pip install perforatedai --no-deps`).
 
     python benchmarks/run_all.py            # full: a quarter of an hour on 2 cores; writes benchmarks/RESULTS.md
@@ -13,12 +14,15 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import datetime as dt
 import importlib
-import io
+import json
 import os
 import platform
+import subprocess
 import sys
+import tempfile
 import time
 import traceback
 from importlib import metadata
@@ -48,37 +52,54 @@ def discover(only: list[str] | None = None) -> list[str]:
     return names
 
 
-def run_one(name: str, quick: bool) -> tuple[list, str]:
-    """(figures, note) of one benchmark; its own output is swallowed (the table is the report), its failures
-    become a note."""
-    buffer = io.StringIO()
-    try:  # an empty stdin: a library that stops in pdb or input() gets EOF and fails instead of hanging
-        with contextlib.redirect_stdout(buffer), contextlib.redirect_stderr(buffer), _empty_stdin():
-            module = importlib.import_module(f"bench_{name}")
-            figures = getattr(module, "figures", None)
-            if not callable(figures):
-                return [], (f"bench_{name}.py has no `figures(quick)` function yet; run it on its own: "
-                            f"python benchmarks/bench_{name}.py")
-            return list(figures(quick)), ""
-    except (Exception, SystemExit) as error:  # noqa: BLE001 - one broken benchmark must not hide the others
-        trace = traceback.format_exception_only(type(error), error)[-1].strip()
-        return [], f"bench_{name}.py failed: {trace[:300]}"
+def run_one(name: str, quick: bool, timeout_s: float = 1800.0) -> tuple[list[dict], str]:
+    """(figures as dicts, note) of one benchmark, run in a fresh Python process.
+
+    A process each, so no benchmark inherits another's global state (torch threads, the process-wide GPA.pc
+    of both libraries, imported modules) and a crash or hang costs only its own rows. Its output is
+    discarded (the table is the report); stdin is empty, so a library stopping in pdb or input() fails
+    instead of waiting; a failure becomes a note.
+    """
+    with tempfile.TemporaryDirectory() as tmp:
+        result = Path(tmp) / "figures.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--child", name, str(result)]
+        try:
+            done = subprocess.run(command + (["--quick"] if quick else []), stdin=subprocess.DEVNULL,
+                                  capture_output=True, text=True, timeout=timeout_s, cwd=tmp, check=False,
+                                  env=dict(os.environ, MPLBACKEND="Agg"))
+        except subprocess.TimeoutExpired:
+            return [], f"bench_{name}.py took longer than {timeout_s:.0f} s and was stopped"
+        if done.returncode != 0 or not result.exists():
+            last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+            return [], f"bench_{name}.py failed (exit {done.returncode}): {last[:300]}"
+        data = json.loads(result.read_text())
+        return data["figures"], data["note"]
 
 
-@contextlib.contextmanager
-def _empty_stdin():
-    saved, sys.stdin = sys.stdin, io.StringIO("")
+def child(name: str, result: Path, quick: bool) -> int:
+    """In the child process: import one benchmark, call its figures(quick), write them as JSON."""
+    note, figures = "", []
     try:
-        yield
-    finally:
-        sys.stdin = saved
+        module = importlib.import_module(f"bench_{name}")
+        measure = getattr(module, "figures", None)
+        if callable(measure):
+            figures = [dataclasses.asdict(f) if dataclasses.is_dataclass(f) else dict(vars(f))
+                       for f in measure(quick)]
+        else:
+            note = (f"bench_{name}.py has no `figures(quick)` function yet; run it on its own: "
+                    f"python benchmarks/bench_{name}.py")
+    except (Exception, SystemExit) as error:  # noqa: BLE001 - report it as a note, never lose the other rows
+        trace = traceback.format_exception_only(type(error), error)[-1].strip()
+        note = f"bench_{name}.py failed: {trace[:300]}"
+    result.write_text(json.dumps({"figures": figures, "note": note}))
+    return 0
 
 
-def cells(figure) -> list[str]:
-    ratio = "" if figure.ratio is None else f"{figure.ratio:.2f}x"
-    met = {True: "yes", False: "NO", None: ""}[figure.met]
-    return [figure.benchmark, figure.case, figure.ours, figure.reference, ratio, figure.target, met,
-            figure.upstream]
+def cells(figure: dict) -> list[str]:
+    ratio = "" if figure.get("ratio") is None else f"{figure['ratio']:.2f}x"
+    met = {True: "yes", False: "NO", None: ""}[figure.get("met")]
+    return [figure["benchmark"], figure["case"], figure["ours"], figure["reference"], ratio,
+            figure.get("target", ""), met, figure.get("upstream", "")]
 
 
 def text_table(rows: list[list[str]]) -> str:
@@ -162,7 +183,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=None,
                         help="Markdown file to write (default benchmarks/RESULTS.md for a full run; a quick run "
                              "writes only when this is given)")
+    parser.add_argument("--child", nargs=2, metavar=("NAME", "RESULT_JSON"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child:
+        return child(args.child[0], Path(args.child[1]), args.quick)
     output = args.output or (None if args.quick or args.only else HERE / "RESULTS.md")
     names = discover(args.only)
     started, start, loads = dt.datetime.now(dt.UTC), time.perf_counter(), [load()]

@@ -18,9 +18,14 @@ single-process path:
 After `restructured=True` the DDP wrapper is stale (its reducer does not know the new dendrite parameters):
 `rewrap_ddp(model, make_optimizer)` wraps the model again with the same DDP settings and rebuilds the optimizer
 in one call. Single-process runs never reach this module.
+
+The same code runs on CPUs with gloo and on GPUs with NCCL (call `torch.cuda.set_device(local_rank)` before the
+first pai call: object collectives use the current device) and across nodes with torchrun (`--nnodes`,
+`--rdzv_endpoint`); only global rank 0 writes, so its node holds the run folder. See skills/pai-distributed.
 """
 from __future__ import annotations
 
+import contextlib
 import inspect
 import logging
 import weakref
@@ -176,6 +181,14 @@ def _gather(obj: Any) -> list[Any]:
     return out
 
 
+def _on_model_device(model: nn.Module):
+    """NCCL's object collectives run on the current CUDA device: make it the model's for pai's collectives, so a
+    script that forgot torch.cuda.set_device(local_rank) does not put every rank's messages on GPU 0."""
+    for param in model.parameters():
+        return torch.cuda.device(param.device) if param.is_cuda else contextlib.nullcontext()
+    return contextlib.nullcontext()
+
+
 def _raise_agreed(errors: list[tuple[str, str] | None], local: BaseException | None) -> None:
     """Every rank raises if any rank failed: its own error if it has one, else a DistributedError naming it."""
     if local is not None:
@@ -216,6 +229,7 @@ def sync_model(model: nn.Module) -> None:
                                f"{len(structure)}: perforate the same model with the same settings on every rank.")
     for module, (count, channels) in zip(modules, structure):
         if (module.num_dendrites, module.out_channels) != (count, channels):
+            logger.debug("rank %d: %s takes rank 0's %d dendrite(s)", get_rank(), module.name, count)
             module.set_num_dendrites(count, channels)
     with torch.no_grad():
         for tensor in bare.state_dict().values():
@@ -254,12 +268,17 @@ def add_validation_score(tracker: Any, score: Any, model: nn.Module, force_switc
     Accepts the bare model or its DDP wrapper and returns what it got, so `model, restructured, complete =
     add_validation_score(score, ddp_model)` keeps working; after a restructure re-wrap with `rewrap_ddp`.
     """
+    with _on_model_device(unwrap(model) if isinstance(model, nn.Module) else nn.Module()):
+        return _add_validation_score(tracker, score, model, force_switch)
+
+
+def _add_validation_score(tracker: Any, score: Any, model: nn.Module, force_switch: bool):
     tracker._writes = is_rank_zero()
     value, bare, error = _prepare(tracker, score, model)
     gathered = _gather((value, _param_checksum(bare) if error is None else None,
                         None if error is None else (type(error).__name__, str(error)), bool(force_switch)))
     _raise_agreed([g[2] for g in gathered], error)
-    checksums = {g[1] for g in gathered}
+    checksums = {repr(g[1]) for g in gathered}  # repr: NaN weights compare equal to NaN weights
     if len(checksums) > 1:
         raise DistributedError(
             "The model parameters differ between ranks before this decision (checksums "
@@ -314,6 +333,11 @@ def load_path(tracker: Any, model: nn.Module, path: Any, advance: bool | None) -
     if isinstance(model, (DistributedDataParallel, nn.DataParallel)):
         raise DistributedError("Resume the bare perforated model (before wrapping it in DDP), e.g. "
                                "perforate_model(model, ..., resume=True) and then rewrap_ddp(model, ...).")
+    with _on_model_device(model):
+        return _load_path(tracker, model, path, advance)
+
+
+def _load_path(tracker: Any, model: nn.Module, path: Any, advance: bool | None) -> bool:
     tracker._writes = is_rank_zero()
     payload: dict[str, Any] | None = None
     if is_rank_zero():

@@ -251,7 +251,9 @@ def perforate_model(model: nn.Module, doing_pai: bool = True, save_name: str = "
                    doing_pai=doing_pai, making_graphs=making_graphs, num_classes=num_classes,
                    values_per_train_epoch=values_per_train_epoch, values_per_val_epoch=values_per_val_epoch,
                    zooming_graph=zooming_graph, resume=resume)  # resume: continue <save_name>/latest.pt
-    if not config.testing_dendrite_capacity:
+    from pai_core.distributed import is_rank_zero
+
+    if not config.testing_dendrite_capacity and is_rank_zero():
         config.save_json(Path(save_name) / f"{save_name}_config.json")
     return model
 

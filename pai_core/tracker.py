@@ -61,6 +61,7 @@ from pai_core.checkpoint import (
     structure_generation,
     swap_write_bytes,
 )
+from pai_core.distributed import is_distributed, is_rank_zero
 from pai_core.errors import (
     DendriteError,
     InvalidScoreError,
@@ -247,24 +248,6 @@ def _as_score(score: Any, what: str = "score") -> float:
     return value
 
 
-def _is_rank_zero() -> bool:
-    try:
-        import torch.distributed as dist
-
-        return not (dist.is_available() and dist.is_initialized()) or dist.get_rank() == 0
-    except Exception:  # pragma: no cover - exotic builds
-        return True
-
-
-def _dist_initialized() -> bool:
-    try:
-        import torch.distributed as dist
-
-        return dist.is_available() and dist.is_initialized()
-    except Exception:  # noqa: BLE001  # pragma: no cover - exotic builds
-        return False
-
-
 def _neuron_modules(model: nn.Module) -> list:
     from pai_core.modules import neuron_modules
 
@@ -306,7 +289,7 @@ class Tracker:
         self._manual_train_start: float | None = None
         self._manual_val_start: float | None = None
         self._lr_note_logged = False
-        self._writes = _is_rank_zero()
+        self._writes = is_rank_zero()
         self.writer = BackgroundWriter()
         self.files = RunFiles(self.folder, self.save_name, extra_graphs=bool(self.opt("drawing_extra_graphs")),
                               writer=self.writer)
@@ -505,7 +488,7 @@ class Tracker:
 
     def _distributed(self) -> bool:
         """True when torch.distributed is initialized and this is not rank 0's own (local) decision."""
-        return not getattr(self, "_local_call", False) and _dist_initialized()
+        return not getattr(self, "_local_call", False) and is_distributed()
 
     @contextlib.contextmanager
     def deciding_locally(self):
@@ -1024,7 +1007,7 @@ def save_system(net: nn.Module, folder: str, name: str) -> Path:
     path = Path(folder) / f"{name}.pt"
     if tracker is not None:
         tracker.flush()
-    if not _is_rank_zero():
+    if not is_rank_zero():
         return path
     tensors = dict(net.state_dict())
     meta = None

@@ -128,7 +128,8 @@ def _flag_for(condition: str, arguments: list[ArgumentInfo], facts: Facts) -> st
 
 # ------------------------------------------------------------------------------------------- what pai supports
 _SHARDED = {"FSDP", "deepspeed", "accelerate", "fabric"}
-_PLAIN_WRAP = re.compile(r"^[\w.]+\(\s*[A-Za-z_]\w*\s*[,)]")  # DDP(model, ...) around a plain name
+# DDP(model, ...) or DDP(model.to(rank), ...): a named model that perforate_model can reach before the wrap
+_PLAIN_WRAP = re.compile(r"^[\w.]+\(\s*[A-Za-z_]\w*(\.(to|cuda)\([^()]*\))?\s*[,)]")
 
 
 def distributed_refusal(info: ParallelismInfo) -> str | None:
@@ -145,6 +146,14 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
             "and the optimizer itself; dendrites grow parameters in place, which sharded parameters do not allow. "
             "Switch to torch DistributedDataParallel (one process per GPU, launched with torchrun) and run "
             "`pai perforate` again: pai_core supports DDP natively (pai-distributed skill)."
+        )
+    if "DistributedDataParallel" in kinds and "DataParallel" in kinds:
+        line = next((e.line for e in info.evidence if e.detail == "DataParallel"), None)
+        return (
+            f"PAI008: besides DistributedDataParallel this script can wrap the model in nn.DataParallel (line "
+            f"{line}), which the tracker cannot take (it needs `model.module` there) and pai does not rewrite. "
+            "Remove the DataParallel branch (run several GPUs through DDP/torchrun, one GPU without a wrapper) "
+            "and run `pai perforate` again: the DDP part is then integrated."
         )
     if "DistributedDataParallel" in kinds:
         wraps = [e for e in info.evidence if e.detail == "DistributedDataParallel"]

@@ -953,11 +953,12 @@ PATTERNS: list[Pattern] = [
             )
         ],
         point_at=["ddp_line"],
-        cause="Some parameters (dendrite scaffolding, frozen output weights) get no gradient in a step, which DDP "
-        "does not allow by default.",
-        fix="Wrap with `DistributedDataParallel(model, ..., find_unused_parameters=True)`{ddp_at}; before backward "
-        "fill missing grads: `for p in model.parameters(): if p.requires_grad and p.grad is None: "
-        "p.grad = torch.zeros_like(p)`.",
+        cause="Some parameters get no gradient in a step, which DDP does not allow by default. With pai_core every "
+        "dendrite parameter gets a gradient in every phase, so the cause is the base model (an unused branch) or "
+        "an old DDP wrapper around a restructured model; upstream's frozen dendrite scaffolding also causes it.",
+        fix="Re-wrap after every restructure with `pai_core.distributed.wrap_ddp(ddp_model)`{ddp_at} (it keeps your "
+        "DDP settings); if the base model really has unused branches, pass `find_unused_parameters=True` to the "
+        "first DistributedDataParallel (wrap_ddp carries it over).",
         doc=_doc("distributed"),
         confidence=0.85,
     ),

@@ -36,7 +36,7 @@ class Rule(str, Enum):
     PAI005 = "PAI005"  # epoch loop, add_validation_score, restructure branch
     PAI006 = "PAI006"  # extra scores (train, opt-in test)
     PAI007 = "PAI007"  # capacity-test flag toggle (explicit only)
-    PAI008 = "PAI008"  # refusal of DDP / DataParallel / Fabric / sharded HF Trainer or Lightning scripts
+    PAI008 = "PAI008"  # refusal of DataParallel / FSDP / Fabric / sharded HF Trainer or Lightning scripts
     PAI009 = "PAI009"  # DDP: re-wrap the model with pai_core.distributed.wrap_ddp on restructure
     PAI010 = "PAI010"  # HF Trainer: PAITrainerCallback in Trainer(callbacks=[...])
     PAI011 = "PAI011"  # Lightning: PAILightningCallback in Trainer(callbacks=[...])

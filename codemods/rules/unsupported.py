@@ -1,10 +1,11 @@
 """PAI008: refuse, with the reason and the manual steps, scripts whose training the rules cannot rewrite safely.
 
-Distributed data parallel (DDP/FSDP/accelerate/deepspeed), `nn.DataParallel`, Lightning Fabric and HF
-Trainer / Lightning runs that shard the model (DeepSpeed, FSDP) each need a different integration (process
-restarts on restructure, unwrapping for the tracker, parameters that cannot grow in place). Rather than
-half-convert such a script, every rule skips it and this rule reports why and what to do by hand. It never
-changes code. (Plain HF Trainer and Lightning Trainer scripts are integrated by PAI010 / PAI011.)
+Sharded or framework-wrapped data parallelism (FSDP/accelerate/deepspeed), `nn.DataParallel`, a DDP wrapper
+built around an unnamed model, torch.distributed without DDP, Lightning Fabric and HF Trainer / Lightning runs
+that shard the model (DeepSpeed, FSDP) each need a different integration (unwrapping for the tracker,
+parameters that cannot grow in place). Rather than half-convert such a script, every rule skips it and this rule
+reports why and what to do by hand. It never changes code. (Plain DDP scripts are integrated, PAI009 re-wraps
+on restructure; plain HF Trainer and Lightning Trainer scripts are integrated by PAI010 / PAI011.)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from codemods.rules._base import PaiRule, refusal_reason
 
 class RefuseUnsupportedSetups(PaiRule):
     CODE = "PAI008"
-    DESCRIPTION = "Refuse DDP/DataParallel/Fabric/sharded-framework scripts with the reason and the manual steps."
+    DESCRIPTION = "Refuse DataParallel/FSDP/Fabric/sharded-framework scripts with the reason and the manual steps."
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.context = _ctx(self, tree)

@@ -72,8 +72,9 @@ def register(server: MCPServer, workspace: Workspace) -> None:
     ) -> PerforateResult:
         """Show, as a unified diff, how the script would be rewritten to train with dendrites (imports,
         config block, perforate_model, optimizer registration, validation hookup with the restructure branch,
-        a loop that runs until training is complete). Writes nothing. `refused` is true for setups that need a
-        manual integration (DDP, DataParallel, HF Trainer, Lightning): the findings say why and what to do."""
+        a loop that runs until training is complete; a re-wrap under DDP; the pai callback for HF Trainer and
+        Lightning scripts). Writes nothing. `refused` is true for setups that need a manual integration
+        (DataParallel, FSDP/DeepSpeed, model built inside the DDP call): the findings say why and what to do."""
         from codemods.perforate import perforate_file
 
         script = workspace.script(path, await workspace.roots(ctx))

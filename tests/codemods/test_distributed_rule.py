@@ -36,6 +36,13 @@ def test_a_flagged_ddp_wrap_is_rewrapped_only_when_it_was_applied():
             "                model = wrap_ddp(model)\n") in result.new_source
 
 
+def test_the_tutorial_wrap_of_a_model_moved_to_its_device_is_integrated():
+    source = (FIXTURES / "ddp_training.in.py").read_text().replace("DDP(model)", "DDP(model.to(rank), device_ids=None)")
+    result = perforate_source(source, filename="tutorial.py")
+    assert not result.refused and "PAI009" in result.applied
+    assert "ddp_model = wrap_ddp(ddp_model)" in result.new_source
+
+
 def test_upstream_backend_leaves_the_ddp_rewrap_to_a_finding():
     result = perforate_source((FIXTURES / "ddp_training.in.py").read_text(), filename="t.py", backend="perforatedai")
     assert "PAI009" not in result.applied
@@ -49,6 +56,9 @@ def test_upstream_backend_leaves_the_ddp_rewrap_to_a_finding():
       "model = FSDP(nn.Linear(2, 2))\n"), ["FSDP", "DistributedDataParallel"]),
     (("import torch.nn as nn\nfrom torch.nn.parallel import DistributedDataParallel as DDP\n"
       "model = DDP(nn.Linear(2, 2))\n"), ["inside the DDP call", "ddp_model = DDP(model"]),
+    (("import sys\nimport torch.nn as nn\nmodel = nn.Linear(2, 2)\nif len(sys.argv) > 1:\n"
+      "    model = nn.parallel.DistributedDataParallel(model)\nelse:\n    model = nn.DataParallel(model)\n"),
+     ["line 7", "Remove the DataParallel branch"]),
 ])
 def test_setups_pai_cannot_rewrite_are_refused_unchanged_with_a_plan(source, expected):
     result = perforate_source(source, filename="train.py")

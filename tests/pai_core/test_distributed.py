@@ -82,7 +82,6 @@ def test_two_rank_job_restructures_completes_identically_and_rank0_alone_writes(
     assert not {n for n in written_by_rank1 if n.endswith((".csv", ".pt", ".png")) or n == "pai_run.json"}
 
 
-@pytest.mark.slow  # two launches: ~45 s on the shared 2-core machine
 def test_killed_two_rank_job_resumes_from_rank0_files_and_finishes(tmp_path):
     launch(tmp_path, {"exit_early_after_restructure": True})
     assert not (tmp_path / "result0.pt").exists()  # it really died before the end
