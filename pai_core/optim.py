@@ -2,6 +2,7 @@
 state into a checkpoint so a resumed run continues with the same moments and learning rate."""
 from __future__ import annotations
 
+import inspect
 import json
 import logging
 from typing import Any
@@ -36,6 +37,22 @@ def trainable_params(params: Any, model: torch.nn.Module | None = None) -> list:
 
 def _as_list(params: Any) -> list:
     return [params] if isinstance(params, torch.Tensor) else list(params)
+
+
+def with_foreach(optimizer_class: type, args: dict) -> dict:
+    """Ask for the multi-tensor (foreach) implementation when the class has one and the caller chose none.
+
+    Every dendrite adds parameter tensors (a copy of the layer, plus its W and V weights), and on CPU torch's
+    default is a per-tensor loop, so the optimizer step grows with the tensor count; foreach is the same math in
+    fewer kernel calls (the default on GPUs already). An explicit foreach/fused/differentiable choice wins.
+    """
+    if any(key in args for key in ("foreach", "fused")) or args.get("differentiable"):
+        return args
+    try:
+        accepts = "foreach" in inspect.signature(optimizer_class).parameters
+    except (TypeError, ValueError):  # builtins or exotic callables
+        accepts = False
+    return {**args, "foreach": True} if accepts else args
 
 
 def build_scheduler(scheduler_class: type, optimizer: torch.optim.Optimizer, sched_args: dict | None):

@@ -381,6 +381,7 @@ class Tracker:
 
         Returns the optimizer alone when no scheduler class is registered, else (optimizer, scheduler).
         Call it again after every `restructured` epoch. A resumed run gets its saved optimizer state back.
+        Optimizers that offer it use the multi-tensor (foreach) implementation unless optim_args choose.
         """
         if self.optimizer_class is None:
             raise RuntimeError("Call GPA.pai_tracker.set_optimizer(torch.optim.Adam) (or another optimizer class) "
@@ -389,6 +390,7 @@ class Tracker:
         args = dict(optim_args or {})
         params = parameters if parameters is not None else args.pop("params", None)
         args.pop("params", None)
+        args = _optim.with_foreach(self.optimizer_class, args)
         optimizer = self.optimizer_class(_optim.trainable_params(params, model), **args)
         scheduler = None
         if self.scheduler_class is not None:

@@ -119,6 +119,18 @@ def test_setup_optimizer_filters_frozen_params_and_accepts_groups_and_generators
     assert tracker.member_vars["scheduler_instance"] is scheduler
 
 
+def test_setup_optimizer_asks_for_foreach_unless_the_user_chose(run):
+    model, tracker = run
+    tracker.set_optimizer(torch.optim.Adam)
+    assert tracker.setup_optimizer(model, {"params": model.parameters()}).defaults["foreach"] is True
+    chosen = tracker.setup_optimizer(model, {"params": model.parameters(), "foreach": False})
+    assert chosen.defaults["foreach"] is False
+    fused = tracker.setup_optimizer(model, {"params": model.parameters(), "fused": True})
+    assert fused.defaults["fused"] is True and not fused.defaults["foreach"]
+    tracker.set_optimizer(torch.optim.LBFGS)  # no foreach implementation: nothing added
+    assert "foreach" not in tracker.setup_optimizer(model, {"params": model.parameters()}).defaults
+
+
 def test_member_vars_and_camel_case_aliases(run):
     model, tracker = run
     tracker.addExtraScore(1.0, "train")
