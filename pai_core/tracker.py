@@ -729,6 +729,12 @@ class Tracker:
         meta: dict[str, Any] = {"state": state_meta, "epoch_open": epoch_open, "save_name": self.save_name}
         if opt_meta is not None:
             meta["optimizer"] = opt_meta
+        try:
+            text = json.dumps(meta)
+        except (TypeError, ValueError):  # param_groups holding non-JSON values: checkpoint without the optimizer
+            logger.debug("optimizer param_groups are not JSON-serialisable; optimizer state not checkpointed")
+            meta.pop("optimizer", None)
+            text = json.dumps(meta)
         key = (structure_generation(), tuple(map(id, opt_tensors.values())))
         slot = name if name in _EVERY_EPOCH else "other"
         cached = self._layouts.get(slot)
@@ -740,7 +746,7 @@ class Tracker:
             if not CheckpointLayout.supports(tensors):  # unusual dtypes: the general (slower) path
                 return checkpoint_bytes({**tensors, **series}, meta)
             cached = self._layouts[slot] = (key, CheckpointLayout(tensors))
-        return cached[1].to_bytes({"format": "pt", TRACKER_KEY: json.dumps(meta)}, series)
+        return cached[1].to_bytes({"format": "pt", TRACKER_KEY: text}, series)
 
     def flush(self) -> None:
         """Write the logs deferred by log_interval_s, then wait until every file is on disk."""
