@@ -7,7 +7,9 @@ scikit-learn), each trained with Adam (lr 0.01, batch 100, 1 thread):
   * plain: the same 64-H-10 without dendrites, for the same number of epochs, best validation epoch kept;
   * wider: a plain 64-W-10 whose parameter count matches the dendritic model's, same epochs, same selection.
 Validation and test accuracy are reported as mean ± std over the seeds, with parameters per point of test
-accuracy. When the upstream `perforatedai` package is importable its dendritic run is measured the same way.
+accuracy, and paired seed by seed: "dendrites beat the plain net" counts only when the mean test gain is
+positive AND most seeds gain (a single seed whose plain net dies can carry a mean). When the upstream
+`perforatedai` package is importable its dendritic run is measured the same way on the same seeds.
 
     python benchmarks/bench_accuracy.py [--seeds 8] [--hidden 6] [--upstream-seeds N]
 """
@@ -251,14 +253,16 @@ def figures(quick: bool = False) -> list[Figure]:
         up = (f"{describe(m.upstream, True)} ({k} seed(s){same}; its params include a second copy of each "
               "wrapped layer that perforatedai keeps)")
     up_paired = paired(m.upstream, m.plain) if m.upstream else ""
-    d_test = statistics.fmean(o.test for o in m.dendritic)
-    p_test = statistics.fmean(o.test for o in m.plain)
-    grew = any(o.dendrites > 0 for o in m.dendritic)  # a "win" with no dendrite kept is not the dendrites' win
+    gains = [d.test - p.test for d, p in zip(m.dendritic, m.plain)]
+    # a win must hold on the mean AND on most seeds (one dead plain seed can carry a mean), with dendrites kept
+    beat = statistics.fmean(gains) > 0 and 2 * sum(g > 0 for g in gains) > len(gains)
+    grew = any(o.dendrites > 0 for o in m.dendritic)
     widths = sorted({width_for(o.params) for o in m.dendritic})
     ours = describe(m.dendritic, True)
     return [
         Figure("accuracy", f"{case}: with dendrites (history mode) vs the same net without", ours,
-               f"without: {describe(m.plain)}", None, "dendrites beat plain (test)", d_test > p_test and grew, up),
+               f"without: {describe(m.plain)}", None, "beat plain on test: mean and most seeds",
+               beat and grew, up),
         Figure("accuracy", f"{case}: with dendrites vs plain 64-{'/'.join(map(str, widths))}-10 of equal params",
                ours, f"wider: {describe(m.wider)}", None, "reported beside it", None, ""),
         Figure("accuracy", f"{case}: paired gain over the plain net, seed by seed", paired(m.dendritic, m.plain),
