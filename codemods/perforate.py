@@ -14,7 +14,6 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
-import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile
 from pydantic import BaseModel, Field
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import atexit
 import functools
-from array import array
 import io
 import json
 import logging
 import os
 import threading
 import weakref
+from array import array
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any

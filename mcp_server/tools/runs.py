@@ -21,8 +21,7 @@ from pydantic import BaseModel, Field
 
 from mcp_server.tools import in_worker, read_only
 from mcp_server.workspace import Workspace
-from pai_core.results.report import Comparison
-from pai_core.results.report import RunReport
+from pai_core.results.report import Comparison, RunReport
 
 PlotMode = Literal["image", "path", "none"]
 PLOT_HELP = ("'image' returns the graph as an image block to look at, 'path' draws it to a PNG file and returns "

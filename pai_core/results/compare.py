@@ -13,7 +13,7 @@ import numpy as np
 from pai_core.results.analyze import analyze_facts
 from pai_core.results.errors import ResultsError
 from pai_core.results.files import DEFAULT_MAX_ROWS
-from pai_core.results.report import ComparedRun, Comparison, RunReport, fmt_number
+from pai_core.results.report import ComparedRun, Comparison, fmt_number
 
 
 def _noise(validation) -> float | None:

@@ -9,8 +9,7 @@ import pytest
 
 from codemods.analysis.report import ScriptReport
 from codemods.diagnosis.models import Diagnosis
-from pai_core.results.report import Comparison
-from pai_core.results.report import RunReport
+from pai_core.results.report import Comparison, RunReport
 
 pytestmark = pytest.mark.anyio
 
