@@ -103,6 +103,8 @@ def _where(paths, training, quick: bool) -> str:
     width = max(len(_rel(path)) for path, _ in rows)
     lines = [f"  {_rel(path):<{width}}  {what}" for path, what in rows]
     lines.append(f"  Re-run the training yourself: cd {_rel(paths.out)} && python {paths.script.name}")
+    lines.append(f"  Ship the best model: cd {_rel(paths.out)} && pai export {paths.run_folder.name} --model "
+                 f"{paths.script.name}:DigitsMLP --model-kwargs '{{\"hidden\": 8}}' --input-shape 1,64 --format all")
     return "\n".join(lines)
 
 
