@@ -255,9 +255,7 @@ def _prepare(tracker: Any, score: Any, model: nn.Module) -> tuple[float, nn.Modu
         value = _as_score(score, "validation score")
         if not tracker.state["completed"]:
             tracker._check_ready()
-    except PAIError as exc:
-        return value, bare, exc
-    except TypeError as exc:
+    except (PAIError, TypeError) as exc:
         return value, bare, exc
     return value, bare, None
 
