@@ -23,7 +23,7 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-BASELINE = "baseline_digits.py"  # bundled with this package: a plain PyTorch script, no pai code
+BASELINE = "baseline_digits.py.txt"  # bundled with this package: a plain PyTorch script, no pai code
 SCRIPT = "train_digits.py"  # the copy the demo rewrites in the output folder
 MARKER = ".pai_demo"  # marks a folder the demo created, so a re-run may clear it and nothing else
 EPOCH_LINE = re.compile(r"^epoch (\d+): train ([\d.]+)% valid ([\d.]+)%")
