@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import atexit
 import functools
-import io
 import json
 import logging
 import os
 import threading
 import weakref
 from array import array
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +144,7 @@ def safetensors_bytes(tensors: dict[str, torch.Tensor], metadata: dict[str, str]
         if value.dtype not in _DTYPES:
             return st_save(savable_tensors(tensors), metadata=metadata)
         size = value.numel() * value.element_size()
-        parts.append(_entry(key, value, offset, size))
+        parts.append(_entry(key, _DTYPES[value.dtype], value.shape, offset, size))
         if size:
             chunks.append(value.contiguous().reshape(-1).view(torch.uint8))
         offset += size
@@ -198,7 +196,7 @@ class CheckpointLayout:
         self.targets, parts, offset = [], [], 0
         for key, tensor, size in zip(keys, self.sources, sizes):
             self.targets.append(self.buffer[offset:offset + size].view(tensor.dtype).view(tensor.shape))
-            parts.append(_entry(key, tensor, offset, size))
+            parts.append(_entry(key, _DTYPES[tensor.dtype], tensor.shape, offset, size))
             offset += size
         self.entries = "".join(parts)
 
@@ -216,8 +214,7 @@ class CheckpointLayout:
         for key in sorted(extra or {}):
             series = extra[key]
             size = len(series) * series.itemsize
-            parts.append(f',{_quoted(key)}:{{"dtype":"F64","shape":[{len(series)}],'
-                         f'"data_offsets":[{offset},{offset + size}]}}')
+            parts.append(_entry(key, "F64", (len(series),), offset, size))
             tail.append(series.tobytes())
             offset += size
         head = ("".join(parts) + "}").encode("utf-8")
@@ -230,9 +227,10 @@ def series_tensor(series: array) -> torch.Tensor:
     return torch.frombuffer(series, dtype=torch.float64) if len(series) else torch.zeros(0, dtype=torch.float64)
 
 
-def _entry(key: str, tensor: torch.Tensor, offset: int, size: int) -> str:
-    shape = ",".join(map(str, tensor.shape))
-    return f',{_quoted(key)}:{{"dtype":"{_DTYPES[tensor.dtype]}","shape":[{shape}],"data_offsets":[{offset},{offset + size}]}}'
+def _entry(key: str, dtype: str, shape: tuple[int, ...], offset: int, size: int) -> str:
+    """One tensor's entry of a safetensors header, with its leading comma."""
+    dims = ",".join(map(str, shape))
+    return f',{_quoted(key)}:{{"dtype":"{dtype}","shape":[{dims}],"data_offsets":[{offset},{offset + size}]}}'
 
 
 def checkpoint_bytes(state_dict: dict[str, torch.Tensor | array], tracker_state: dict[str, Any] | None = None,
@@ -276,17 +274,6 @@ def checkpoint_from_bytes(data: bytes, source: str = "checkpoint") -> tuple[dict
     return tensors, (json.loads(raw) if raw else None)
 
 
-def save_torch_object(path: str | os.PathLike, obj: Any) -> None:
-    """Atomically torch.save a plain container of tensors (optimizer / scheduler state)."""
-    buffer = io.BytesIO()
-    torch.save(obj, buffer)
-    atomic_write_bytes(path, buffer.getvalue())
-
-
-def load_torch_object(path: str | os.PathLike) -> Any:
-    return torch.load(path, map_location="cpu", weights_only=True)
-
-
 def load_into_model(model: torch.nn.Module, state_dict: dict[str, torch.Tensor], *, strict: bool = True,
                     not_save: list[str] = (), source: str = "checkpoint") -> None:
     """Resize dendrite counts to what `state_dict` holds, then load it into `model` (same object)."""
@@ -307,23 +294,22 @@ class BackgroundWriter:
     """One daemon thread per run that performs the atomic file writes off the training thread.
 
     Replacing a file costs ~1 ms on ext4 (it flushes data on rename), several times a tiny model's epoch, so
-    files are handed over as finished bytes: the newest content per path wins (a path is never queued twice) and
-    paths with a lower `priority` number are written first (best_model before latest before CSVs, so a latest
-    checkpoint on disk never refers to a best model that is not). `flush()` waits until everything is on disk.
+    files are handed over as finished bytes and written in the order submitted; the newest content per path wins
+    (a path is never queued twice). `flush()` waits until everything is on disk.
     """
 
     def __init__(self) -> None:
-        self._pending: dict[Path, tuple[int, Any]] = {}
+        self._pending: dict[Path, bytes] = {}
         self._cond = threading.Condition()
         self._busy = False
         self._errors: list[BaseException] = []
         self._thread: threading.Thread | None = None
         _WRITERS.add(self)
 
-    def submit(self, path: str | os.PathLike, data: bytes | Callable[[], bytes], priority: int = 5) -> None:
-        """Queue `data` (bytes, or a function producing them in the writer thread) for `path`."""
+    def submit(self, path: str | os.PathLike, data: bytes) -> None:
+        """Queue `data` for `path`."""
         with self._cond:
-            self._pending[Path(path)] = (priority, data)
+            self._pending[Path(path)] = data
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="pai-run-writer", daemon=True)
                 self._thread.start()
@@ -334,11 +320,11 @@ class BackgroundWriter:
             with self._cond:
                 while not self._pending:
                     self._cond.wait()
-                path = min(self._pending, key=lambda p: self._pending[p][0])
-                _, data = self._pending.pop(path)
+                path = next(iter(self._pending))
+                data = self._pending.pop(path)
                 self._busy = True
             try:
-                atomic_write_bytes(path, data() if callable(data) else data)
+                atomic_write_bytes(path, data)
             except BaseException as exc:  # reported by the next flush()
                 with self._cond:
                     self._errors.append(exc)

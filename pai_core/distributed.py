@@ -286,23 +286,15 @@ def _add_validation_score(tracker: Any, score: Any, model: nn.Module, force_swit
     agreed = scores[0] if len(set(scores)) == 1 else sum(scores) / len(scores)
     force = any(g[3] for g in gathered)
 
-    payload: dict[str, Any] | None = None
-    if is_rank_zero():
+    def decide() -> dict[str, Any]:
         scheduler = tracker.scheduler
         before = getattr(scheduler, "last_epoch", None)
-        try:
-            with tracker.deciding_locally():
-                _, restructured, complete = tracker.add_validation_score(agreed, bare, force)
-            stepped = scheduler is not None and getattr(scheduler, "last_epoch", None) != before
-            payload = {"error": None, "restructured": restructured, "complete": complete,
-                       "state": tracker.state, "stepped_scheduler": stepped}
-        except BaseException as exc:  # every rank must hear of it, or the others wait forever
-            _broadcast({"error": (type(exc).__name__, str(exc))})
-            raise
-    payload = _broadcast(payload)
-    if payload["error"] is not None:
-        kind, message = payload["error"]
-        raise DistributedError(f"Rank 0 raised {kind} in add_validation_score: {message}")
+        _, restructured, complete = tracker.add_validation_score(agreed, bare, force)
+        stepped = scheduler is not None and getattr(scheduler, "last_epoch", None) != before
+        return {"restructured": restructured, "complete": complete, "state": tracker.state,
+                "stepped_scheduler": stepped}
+
+    payload = _rank_zero_decides(tracker, decide, "in add_validation_score")
     restructured, complete = bool(payload["restructured"]), bool(payload["complete"])
     if not is_rank_zero():
         _follow(tracker, bare, payload, agreed)
@@ -311,6 +303,24 @@ def _add_validation_score(tracker: Any, score: Any, model: nn.Module, force_swit
     if restructured and not complete and isinstance(model, DistributedDataParallel):
         _retire(model)  # kept for evaluation after completion; re-wrapped (wrap_ddp) after a restructure
     return model, restructured, complete
+
+
+def _rank_zero_decides(tracker: Any, decide: Callable[[], dict[str, Any]], during: str) -> dict[str, Any]:
+    """Run `decide` with the single-process logic on rank 0 and give its result to every rank. An exception on
+    rank 0 is broadcast too, so the other ranks raise instead of waiting in the next collective forever."""
+    payload: dict[str, Any] | None = None
+    if is_rank_zero():
+        try:
+            with tracker.deciding_locally():
+                payload = {"error": None, **decide()}
+        except BaseException as exc:
+            _broadcast({"error": (type(exc).__name__, str(exc))})
+            raise
+    payload = _broadcast(payload)
+    if payload["error"] is not None:
+        kind, message = payload["error"]
+        raise DistributedError(f"Rank 0 raised {kind} {during}: {message}")
+    return payload
 
 
 def _follow(tracker: Any, bare: nn.Module, payload: dict[str, Any], score: float) -> None:
@@ -337,20 +347,11 @@ def load_path(tracker: Any, model: nn.Module, path: Any, advance: bool | None) -
 
 def _load_path(tracker: Any, model: nn.Module, path: Any, advance: bool | None) -> bool:
     tracker._writes = is_rank_zero()
-    payload: dict[str, Any] | None = None
-    if is_rank_zero():
-        try:
-            with tracker.deciding_locally():
-                found = tracker.load_path(model, path, advance=advance)
-            payload = {"error": None, "found": found, "state": tracker.state,
-                       "optimizer": tracker._pending_optimizer_state}
-        except BaseException as exc:
-            _broadcast({"error": (type(exc).__name__, str(exc))})
-            raise
-    payload = _broadcast(payload)
-    if payload["error"] is not None:
-        kind, message = payload["error"]
-        raise DistributedError(f"Rank 0 raised {kind} while loading {path}: {message}")
+    def decide() -> dict[str, Any]:
+        found = tracker.load_path(model, path, advance=advance)
+        return {"found": found, "state": tracker.state, "optimizer": tracker._pending_optimizer_state}
+
+    payload = _rank_zero_decides(tracker, decide, f"while loading {path}")
     if not payload["found"]:
         return False
     if not is_rank_zero():

@@ -21,6 +21,7 @@ from typing import Any
 from torch import nn
 
 from pai_core.config import PAIConfig, pc
+from pai_core.distributed import is_rank_zero
 from pai_core.errors import ConversionError, InvalidSaveNameError, UnwrappedParametersError
 from pai_core.modules import PAINeuronModule, TrackedNeuronModule
 
@@ -251,8 +252,6 @@ def perforate_model(model: nn.Module, doing_pai: bool = True, save_name: str = "
                    doing_pai=doing_pai, making_graphs=making_graphs, num_classes=num_classes,
                    values_per_train_epoch=values_per_train_epoch, values_per_val_epoch=values_per_val_epoch,
                    zooming_graph=zooming_graph, resume=resume)  # resume: continue <save_name>/latest.pt
-    from pai_core.distributed import is_rank_zero
-
     if not config.testing_dendrite_capacity and is_rank_zero():
         config.save_json(Path(save_name) / f"{save_name}_config.json")
     return model

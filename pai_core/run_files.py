@@ -174,7 +174,7 @@ class RunFiles:
         if self.writer is None:
             atomic_write_bytes(path, data)
         else:
-            self.writer.submit(path, data, priority=5)
+            self.writer.submit(path, data)
 
     def path(self, suffix: str) -> Path:
         return self.folder / f"{self.save_name}{suffix}"

@@ -284,6 +284,7 @@ class Tracker:
         self._pending_optimizer_state: tuple[dict, dict] | None = None
         self._best: bytes | None = None  # the best model's checkpoint, kept in memory for restores
         self._layouts: dict[str, tuple[tuple, CheckpointLayout]] = {}  # see _checkpoint_bytes
+        self._local_call = False  # True while rank 0 runs the single-process logic (pai_core.distributed)
         self._series_cache: dict[str, tuple[list, array]] = {}  # see pack_state
         self._epoch_started = time.perf_counter()
         self._manual_train_start: float | None = None
@@ -490,7 +491,7 @@ class Tracker:
 
     def _distributed(self) -> bool:
         """True when torch.distributed is initialized and this is not rank 0's own (local) decision."""
-        return not getattr(self, "_local_call", False) and is_distributed()
+        return not self._local_call and is_distributed()
 
     @contextlib.contextmanager
     def deciding_locally(self):
