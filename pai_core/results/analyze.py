@@ -16,10 +16,15 @@ from pai_core.results.rules import RULES
 
 
 def analyze_run(
-    path: str | Path, *, plot: str | Path | None = None, max_rows: int = DEFAULT_MAX_ROWS
+    path: str | Path, *, plot: str | Path | None = None, max_rows: int = DEFAULT_MAX_ROWS, log: str | None = None
 ) -> RunReport:
-    """Analyze one run folder; `plot` is a PNG path to draw (None: no plot). Raises ResultsError on bad input."""
+    """Analyze one run folder; `plot` is a PNG path to draw (None: no plot); `log` is the training output the
+    user saw, held against the folder (a disagreement means the folder is not that run). Raises ResultsError."""
     facts, report = analyze_facts(path, max_rows=max_rows)
+    if log:
+        from pai_core.results.training_log import compare_with_log, read_training_log
+
+        report.findings[:0] = compare_with_log(report, read_training_log(log))
     if plot is not None:
         from pai_core.results.plot import plot_run
 

@@ -27,6 +27,9 @@ def _parser() -> argparse.ArgumentParser:
         help="write a summary plot to this PNG (default with --plot-auto: <folder>/<save_name>_analysis.png)",
     )
     parser.add_argument("--plot-auto", action="store_true", help="write the plot next to the run files")
+    parser.add_argument("--log", metavar="FILE",
+                        help="the training output of the run (a saved log): epochs and dendrites it reports are "
+                        "checked against the folder, which shows when the folder is not that run")
     parser.add_argument(
         "--max-rows",
         type=int,
@@ -54,6 +57,14 @@ def resolve_target(target: str) -> Path:
     return path
 
 
+def _read_log(path: str) -> str:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as handle:
+            return handle.read()[-5_000_000:]  # the tail holds the end of the run
+    except OSError as error:
+        raise ResultsError(f"Cannot read the log {path!r} ({error.strerror}); pass a saved training log.") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     from pai_core.results.analyze import analyze_run
@@ -65,7 +76,8 @@ def main(argv: list[str] | None = None) -> int:
         if plot is None and args.plot_auto:
             located = locate_run_folder(folder)
             plot = located / f"{located.name}_analysis.png"
-        report = analyze_run(folder, plot=plot, max_rows=args.max_rows)
+        log = _read_log(args.log) if args.log else None
+        report = analyze_run(folder, plot=plot, max_rows=args.max_rows, log=log)
     except ResultsError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

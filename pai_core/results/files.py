@@ -294,6 +294,26 @@ def _run_files(folder: Path) -> list[tuple[Path, str, str]]:
     return found
 
 
+def _holds_run(folder: Path) -> bool:
+    try:
+        return any(kind in {"scores", "best_arch", "switch_epochs"} for _, kind, _ in _run_files(folder))
+    except OSError:
+        return False
+
+
+def nearby_runs_hint(parent: Path) -> str:
+    """' Run folders found in PARENT: a, b (...)' when the run may sit under another save_name, else ''."""
+    try:
+        runs = sorted(sub.name for sub in parent.iterdir() if sub.is_dir() and _holds_run(sub))
+    except OSError:
+        return ""
+    if not runs:
+        return ""
+    shown = ", ".join(runs[:8]) + (" ..." if len(runs) > 8 else "")
+    return (f" Run folders found in {str(parent)!r}: {shown}: if one of them is this run, the script's save_name "
+            "differs from the name given here (or a command-line flag overrode it).")
+
+
 def locate_run_folder(path: str | Path) -> Path:
     """The folder holding the run files: the path itself, or its only sub-folder that holds some."""
     folder = Path(path).expanduser()
@@ -301,6 +321,7 @@ def locate_run_folder(path: str | Path) -> Path:
         raise ResultsError(
             f"Run folder {str(folder)!r} does not exist. Pass the folder named after `save_name` "
             "(created next to where the training script ran), or pass the training script itself."
+            + nearby_runs_hint(folder.parent)
         )
     if folder.is_file():
         raise ResultsError(

@@ -13,6 +13,7 @@ from pathlib import Path
 from pai_core.results.errors import ResultsError
 
 SETUP_FUNCTIONS = {"perforate_model": 2, "initialize_pai": 2, "initializePB": 2, "initialize_pb": 2}
+SCORE_FUNCTIONS = {"add_validation_score", "addValidationScore"}
 
 
 def _function_name(call: ast.Call) -> str | None:
@@ -48,9 +49,7 @@ def _constants(tree: ast.Module) -> dict[str, str]:
     return found
 
 
-def save_name_from_script(script: str | Path) -> tuple[str | None, str]:
-    """(save_name or None when dynamic, explanation). Raises ResultsError when no setup call exists."""
-    path = Path(script)
+def _parse(path: Path) -> ast.Module:
     try:
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source, filename=str(path))
@@ -62,8 +61,19 @@ def save_name_from_script(script: str | Path) -> tuple[str | None, str]:
         raise ResultsError(
             f"{path.name} does not parse (line {error.lineno}: {error.msg}); pass the run folder."
         ) from None
+    return tree
+
+
+def _calls(tree: ast.Module, names: set[str]) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _function_name(n) in names]
+
+
+def save_name_from_script(script: str | Path) -> tuple[str | None, str]:
+    """(save_name or None when dynamic, explanation). Raises ResultsError when no setup call exists."""
+    path = Path(script)
+    tree = _parse(path)
     constants = _constants(tree)
-    calls = [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _function_name(n) in SETUP_FUNCTIONS]
+    calls = _calls(tree, set(SETUP_FUNCTIONS))
     if not calls:
         raise ResultsError(
             f"No perforate_model(...) or initialize_pai(...) call in {path.name}; pass the run folder "
@@ -104,7 +114,17 @@ def run_folder_from_script(script: str | Path) -> Path:
         folder = base / save_name
         if folder.is_dir():
             return folder
+    from pai_core.results.files import nearby_runs_hint
+
+    if not _calls(_parse(path), SCORE_FUNCTIONS):
+        why = (f" {path.name} never calls add_validation_score, so the tracker never wrote a run folder: call "
+               "`model, restructured, training_complete = GPA.pai_tracker.add_validation_score(score, model)` once "
+               "per epoch (`pai check` shows where).")
+    else:
+        why = nearby_runs_hint(path.resolve().parent) or (
+            " Run the training first. If it ran: it stopped before its first add_validation_score, it ran from "
+            "another working directory (the folder is created there), or a command-line flag changed save_name.")
     raise ResultsError(
         f"{how}, but no folder {save_name!r} exists next to the script ({path.resolve().parent}) or in the current "
-        "directory. Run the training first, or pass the folder where it ran."
+        f"directory.{why}"
     )

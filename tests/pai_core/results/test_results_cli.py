@@ -116,7 +116,7 @@ def test_script_without_perforate_call(tmp_path, capsys):
 
 def test_script_whose_run_has_not_happened(tmp_path, capsys):
     script = tmp_path / "train.py"
-    script.write_text(SCRIPT.format(value='"not_run_yet"'))
+    script.write_text(SCRIPT.format(value='"not_run_yet"') + "GPA.pai_tracker.add_validation_score(acc, model)\n")
     assert analyze_main([str(script)]) == 1
     assert "Run the training first" in capsys.readouterr().err
 

@@ -139,3 +139,49 @@ def test_pai_core_fixed_length_loop_that_never_switched(in_tmp):
     finding = report.finding("no_dendrites")
     assert finding.severity == "critical"
     assert "while True" in finding.recommendation.change
+
+
+# ---------------------------------------------------------------------------------- the log beside the folder
+def _log_of_capacity_run(caplog, save_name):
+    """What the user saw: the script's own epoch lines and the tracker's messages."""
+    with caplog.at_level("INFO", logger="pai_core"):
+        epochs = train(save_name, capacity=True)
+    user_lines = [f"Epoch {e + 1}: validation accuracy printed by the script" for e in range(epochs)]
+    return epochs, "\n".join([*user_lines, *caplog.messages])
+
+
+def test_a_log_that_matches_its_folder_raises_nothing(in_tmp, caplog):
+    _, log = _log_of_capacity_run(caplog, "cap")
+    report = analyze_run(in_tmp / "cap", log=log)
+    assert not [f for f in report.findings if f.code.startswith("log_")]
+
+
+def test_a_log_from_another_run_is_told_apart(in_tmp, caplog):
+    _, log = _log_of_capacity_run(caplog, "cap")
+    assert train("short", max_epochs=8, n_epochs_to_switch=10) == 8
+    report = analyze_run(in_tmp / "short", log=log)
+    codes = [f.code for f in report.findings]
+    assert "log_capacity_not_in_folder" in codes and "log_dendrites_differ" in codes
+    longer = "\n".join(f"Train Epoch: {e} [0/1200]" for e in range(1, 41))
+    more = analyze_run(in_tmp / "short", log=longer).finding("log_more_epochs")
+    assert more is not None and "40 epochs" in more.message, more
+
+
+def test_cli_log_option_and_missing_folder_reasons(in_tmp, caplog, capsys):
+    from pai_core.results.cli import main
+
+    _, log = _log_of_capacity_run(caplog, "cap")
+    (in_tmp / "train.log").write_text(log, encoding="utf-8")
+    assert main([str(in_tmp / "cap"), "--log", str(in_tmp / "train.log")]) == 0
+    assert "the log" not in capsys.readouterr().out.lower()
+
+    script = in_tmp / "train.py"
+    script.write_text("model = UPA.perforate_model(model, save_name='renamed')\n"
+                      "GPA.pai_tracker.add_validation_score(1.0, model)\n", encoding="utf-8")
+    assert main([str(script)]) != 0
+    err = capsys.readouterr().err
+    assert "'renamed'" in err and "cap" in err and "save_name differs" in err  # the run sits under another name
+
+    script.write_text("model = UPA.perforate_model(model, save_name='never')\n", encoding="utf-8")
+    assert main([str(script)]) != 0
+    assert "never calls add_validation_score" in capsys.readouterr().err
