@@ -44,6 +44,9 @@ class SetCapacityTest(PaiRule):
         calls = list(m.findall(tree, _FLAG_CALL))
         if calls:
             if all(c.args and self.code(c.args[0].value) == wanted for c in calls):  # type: ignore[attr-defined]
+                state = "on" if self.capacity_test else "off"
+                self.note(f"the capacity test is already {state} (set_testing_dendrite_capacity({wanted})): "
+                          "nothing to change")
                 raise SkipFile(f"{self.CODE}: the capacity test is already {wanted}")
             self._wanted = wanted
             return

@@ -20,7 +20,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, Field
 
 from mcp_server.tools import in_worker, read_only
-from mcp_server.workspace import Workspace
+from mcp_server.workspace import MAX_TEXT_CHARS, Workspace
 from pai_core.results.report import Comparison, RunReport
 
 PlotMode = Literal["image", "path", "none"]
@@ -36,16 +36,20 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         folder: RunFolder,
         ctx: Context,
         plot: Annotated[PlotMode, Field(description=PLOT_HELP)] = "image",
+        log: Annotated[str | None, Field(description="the training output of this run as the user saw it "
+                                         "(pasted); its epochs and dendrite messages are checked against the "
+                                         "folder", max_length=MAX_TEXT_CHARS)] = None,
     ) -> Annotated[CallToolResult, RunReport]:
         """Analyze the folder a perforated training run wrote (CSV logs, switch epochs, parameter counts):
         status, baseline vs best score, what each dendrite gained and cost, failed rounds, findings such as
         premature switches, no dendrites or overfitting, and recommended config changes with the figures
-        behind them. Works on pai_core and perforatedai 3.x folders."""
+        behind them. With the run's log, also whether the folder really is that run. Works on pai_core and
+        perforatedai 3.x folders."""
         from pai_core.results import analyze_run
 
         run = workspace.run_folder(folder, await workspace.roots(ctx))
         target = _plot_target("run", [run], plot)
-        report = await in_worker(_results_errors(analyze_run), run, plot=target)
+        report = await in_worker(_results_errors(analyze_run), run, plot=target, log=log)
         return _result(report, report.to_text(), plot, report.plot_path)
 
     @server.tool(name="pai_compare_runs", annotations=read_only("Compare runs"))

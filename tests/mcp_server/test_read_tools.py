@@ -78,6 +78,17 @@ async def test_analyze_run_can_return_the_plot_as_a_path(client):
     assert png.is_file() and png.read_bytes()[:4] == b"\x89PNG"
 
 
+async def test_analyze_run_holds_the_pasted_log_against_the_folder(client):
+    capacity_log = (TRACEBACKS / "upstream_capacity_success.log").read_text()
+    result = await client.call_tool("pai_analyze_run", {"folder": "runs/history", "plot": "none",
+                                                        "log": capacity_log})
+    report = RunReport.model_validate(result.structured_content)
+    assert report.finding("log_capacity_not_in_folder") is not None  # a history run is not that capacity test
+    same = RunReport.model_validate((await client.call_tool(
+        "pai_analyze_run", {"folder": "runs/testing", "plot": "none", "log": capacity_log})).structured_content)
+    assert same.finding("log_capacity_not_in_folder") is None
+
+
 async def test_compare_runs(client):
     result = await client.call_tool("pai_compare_runs",
                                     {"folders": ["runs/testing", "runs/history"], "plot": "none"})
