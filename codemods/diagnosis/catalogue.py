@@ -424,6 +424,7 @@ PATTERNS: list[Pattern] = [
             r"no module (matched|matches) (the )?perforat",
         ],
         point_at=["perforate_model_line"],
+        point_at_code=[r"(set|append)_module_(names|ids)_to_perforate\(|set_modules_to_perforate\("],
         cause="None of the classes/ids in the perforate lists exist in the model, so there is nothing to add "
         "dendrites to.",
         fix="Use exact class names of your layers (`GPA.pc.set_module_names_to_perforate(['Linear', 'Conv2d'])`) or "
@@ -531,6 +532,20 @@ PATTERNS: list[Pattern] = [
         fix="Pass a plain name (letters, digits, '_', '-', '.'), e.g. `save_name='run1'`, and run from the directory "
         "where outputs should go.",
         doc=_doc("run-files"),
+        confidence=0.9,
+    ),
+    Pattern(
+        id="pai-name-before-import",
+        title="GPA / UPA used before they are imported",
+        category="api",
+        signals=[r"name '(?P<alias>GPA|UPA|PBG|PBU|PBM|gf|PA|TPA)' is not defined"],
+        point_at_code=[r"^\s*(from|import)\s+(pai_core|perforatedai)\b"],
+        cause="`{alias}` is used on a line that runs before the line importing it (the import sits below the "
+        "first use, inside a function or `if` that did not run, or is missing).",
+        fix="Put `from pai_core import globals_perforatedai as GPA` and `from pai_core import utils_perforatedai "
+        "as UPA` (or the perforatedai modules) with the other imports at the top of the script, before any "
+        "line that uses them.",
+        doc=_doc("api-names"),
         confidence=0.9,
     ),
     Pattern(
@@ -1410,10 +1425,29 @@ PATTERNS: list[Pattern] = [
         confidence=0.85,
     ),
     Pattern(
+        id="whole-model-pickle",
+        title="torch.load refuses a whole pickled model (weights_only)",
+        category="saving",
+        signals=[
+            r"Weights only load failed[\s\S]{0,3000}?Unsupported global: GLOBAL (?P<global>[\w.]+)",
+            r"Weights only load failed",
+        ],
+        point_at_code=[r"torch\.(save|load)\("],
+        cause="The file holds a whole pickled model (`torch.save(model, path)`): its classes ({global}, and pai's "
+        "wrapper modules after perforation) are code, and torch.load's default weights_only=True refuses to run "
+        "them.",
+        fix="Save the weights, not the object: `torch.save(model.state_dict(), path)`; to load, build the model, "
+        "perforate it the same way and call `model.load_state_dict(torch.load(path))` (a finished run: "
+        "`pai_core.deploy.load_for_inference(plain_model, run_folder)`). For a file you trust, "
+        "`torch.load(path, weights_only=False)` or `with torch.serialization.safe_globals([{global}]):` works too.",
+        doc=_doc("saving"),
+        confidence=0.88,
+    ),
+    Pattern(
         id="load-attempts-failed",
         title="every attempt to load the checkpoint failed",
         category="saving",
-        signals=[r"All four load attempts failed", r"Weights only load failed"],
+        signals=[r"All four load attempts failed"],
         cause="The checkpoint pickles objects that cannot be restored (bound methods stored as module attributes, "
         "classes that moved), or torch.load's weights_only refuses them.",
         fix="Remove method-valued attributes from modules (or implement __getstate__/__setstate__) and keep "
@@ -1422,6 +1456,32 @@ PATTERNS: list[Pattern] = [
         confidence=0.8,
     ),
     # ---------------------------------------------------------------- J. environment / library behaviour
+    Pattern(
+        id="missing-package",
+        title="a package the script imports is not installed (not a pai problem)",
+        category="environment",
+        exception_types=["ModuleNotFoundError"],
+        signals=[r"No module named '(?!pai_core|perforatedai|pb_|perforatedbp)(?P<package>[\w]+)[\w.]*'"],
+        cause="The script imports `{package}`, which is not installed in this Python environment. This is not "
+        "caused by pai or the dendrite integration.",
+        fix="Install it in the environment that runs the script (`pip install {package}`; the PyPI name can differ "
+        "from the import name), or remove the import if the script does not need it.",
+        doc=_doc("environment"),
+        confidence=0.9,
+    ),
+    Pattern(
+        id="no-cuda",
+        title="the script asks for a GPU this machine does not have (not a pai problem)",
+        category="environment",
+        signals=[r"Torch not compiled with CUDA enabled", r"Found no NVIDIA driver",
+                 r"Attempting to deserialize object on a CUDA device but torch\.cuda\.is_available\(\) is False"],
+        cause="The script moves tensors or the model to CUDA, but this torch build or machine has no GPU. This is "
+        "not caused by pai.",
+        fix="Pick the device at run time: `device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')` "
+        "and use it everywhere (`torch.load(..., map_location=device)` for checkpoints).",
+        doc=_doc("environment"),
+        confidence=0.85,
+    ),
     Pattern(
         id="pdb-prompt",
         title="the run stopped in the debugger",

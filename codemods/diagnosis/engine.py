@@ -108,7 +108,12 @@ def diagnose(text: str, script: str | Path | None = None) -> Diagnosis:
     matches = [m for m in matches if not (m.type_only and m.order in explained)]  # the message says more
     findings = [_finding(m, facts, bool(exceptions)) for m in matches]
     order = {id(f): m.order for f, m in zip(findings, matches, strict=True)}
-    findings.sort(key=lambda f: (-f.confidence, order[id(f)], f.informational))
+    # A message read from the log text (a warning printed earlier, say) never outranks an exception explained by
+    # its own message; a bare stop (BdbQuit, a pdb prompt: log_only patterns) is explained by the text before it.
+    log_order = len(exceptions) + 1
+    explains_exception = any(m.order < log_order and not m.pattern.log_only for m in matches)
+    findings.sort(key=lambda f: (explains_exception and order[id(f)] >= log_order, -f.confidence, order[id(f)],
+                                 f.informational))
     findings = [f for f in findings if f.confidence >= MIN_CONFIDENCE]
     user_frames = _user_frames(exceptions, facts)
     if findings and user_frames and not findings[0].informational:

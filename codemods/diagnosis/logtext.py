@@ -24,6 +24,12 @@ _FRAME = re.compile(r'^\s*File "(?P<file>[^"]+)", line (?P<line>\d+)(?:, in (?P<
 _IPY_FRAME = re.compile(
     r"^\s*(?:File (?P<file>\S+?):(?P<line>\d+)(?:, in (?P<func>.+))?|Cell In\[\d+\], line (?P<cell>\d+))"
 )
+# Where an exception's message ends: a blank line, or the next log line of the run (a timestamp, a log level,
+# a progress bar), so that output printed after the traceback is not read as part of the message.
+_MESSAGE_END = re.compile(
+    r"^\s*$|^(?:\d{4}-\d\d-\d\d[ T]|\[?(?:INFO|WARNING|WARN|ERROR|DEBUG|CRITICAL)\b|wandb:|Epoch\b|.*\d+%\|)",
+    re.IGNORECASE,
+)
 _EXC_LINE = re.compile(
     r"^(?P<type>(?:[A-Za-z_][\w]*\.)*[A-Z][\w]*(?:Error|Exception|Exit|Interrupt|Quit|Warning|Failure|Iteration)\w*)"
     r"(?::\s?(?P<msg>.*))?$"
@@ -97,7 +103,7 @@ def _read_block(lines: list[str], i: int, indent: int) -> tuple[int, ExceptionIn
             while (
                 i < len(lines)
                 and len(message) < 60
-                and not (_TRACEBACK_HEAD.match(lines[i]) or _CHAIN.match(lines[i]))
+                and not (_TRACEBACK_HEAD.match(lines[i]) or _CHAIN.match(lines[i]) or _MESSAGE_END.match(lines[i]))
             ):
                 message.append(lines[i])
                 i += 1

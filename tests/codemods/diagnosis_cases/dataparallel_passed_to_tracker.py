@@ -1,0 +1,27 @@
+import torch
+from torch import nn
+from pai_core import globals_perforatedai as GPA
+from pai_core import utils_perforatedai as UPA
+
+torch.manual_seed(0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 6)
+        self.fc2 = nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+x, y = torch.randn(16, 8), torch.randint(0, 3, (16,))
+
+model = UPA.perforate_model(Net(), save_name="dp", making_graphs=False)
+parallel = nn.DataParallel(model)
+optimizer = torch.optim.Adam(parallel.parameters(), lr=0.01)
+GPA.pai_tracker.set_optimizer_instance(optimizer)
+nn.functional.cross_entropy(parallel(x), y).backward()
+optimizer.step()
+parallel, restructured, done = GPA.pai_tracker.add_validation_score(0.5, parallel)  # CAUSE
