@@ -38,8 +38,8 @@ from torch.nn.parallel import DistributedDataParallel
 
 from pai_core.errors import DistributedError, PAIError, StaleWrapperError
 
-__all__ = ["get_rank", "get_world_size", "is_distributed", "is_rank_zero", "rewrap_ddp", "sync_model", "unwrap",
-           "wrap_ddp"]
+__all__ = ["get_rank", "get_world_size", "is_distributed", "is_rank_zero", "refresh_wrappers", "rewrap_ddp",
+           "sync_model", "unwrap", "wrap_ddp"]
 
 logger = logging.getLogger("pai_core.distributed")
 
@@ -161,6 +161,29 @@ def rewrap_ddp(model: nn.Module, make_optimizer: Callable[[list[nn.Parameter]], 
     if tracker is not None and tracker.optimizer is not optimizer:
         tracker.set_optimizer_instance(optimizer)
     return wrapped, built
+
+
+def refresh_wrappers(model: nn.Module) -> int:
+    """Rebuild, in place, every DDP wrapper holding `model` after a restructure grew it; returns how many.
+
+    For training loops the user does not own (the HF Trainer, Accelerate, Lightning): they keep the wrapper object
+    in places no callback can reassign, so `wrap_ddp` (a new wrapper) cannot reach them. The same object is
+    initialised again over the module with its own settings, so its reducer covers the new dendrite parameters
+    and every reference the framework holds stays valid. Only needed (and only done) under torch.distributed.
+    """
+    import gc
+
+    if not is_distributed():
+        return 0
+    wrappers = [o for o in gc.get_objects() if issubclass(type(o), DistributedDataParallel)
+                and any(m is model for m in o.__dict__.get("_modules", {}).get("module", nn.Module()).modules())]
+    for wrapper in wrappers:  # the wrapped module may be a framework's shell around the model (Lightning)
+        if getattr(wrapper, "_comm_hooks", None):
+            logger.warning("The DDP wrapper had a communication hook; it is not carried over when the wrapper is "
+                           "rebuilt after a restructure (gradients are averaged as by default).")
+        DistributedDataParallel.__init__(wrapper, wrapper.module, **_ddp_settings(wrapper, {}))
+        _STALE.discard(wrapper)
+    return len(wrappers)
 
 
 # ---------------------------------------------------------------------------------------------- collectives

@@ -28,6 +28,7 @@ except ImportError as exc:  # an optional extra: say how to get it
     raise ImportError("pai_core.integrations.huggingface needs transformers and accelerate: "
                       "pip install 'pai[frameworks]' (or pip install transformers accelerate).") from exc
 
+from pai_core.distributed import refresh_wrappers
 from pai_core.integrations._common import (
     IntegrationError,
     forward_extra_scores,
@@ -142,6 +143,7 @@ class PAITrainerCallback(TrainerCallback):
             logger.info("Dendritic training complete (%s): stopping the Trainer with the best model loaded.",
                         tracker.state["completion_reason"])
         elif restructured:
+            refresh_wrappers(model)  # torchrun / accelerate launch: the Trainer's DDP object syncs the new dendrites
             self._groups = refresh_optimizer(optimizer, model, self._groups)
             restart_scheduler(lr_scheduler, optimizer)
             tracker.set_optimizer_instance(inner_optimizer(optimizer))

@@ -31,6 +31,7 @@ except ImportError:  # the standalone `pytorch_lightning` package has the same A
         raise ImportError("pai_core.integrations.lightning needs lightning: pip install 'pai[frameworks]' "
                           "(or pip install lightning).") from exc
 
+from pai_core.distributed import refresh_wrappers
 from pai_core.integrations._common import (
     IntegrationError,
     forward_extra_scores,
@@ -66,6 +67,13 @@ class PAILightningCallback(Callback):
         self._missing_extras: set[str] = set()
 
     def on_fit_start(self, trainer, pl_module) -> None:
+        start_method = getattr(trainer.strategy, "_start_method", None)
+        if start_method in ("spawn", "fork", "forkserver"):
+            raise IntegrationError(
+                f"PAILightningCallback cannot run under strategy='ddp_{start_method}': the dendrites grow in the "
+                "worker processes, but at the end Lightning copies the weights back into the launching process's "
+                "module, which never grew them, so the trained model would be lost. Use strategy='ddp' (Lightning "
+                "starts one process per device and each keeps its model).")
         if self.tracker is None:
             self.tracker = perforate_in_place(pl_module, self.config, save_name=self.save_name,
                                               maximizing_score=self.mode == "max", resume=self.resume)
@@ -100,6 +108,7 @@ class PAILightningCallback(Callback):
             logger.info("Dendritic training complete (%s): stopping the Trainer with the best model loaded.",
                         tracker.state["completion_reason"])
         elif restructured:
+            refresh_wrappers(pl_module)  # strategy="ddp": the strategy's DDP object syncs the new dendrites
             trainer.strategy.setup_optimizers(trainer)  # configure_optimizers again, over the new parameters
             if trainer.optimizers:
                 tracker.set_optimizer_instance(inner_optimizer(trainer.optimizers[0]))

@@ -36,7 +36,7 @@ def run(rank: int, world_size: int, init_method: str, root: str, options: dict) 
 
 def _train(rank: int, world_size: int, root: Path, options: dict) -> None:
     from pai_core import globals_perforatedai as GPA
-    from pai_core.distributed import rewrap_ddp
+    from pai_core.distributed import refresh_wrappers, rewrap_ddp
     from pai_core.perforate import perforate_model
 
     config = run_config(switch_mode=2, fixed_switch_num=3, max_dendrites=1, max_dendrite_tries=2,
@@ -72,7 +72,10 @@ def _train(rank: int, world_size: int, root: Path, options: dict) -> None:
         if options.get("probe_errors") and epoch == 1:  # a bad score on rank 1 only: both ranks must raise
             errors.append(_error_of(GPA.pai_tracker.add_validation_score,
                                     {"accuracy": local_accuracy} if rank == 1 else local_accuracy, ddp_model))
-        ddp_model, restructured, complete = GPA.pai_tracker.add_validation_score(local_accuracy, ddp_model)
+        if options.get("in_place"):  # as the framework callbacks do: the bare model in, the same wrapper kept
+            bare, restructured, complete = GPA.pai_tracker.add_validation_score(local_accuracy, ddp_model.module)
+        else:
+            ddp_model, restructured, complete = GPA.pai_tracker.add_validation_score(local_accuracy, ddp_model)
         events.append((epoch, local_accuracy, bool(restructured), bool(complete)))
         if complete:
             break
@@ -80,7 +83,11 @@ def _train(rank: int, world_size: int, root: Path, options: dict) -> None:
             restructures += 1
             if options.get("probe_errors") and restructures == 1:  # the old wrapper no longer syncs dendrites
                 errors.append(_error_of(GPA.pai_tracker.add_validation_score, local_accuracy, ddp_model))
-            ddp_model, (optimizer, _) = rewrap_ddp(ddp_model, make_optimizer)
+            if options.get("in_place"):
+                assert refresh_wrappers(bare) == 1
+                optimizer, _ = make_optimizer([p for p in bare.parameters() if p.requires_grad])
+            else:
+                ddp_model, (optimizer, _) = rewrap_ddp(ddp_model, make_optimizer)
         elif restructures and options.get("exit_early_after_restructure"):
             os._exit(0)  # as if the job were killed: no flush, no atexit, no clean shutdown
 

@@ -82,6 +82,16 @@ def test_two_rank_job_restructures_completes_identically_and_rank0_alone_writes(
     assert not {n for n in written_by_rank1 if n.endswith((".csv", ".pt", ".png")) or n == "pai_run.json"}
 
 
+def test_a_wrapper_rebuilt_in_place_keeps_the_ranks_identical(tmp_path):
+    """What the framework callbacks rely on: the framework's own DDP object, refreshed after each restructure."""
+    launch(tmp_path, {"in_place": True})
+    results = _results(tmp_path)
+    _assert_identical(results)
+    state = results[0]["state"]
+    assert state["completed"] and state["num_dendrites_added"] >= 1
+    assert sum(e[2] for e in results[0]["events"]) >= 1
+
+
 def test_killed_two_rank_job_resumes_from_rank0_files_and_finishes(tmp_path):
     launch(tmp_path, {"exit_early_after_restructure": True})
     assert not (tmp_path / "result0.pt").exists()  # it really died before the end
