@@ -128,12 +128,32 @@ def measure(run, epochs: int, repeats: int) -> tuple[float, float]:
     return statistics.median(plain), statistics.median(pai)
 
 
+def hf_two_process_epoch_seconds(epochs: int, with_pai: bool, folder: Path) -> float:
+    """Median epoch (train + evaluation) of the HF Trainer job under torchrun, 2 gloo processes, on rank 0."""
+    import socket
+    import subprocess
+
+    job = Path(__file__).resolve().parents[1] / "tests" / "pai_core" / "integrations" / "hf_ddp_job.py"
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    out = folder / ("pai" if with_pai else "plain")
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+               "--master_port", str(port), str(job), str(out), "--epochs", str(epochs), "--no-switch",
+               *([] if with_pai else ["--no-pai"])]
+    subprocess.run(command, check=True, capture_output=True, timeout=900,
+                   env={**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg"})
+    seconds = torch.load(out / "result0.pt", weights_only=False)["epoch_seconds"]
+    return statistics.median(seconds[1:] or seconds)
+
+
 def figures(quick: bool = False, epochs: int | None = None) -> list[Figure]:
     logging.getLogger("lightning.pytorch").setLevel(logging.ERROR)
     epochs, repeats = (epochs or 5, 1) if quick else (epochs or 20, 3)
     out = []
     for name, run, module in (("HF Trainer", hf_epoch_seconds, "transformers"),
-                              ("Lightning", lightning_epoch_seconds, "lightning")):
+                              ("Lightning", lightning_epoch_seconds, "lightning"),
+                              ("HF Trainer, torchrun 2 processes,", hf_two_process_epoch_seconds, "transformers")):
         try:
             __import__(module)
         except ImportError:

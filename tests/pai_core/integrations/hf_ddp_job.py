@@ -2,12 +2,15 @@
 
 `python -m torch.distributed.run --nproc_per_node 2 hf_ddp_job.py OUT [--resume] [--die-after-restructure]`:
 each rank trains with the unmodified Trainer and PAITrainerCallback in OUT/rank<N>, then saves what it ended
-with to OUT/result<N>.pt. `--die-after-restructure` kills the job at the first epoch after a restructure.
+with to OUT/result<N>.pt. `--die-after-restructure` kills the job at the first epoch after a restructure. For
+benchmarks/bench_integrations.py: `--epochs N`, `--no-pai` (the same job without the callback) and `--no-switch`
+(the tracker's bookkeeping only).
 """
 from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -26,8 +29,10 @@ class Probe(TrainerCallback):
         self.probe = DendriteProbe()
         self.die = die_after_restructure
         self.dendrites = 0
+        self.epoch_seconds: list[float] = []
 
     def on_epoch_begin(self, args, state, control, model=None, **kwargs):
+        self.started = time.perf_counter()
         now = max((m.num_dendrites for m in neuron_modules(model)), default=0)
         if self.die and now > self.dendrites:
             os._exit(3)  # killed right after a restructure: no flush, no clean shutdown
@@ -36,6 +41,9 @@ class Probe(TrainerCallback):
 
     def on_epoch_end(self, args, state, control, model=None, **kwargs):
         self.probe.epoch_ends(model)
+
+    def on_evaluate(self, args, state, control, **kwargs):  # after the callbacks listed before this one
+        self.epoch_seconds.append(time.perf_counter() - self.started)
 
 
 def accuracy(prediction) -> dict:
@@ -50,20 +58,24 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     os.chdir(work)  # each rank in its own folder, like nodes without a shared file system
     torch.manual_seed(100 + rank)  # different initial weights: DDP's broadcast must unify them
+    flag = sys.argv.__contains__
+    epochs = int(sys.argv[sys.argv.index("--epochs") + 1]) if flag("--epochs") else 40
+    options = {"switch_mode": 3, "testing_dendrite_capacity": False} if flag("--no-switch") else {}
     pai = PAITrainerCallback(save_name="hf_ddp", module_names_to_perforate=["Linear"], output_dimensions=[-1, 0],
-                             resume="--resume" in sys.argv)
-    probe = Probe("--die-after-restructure" in sys.argv)
-    args = TrainingArguments(output_dir=str(work / "hf_out"), num_train_epochs=40, per_device_train_batch_size=32,
+                             resume=flag("--resume"), **options)
+    probe = Probe(flag("--die-after-restructure"))
+    args = TrainingArguments(output_dir=str(work / "hf_out"), num_train_epochs=epochs, per_device_train_batch_size=32,
                              eval_strategy="epoch", save_strategy="no", report_to=[], learning_rate=1e-2,
                              use_cpu=True, ddp_backend="gloo", disable_tqdm=True, logging_strategy="no",
                              metric_for_best_model="accuracy", dataloader_num_workers=0)
     trainer = Trainer(model=DigitsNet(), args=args, train_dataset=DigitsSet(DATA.x_train, DATA.y_train),
                       eval_dataset=DigitsSet(DATA.x_val, DATA.y_val), compute_metrics=accuracy,
-                      callbacks=[pai, probe])
+                      callbacks=[probe] if flag("--no-pai") else [pai, probe])
     trainer.train()
     model = trainer.model
     torch.save({"weights": {k: v.detach().clone() for k, v in model.state_dict().items()},
-                "state": dict(pai.tracker.state), "unchanged": probe.probe.unchanged,
+                "state": dict(pai.tracker.state) if pai.tracker else {}, "unchanged": probe.probe.unchanged,
+                "epoch_seconds": probe.epoch_seconds,
                 "checked": probe.probe.checked_epochs, "world": int(os.environ["WORLD_SIZE"]),
                 "wrapped": type(trainer.model_wrapped).__name__}, out / f"result{rank}.pt")
     torch.distributed.barrier()
