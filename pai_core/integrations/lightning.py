@@ -78,6 +78,7 @@ class PAILightningCallback(Callback):
             self.tracker = perforate_in_place(pl_module, self.config, save_name=self.save_name,
                                               maximizing_score=self.mode == "max", resume=self.resume)
             if self.tracker.state["num_dendrites_added"]:  # a resumed run brought dendrite parameters along
+                refresh_wrappers(pl_module)  # the strategy wrapped the module in DDP before they existed
                 trainer.strategy.setup_optimizers(trainer)
         if self.tracker.state["completed"]:  # e.g. resume=True on a finished run: nothing left to train
             trainer.should_stop = True

@@ -1,6 +1,7 @@
 """A Lightning `strategy="ddp"` job on 2 CPU processes (gloo), run as a user runs it: `python lightning_ddp_job.py
-OUT [--spawn]`. Lightning starts the second process itself; each rank saves what it ended with to
-OUT/result<rank>.pt. `--spawn` asks for `ddp_spawn`, which the callback refuses with the reason.
+OUT [--spawn] [--die-after-restructure] [--resume]`. Lightning starts the second process itself; each rank saves
+what it ended with to OUT/result<rank>.pt. `--spawn` asks for `ddp_spawn`, which the callback refuses with the
+reason; `--die-after-restructure` kills the job at the first epoch after a restructure.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from framework_support import DATA, DendriteProbe  # noqa: E402
 from torch import nn  # noqa: E402
 
 from pai_core.integrations.lightning import PAILightningCallback  # noqa: E402
+from pai_core.modules import neuron_modules  # noqa: E402
 
 
 class DigitsModule(L.LightningModule):
@@ -41,10 +43,16 @@ class DigitsModule(L.LightningModule):
 
 
 class Probe(L.Callback):
-    def __init__(self):
+    def __init__(self, die_after_restructure: bool):
         self.probe = DendriteProbe()
+        self.die = die_after_restructure
+        self.dendrites = 0
 
     def on_train_epoch_start(self, trainer, pl_module):
+        now = max((m.num_dendrites for m in neuron_modules(pl_module)), default=0)
+        if self.die and now > self.dendrites:
+            os._exit(3)  # killed right after a restructure (every rank at the same point): no clean shutdown
+        self.dendrites = now
         self.probe.epoch_begins(pl_module)
 
     def on_validation_start(self, trainer, pl_module):
@@ -59,8 +67,9 @@ def main() -> None:
     train = torch.utils.data.TensorDataset(DATA.x_train, DATA.y_train)
     val = torch.utils.data.TensorDataset(DATA.x_val, DATA.y_val)
     pai = PAILightningCallback(monitor="val_acc", mode="max", save_name="lightning_ddp",
-                               module_names_to_perforate=["Linear"], output_dimensions=[-1, 0])
-    probe = Probe()
+                               module_names_to_perforate=["Linear"], output_dimensions=[-1, 0],
+                               resume="--resume" in sys.argv)
+    probe = Probe("--die-after-restructure" in sys.argv)
     trainer = L.Trainer(max_epochs=40, accelerator="cpu", devices=2,
                         strategy="ddp_spawn" if "--spawn" in sys.argv else "ddp", logger=False,
                         enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,

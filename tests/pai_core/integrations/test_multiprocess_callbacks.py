@@ -99,6 +99,20 @@ def test_lightning_ddp_strategy_stays_identical_across_restructures(tmp_path):
 
 
 @pytest.mark.slow
+def test_lightning_ddp_strategy_resumes_after_a_kill(tmp_path):
+    pytest.importorskip("lightning")
+    killed = lightning(tmp_path, "--die-after-restructure")
+    assert killed.returncode != 0 and not (tmp_path / "result0.pt").exists()
+    assert (tmp_path / "lightning_ddp" / "latest.pt").exists()
+    done = lightning(tmp_path, "--resume")
+    assert done.returncode == 0, done.stderr[-3000:]
+    first, second = _results(tmp_path)
+    for key, value in first["weights"].items():
+        assert torch.equal(value, second["weights"][key]), f"{key} differs between the ranks"
+    assert first["state"]["completed"] and first["state"]["num_dendrites_added"] == 3
+
+
+@pytest.mark.slow
 def test_lightning_ddp_spawn_is_refused_with_the_reason(tmp_path):
     pytest.importorskip("lightning")
     done = lightning(tmp_path, "--spawn")
