@@ -37,7 +37,7 @@ def run(project: Path, monkeypatch):
     import torch
 
     from pai_core.config import PAIConfig
-    from pai_core.deploy import build_model
+    from pai_core.model_spec import build_model
     from pai_core.modules import neuron_modules
     from pai_core.perforate import perforate_model
     from pai_core.tracker import save_system
@@ -102,9 +102,9 @@ async def test_onnx_to_a_chosen_folder(client, project, run):
 
 async def test_bad_requests_are_tool_errors_with_the_fix(client, project, run):
     cases = [
-        ({"model": "models/net.py"}, "path/to/file.py:build_model"),
+        ({"model": "models/net.py"}, "SOURCE:NAME"),
         ({"model": "models/missing.py:Net"}, "does not exist"),
-        ({"model": "models/net.py:Nett"}, "no callable 'Nett'"),
+        ({"model": "models/net.py:Nett"}, "no top-level class or function 'Nett'"),
         ({"model_kwargs": {"width": 9}}, "same arguments"),
         ({"input_shapes": [[3, 65]]}, "does not run on example inputs"),
         ({"source": "nowhere"}, "does not exist"),

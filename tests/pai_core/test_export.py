@@ -42,7 +42,7 @@ if __name__ == "__main__":
 
 
 def _load_net(path):
-    from pai_core.deploy import build_model
+    from pai_core.model_spec import build_model
 
     return build_model(f"{path}:Net", {"width": 6})
 
