@@ -92,7 +92,8 @@ def _vet_file(spec: str, target: str, name: str, roots: list[Path]) -> ModelSpec
         path = (roots[0] if roots else Path.cwd()) / path
     resolved = path.resolve()  # follows symlinks: a link cannot point out of the roots
     if roots and not any(resolved.is_relative_to(root) for root in roots):
-        raise ModelSpecError(f"{target} resolves to {resolved}, outside the folders the model may come from "
+        where = target if target == str(resolved) else f"{target} (resolving to {resolved})"
+        raise ModelSpecError(f"{where} is outside the folders the model may come from "
                              f"({', '.join(map(str, roots))}). Pass a model file inside the project, or widen "
                              "the roots (`--root FOLDER`).")
     if not resolved.is_file() or resolved.suffix not in (".py", ".pyw"):
@@ -102,16 +103,17 @@ def _vet_file(spec: str, target: str, name: str, roots: list[Path]) -> ModelSpec
     source = reader.file(resolved)
     bindings = list(_bindings(source, name))
     if not bindings:
-        defined = [s.name.value for s in source.wrapper.module.body if isinstance(s, (cst.ClassDef, cst.FunctionDef))]
+        defined = dict.fromkeys(s.name.value for s in source.wrapper.module.body
+                                if isinstance(s, (cst.ClassDef, cst.FunctionDef)))
         raise ModelSpecError(f"{resolved} has no top-level class or function {name!r} (defined there: "
                              f"{', '.join(defined) or 'none'}). Pass the file where the model is defined, with "
                              f"one of its names. {MODEL_SPEC_HELP}")
     kinds = {kind for kind, _ in bindings}
     if not kinds <= {"class", "function"} or len(kinds) > 1:
-        how = sorted(kinds - {"class", "function"}) or ["defined as both a class and a function"]
-        raise ModelSpecError(f"{name!r} in {resolved} is {' and '.join(how)} at the top level, not only defined "
-                             "there by one `class` or `def`: pass the file that defines it (for an import, the "
-                             f"file it comes from). {MODEL_SPEC_HELP}")
+        how = sorted(kinds - {"class", "function"}) or ["both a class and a function"]
+        raise ModelSpecError(f"{name!r} in {resolved} is {' and '.join(how)} at the top level, so what it is "
+                             "cannot be read from a definition: pass the file that defines it by one `class` or "
+                             f"`def` (for an import, the file it comes from). {MODEL_SPEC_HELP}")
     kind = kinds.pop()
     if kind == "class" and any(reader.is_module_class(source, node) is False for _, node in bindings):
         raise ModelSpecError(f"{name} in {resolved} is a class but not a torch.nn.Module subclass. Pass the "
