@@ -35,7 +35,7 @@ if TYPE_CHECKING:
 
 __all__ = ["MODEL_SPEC_HELP", "ModelSpec", "ModelSpecError", "build_model", "vet_model_spec"]
 
-MAX_SOURCE_BYTES = 2 * 1024 * 1024  # a model file is a few KB; torch's largest module is ~150 KB
+MAX_SOURCE_BYTES = 2 * 1024 * 1024  # a model file is a few KB; torch/__init__.py, read for torch:NAME, 110 KB
 _MODULE_CLASS = frozenset({"torch.nn.Module", "torch.nn.modules.Module", "torch.nn.modules.module.Module"})
 _MAX_HOPS = 24  # imports and base classes followed before giving up
 
@@ -48,13 +48,13 @@ class ModelSpecError(PAIError, ValueError):
     """
 
 
-MODEL_SPEC_HELP = ("A checkpoint holds weights only, so the architecture must be built in code: pass "
-                   "'path/to/file.py:Name', where the file (inside the project) defines Name at its top level as "
-                   "an nn.Module subclass or a function returning a fresh plain (unperforated) nn.Module built like "
-                   "the one given to perforate_model, or 'package.module:ClassName' naming an installed nn.Module "
-                   "subclass such as 'torch.nn:Linear'; plus its keyword arguments as JSON when it needs any. "
-                   "Importing the file runs its top-level code, so training must sit under "
-                   "`if __name__ == '__main__':`.")
+MODEL_SPEC_HELP = (
+    "A checkpoint holds weights only, so the architecture must be built in code: pass 'path/to/file.py:Name', "
+    "where the file (inside the project) defines Name at its top level as an nn.Module subclass or a function "
+    "returning a fresh plain (unperforated) nn.Module built like the one given to perforate_model, or "
+    "'package.module:ClassName' naming an installed nn.Module subclass such as 'torch.nn:Linear'; plus its "
+    "keyword arguments as JSON when it needs any. Importing the file runs its top-level code, so training must "
+    "sit under `if __name__ == '__main__':`.")
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,8 @@ def _vet_module(spec: str, module: str, name: str) -> ModelSpec:
         return ModelSpec(spec, name, "class", module=module)
     raise ModelSpecError(f"Refusing {spec!r}: {reason}. A 'package.module:Name' spec must name an nn.Module "
                          "subclass, checked before anything is imported; for any other factory, pass "
-                         f"'path/to/file.py:build_model' with a function defined in a project file. {MODEL_SPEC_HELP}")
+                         "'path/to/file.py:build_model' with a function defined in a project file. "
+                         f"{MODEL_SPEC_HELP}")
 
 
 # ------------------------------------------------------------------------------------------------ reading source
@@ -232,7 +233,7 @@ class _Reader:
         except (SyntaxError, ValueError, RecursionError, MemoryError, cst.ParserSyntaxError) as error:
             raise ModelSpecError(f"{path} is not valid Python ({type(error).__name__}: {error}). Pass the file "
                                  "that defines the model.") from None
-        wrapper = MetadataWrapper(module.visit(_outline_transformer()()) if outline else module, unsafe_skip_copy=True)
+        wrapper = MetadataWrapper(_outlined(module) if outline else module, unsafe_skip_copy=True)
         scope = wrapper.resolve(ScopeProvider)[wrapper.module]
         return _Source(name, package, path, wrapper, scope)  # type: ignore[arg-type]
 
@@ -271,7 +272,7 @@ class _Reader:
                     return found
             return f"{where} defines no {name}"
         if len(bindings) > 1:
-            return f"{name} is bound {len(bindings)} times in {where}, so what it is cannot be read from the source"
+            return f"{name} is bound {len(bindings)} times in {where}, so the source does not say what it is"
         (kind, value), = bindings
         if kind == "imported":
             module, original = value
@@ -308,25 +309,24 @@ class _Reader:
         return None
 
 
-def _outline_transformer() -> type:
+def _outlined(module: cst.Module) -> cst.Module:
+    """`module` with every function and class body replaced by `pass`, unvisited: its top-level names and its
+    classes' bases are all the vetting reads in an installed module."""
     import libcst as cst
 
-    class Outline(cst.CSTTransformer):
-        """Replaces every function and class body by `pass`, without visiting it."""
+    stub = cst.SimpleStatementSuite([cst.Pass()])
 
+    class Outline(cst.CSTTransformer):
         def visit_FunctionDef(self, node: cst.FunctionDef) -> bool:
             return False
 
-        def visit_ClassDef(self, node: cst.ClassDef) -> bool:
-            return False
-
         def leave_FunctionDef(self, original: cst.FunctionDef, updated: cst.FunctionDef) -> cst.FunctionDef:
-            return updated.with_changes(body=cst.SimpleStatementSuite([cst.Pass()]))
+            return updated.with_changes(body=stub)
 
-        def leave_ClassDef(self, original: cst.ClassDef, updated: cst.ClassDef) -> cst.ClassDef:
-            return updated.with_changes(body=cst.SimpleStatementSuite([cst.Pass()]))
+        visit_ClassDef = visit_FunctionDef  # type: ignore[assignment]
+        leave_ClassDef = leave_FunctionDef  # type: ignore[assignment]
 
-    return Outline
+    return module.visit(Outline())
 
 
 def _imported_module(node: cst.ImportFrom) -> str:
@@ -360,7 +360,8 @@ def build_model(spec: str | ModelSpec, kwargs: Mapping[str, Any] | None = None, 
         raise ModelSpecError(f"Calling {vetted.text} with {dict(kwargs or {})} failed: {exc}. Pass the keyword "
                              "arguments the model was built with in training.") from exc
     if not isinstance(model, nn.Module):
-        raise ModelSpecError(f"{vetted.text} returned {type(model).__name__}, not an nn.Module. {MODEL_SPEC_HELP}")
+        raise ModelSpecError(f"{vetted.text} returned {type(model).__name__}, not an nn.Module. "
+                             f"{MODEL_SPEC_HELP}")
     return model
 
 
@@ -370,21 +371,20 @@ def _import(spec: ModelSpec) -> Any:
 
     from torch import nn
 
-    if spec.path is not None:
-        module = _exec_file(spec.path)
-    else:
-        try:
-            module = importlib.import_module(spec.module or "")
-        except ImportError as exc:
-            raise ModelSpecError(f"Cannot import {spec.module!r} ({exc}). {MODEL_SPEC_HELP}") from exc
+    try:
+        module = _exec_file(spec.path) if spec.path is not None else importlib.import_module(spec.module or "")
+    except Exception as exc:  # the user's code: say where it failed
+        raise ModelSpecError(f"Importing {spec.path or spec.module} failed: {type(exc).__name__}: {exc}. "
+                             f"{MODEL_SPEC_HELP}") from exc
     value = vars(module).get(spec.name)
     if spec.kind == "class":
-        ok = inspect.isclass(value) and issubclass(value, nn.Module)
+        ok, wanted = inspect.isclass(value) and issubclass(value, nn.Module), "an nn.Module subclass"
     else:
         ok = inspect.isfunction(value) and getattr(value, "__module__", None) == module.__name__
+        wanted = "the function its file defines"
     if not ok:
-        raise ModelSpecError(f"After importing, {spec.text} is {type(value).__name__}, not the {spec.kind} its "
-                             f"source defines (the module rebinds it while running). {MODEL_SPEC_HELP}")
+        raise ModelSpecError(f"After importing, {spec.text} is {value!r:.100}, not {wanted} (the module rebinds "
+                             f"it while running), so it was not called. {MODEL_SPEC_HELP}")
     return value
 
 
@@ -398,9 +398,9 @@ def _exec_file(path: Path) -> Any:
     sys.path.insert(0, str(path.parent))  # the file may import its siblings
     try:
         module_spec.loader.exec_module(module)  # type: ignore[union-attr]
-    except Exception as exc:  # the user's file: say where it failed
+    except BaseException:
         sys.modules.pop(name, None)
-        raise ModelSpecError(f"Importing {path} failed: {type(exc).__name__}: {exc}. {MODEL_SPEC_HELP}") from exc
+        raise
     finally:
         sys.path.remove(str(path.parent))
     return module

@@ -173,7 +173,8 @@ class Net(nn.Module):
         open(path, "w").write("ran")
 '''
 
-NOISY_MODEL_FILE = MODEL_FILE.replace("import torch\n", "import os\nimport torch\n\nopen({marker!r}, 'w').write(str(os.getpid()))\n", 1)
+# A model file whose import leaves a trace: the id of the process that imported it.
+NOISY_MODEL_FILE = "import os\n\nopen({marker!r}, 'w').write(str(os.getpid()))\n" + MODEL_FILE
 
 
 async def test_only_code_the_server_can_vouch_for_is_ever_called(client, project, run, tmp_path):

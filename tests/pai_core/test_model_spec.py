@@ -124,9 +124,9 @@ def test_a_file_spec_must_stay_inside_the_roots(tmp_path, marker):
 def test_what_the_import_produced_is_checked_before_the_call(tmp_path, marker):
     """A base the source cannot show passes the static check; the imported class must still be a Module."""
     path = tmp_path / "models.py"
-    path.write_text("import os\n\nBase = type('Base', (), {})\n\n\nclass Net(Base):\n    def __init__(self, path):\n"
-                    "        open(path, 'w')\n\n\ndef build(path):\n    open(path, 'w')\n\n\n"
-                    "globals()['build'] = os.system\n")
+    path.write_text("import os\n\nBase = type('Base', (), {})\n\n\nclass Net(Base):\n"
+                    "    def __init__(self, path):\n        open(path, 'w')\n\n\n"
+                    "def build(path):\n    open(path, 'w')\n\n\nglobals()['build'] = os.system\n")
     for name in ("Net", "build"):
         vetted = vet_model_spec(f"{path}:{name}", [tmp_path])
         with pytest.raises(ModelSpecError, match="After importing"):
