@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--root", action="append", default=[], metavar="FOLDER",
                         help="folder the tools may read and edit (repeatable); default: the working directory. "
                         "Roots sent by the client take precedence.")
+    parser.add_argument("--no-code-execution", action="store_true",
+                        help="leave out every tool that runs project code (today pai_export_model, which imports "
+                        "the model file); they are not listed at all")
     parser.add_argument("--log-level", default="WARNING",
                         choices=["DEBUG", "INFO", "WARNING", "ERROR"], help="stderr log level (default WARNING)")
     return parser
@@ -35,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from mcp_server.server import create_server  # deferred: keeps --help instant
 
-    server = create_server(roots=args.root, log_level=args.log_level)
+    server = create_server(roots=args.root, log_level=args.log_level, code_execution=not args.no_code_execution)
     try:
         if args.transport == "http":
             server.run("streamable-http", host=args.host, port=args.port)

@@ -24,7 +24,17 @@ from mcp_server.workspace import Workspace
 
 logger = logging.getLogger(__name__)
 
-INSTRUCTIONS = """\
+EXPORT_GUIDE = """\
+- Shipping a finished run: pai_export_model writes the best model, fused for inference, as \
+TorchScript, torch.export and ONNX files (it needs the model factory, e.g. 'train.py:Net'). Unlike the other \
+tools it runs project code: it imports that model file (its top-level code runs) in a separate process.
+"""
+NO_EXPORT_GUIDE = """\
+- Shipping a finished run: this server was started with --no-code-execution, so it has no export tool \
+(exporting imports the model file). Ask the user to run `pai export RUN --model FILE.py:Name --input-shape 1,64` \
+in a terminal.
+"""
+INSTRUCTIONS = f"""\
 Tools for adding artificial dendrites (the pai library, API-compatible with perforatedai) to a PyTorch \
 training script, fixing it when it breaks, and reading the results. The tools only read and rewrite files; \
 they never run training. Ask the user to run their script and paste the output.
@@ -42,9 +52,7 @@ present or missing, with the line to fix.
 - After a run: pai_analyze_run on the run folder (named after save_name, default PAI); \
 pai_compare_runs for a baseline against a dendritic run, or several settings.
 - Config questions: pai_explain_config_option for one setting, pai_list_config_options to browse.
-- Shipping a finished run: pai_export_model writes the best model, fused for inference, as \
-TorchScript, torch.export and ONNX files (it needs the model factory, e.g. 'train.py:Net').
-
+{EXPORT_GUIDE}
 Paths are relative to the project folder; files outside it are refused. Resources hold the skills \
 (pai://skills/...), the config reference, the API reference and the debugging catalogue.
 """
@@ -57,16 +65,23 @@ def _version() -> str:
         return "0+unknown"
 
 
-def create_server(roots: Sequence[str | os.PathLike[str]] | None = None, *, log_level: str = "WARNING") -> MCPServer:
-    """A server whose tools may touch files under `roots` (default: the working directory at call time)."""
+def create_server(roots: Sequence[str | os.PathLike[str]] | None = None, *, log_level: str = "WARNING",
+                  code_execution: bool = True) -> MCPServer:
+    """A server whose tools may touch files under `roots` (default: the working directory at call time).
+
+    `code_execution=False` (`--no-code-execution`) leaves out every tool that runs project code: they are
+    not listed, and the instructions do not mention them.
+    """
+    instructions = INSTRUCTIONS if code_execution else INSTRUCTIONS.replace(EXPORT_GUIDE, NO_EXPORT_GUIDE)
     server = MCPServer("pai", title="pai: artificial dendrites for PyTorch", version=_version(),
-                       instructions=INSTRUCTIONS, log_level=log_level)  # type: ignore[arg-type]
+                       instructions=instructions, log_level=log_level)  # type: ignore[arg-type]
     workspace = Workspace(roots)
     script_tools.register(server, workspace)
     diagnosis_tools.register(server, workspace)
     run_tools.register(server, workspace)
     config_tools.register(server, workspace)
-    export_tools.register(server, workspace)
+    if code_execution:
+        export_tools.register(server, workspace)
     resources.register(server)
     prompts.register(server)
     return server

@@ -26,14 +26,12 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
-from pai_core.errors import CheckpointError, PAIError
+from pai_core.errors import CheckpointError
 
 __all__ = [
     "DendriteCopies",
     "FusedDendrites",
-    "ModelSpecError",
     "StackedLayerNorm",
-    "build_model",
     "dendrite_layer",
     "find_checkpoint",
     "load_for_inference",
@@ -229,62 +227,6 @@ def dendrite_layer(main: nn.Module, dendrites: list[nn.Module], to_top: torch.Te
             stacked = parts[0] if len(parts) == 1 else nn.Sequential(*parts)
             return FusedDendrites(stacked, to_top, links, dims, activation).eval()
     return DendriteCopies(main, dendrites, to_top, links, dims, activation, processor_class).eval()
-
-
-# ------------------------------------------------------------------------------------------------ the architecture
-class ModelSpecError(PAIError, ValueError):
-    """`--model` does not name a callable that builds the plain nn.Module (checkpoints hold weights only)."""
-
-
-MODEL_SPEC_HELP = ("A checkpoint holds weights only, so the architecture must be built in code: pass "
-                   "'path/to/file.py:build_model' or 'package.module:ClassName', a callable returning a fresh "
-                   "plain (unperforated) nn.Module built like the one given to perforate_model, plus its keyword "
-                   "arguments as JSON when it needs any. A training script works if its training runs under "
-                   "`if __name__ == '__main__':` (importing it must not start training).")
-
-
-def build_model(spec: str, kwargs: Mapping[str, Any] | None = None) -> nn.Module:
-    """Call the factory named by `spec` ("file.py:func" or "package.module:Class") with `kwargs`."""
-    import importlib
-    import importlib.util
-    import sys
-
-    target, sep, attr = (spec or "").rpartition(":")
-    if not sep or not target or not attr:
-        raise ModelSpecError(f"Model {spec!r} is not of the form SOURCE:NAME. {MODEL_SPEC_HELP}")
-    if target.endswith(".py") or "/" in target or "\\" in target:
-        path = Path(target).expanduser().resolve()
-        if not path.is_file():
-            raise ModelSpecError(f"{path} does not exist. {MODEL_SPEC_HELP}")
-        name = f"pai_model_{abs(hash(str(path)))}"
-        module_spec = importlib.util.spec_from_file_location(name, path)
-        module = importlib.util.module_from_spec(module_spec)
-        sys.modules[name] = module  # as importlib's recipe: dataclasses and pickling look classes up there
-        sys.path.insert(0, str(path.parent))  # the file may import its siblings
-        try:
-            module_spec.loader.exec_module(module)
-        except Exception as exc:  # the user's file: say where it failed
-            sys.modules.pop(name, None)
-            raise ModelSpecError(f"Importing {path} failed: {type(exc).__name__}: {exc}. {MODEL_SPEC_HELP}") from exc
-        finally:
-            sys.path.remove(str(path.parent))
-    else:
-        try:
-            module = importlib.import_module(target)
-        except ImportError as exc:
-            raise ModelSpecError(f"Cannot import {target!r} ({exc}). {MODEL_SPEC_HELP}") from exc
-    factory = getattr(module, attr, None)
-    if not callable(factory):
-        found = sorted(n for n, v in vars(module).items() if callable(v) and not n.startswith("_"))[:12]
-        raise ModelSpecError(f"{target} has no callable {attr!r} (callables there: {found}). {MODEL_SPEC_HELP}")
-    try:
-        model = factory(**dict(kwargs or {}))
-    except TypeError as exc:
-        raise ModelSpecError(f"Calling {spec} with {dict(kwargs or {})} failed: {exc}. Pass the keyword "
-                             "arguments the model was built with in training.") from exc
-    if not isinstance(model, nn.Module):
-        raise ModelSpecError(f"{spec} returned {type(model).__name__}, not an nn.Module. {MODEL_SPEC_HELP}")
-    return model
 
 
 # ------------------------------------------------------------------------------------------------ reading files

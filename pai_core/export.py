@@ -3,6 +3,10 @@
 Every exported file is loaded back and run on the example inputs; the largest absolute difference from the
 eager model is part of the result, so a caller never ships a file that was not executed. ONNX needs the
 optional `onnx` package (pip install "pai[export]") and is checked with onnxruntime when that is installed.
+
+torch is imported when an export starts, not with this module: `export_run` refuses a model spec it cannot
+vouch for (pai_core.model_spec) before anything heavy loads, and a report crosses a process boundary to a
+caller that never imports torch (the MCP server).
 """
 from __future__ import annotations
 
@@ -14,12 +18,13 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
-
-import torch
-from torch import nn
+from typing import TYPE_CHECKING, Any
 
 from pai_core.errors import PAIError
+
+if TYPE_CHECKING:
+    import torch
+    from torch import nn
 
 __all__ = [
     "FORMATS",
@@ -36,8 +41,7 @@ log = logging.getLogger(__name__)
 
 FORMATS = ("torchscript", "torch_export", "onnx")
 SUFFIXES = {"torchscript": ".torchscript.pt", "torch_export": ".pt2", "onnx": ".onnx"}
-DTYPES = {"float32": torch.float32, "float64": torch.float64, "float16": torch.float16,
-          "bfloat16": torch.bfloat16, "int64": torch.int64, "int32": torch.int32, "bool": torch.bool}
+DTYPES = ("float32", "float64", "float16", "bfloat16", "int64", "int32", "bool")  # names of torch dtypes
 
 
 class ExportError(PAIError, RuntimeError):
@@ -87,12 +91,14 @@ def available_formats() -> list[str]:
 
 def example_inputs(shapes: Sequence[Sequence[int]], dtype: str = "float32", seed: int = 0) -> tuple[torch.Tensor, ...]:
     """Seeded example tensors of the given shapes (integers are 0/1, valid indices for any embedding)."""
+    import torch
+
     if dtype not in DTYPES:
         raise ExportError(f"Unknown input dtype {dtype!r}; use one of {', '.join(DTYPES)}.")
     if not shapes:
         raise ExportError("Give the shape of every model input, e.g. --input-shape 1,64 (batch first).")
     generator = torch.Generator().manual_seed(seed)
-    kind = DTYPES[dtype]
+    kind = getattr(torch, dtype)
     tensors = []
     for shape in shapes:
         shape = [int(s) for s in shape]
@@ -110,6 +116,8 @@ def example_inputs(shapes: Sequence[Sequence[int]], dtype: str = "float32", seed
 def _quiet() -> Iterator[None]:
     """torch 2.13 deprecates torch.jit and the legacy ONNX exporter with warnings on every call: the formats
     still work, and the user asked for them."""
+    import torch
+
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
         warnings.simplefilter("ignore", FutureWarning)
@@ -119,6 +127,8 @@ def _quiet() -> Iterator[None]:
 
 
 def _leaves(value: Any) -> list[torch.Tensor]:
+    import torch
+
     if isinstance(value, torch.Tensor):
         return [value]
     if isinstance(value, Mapping):
@@ -130,12 +140,16 @@ def _leaves(value: Any) -> list[torch.Tensor]:
 
 def _resized(tensor: torch.Tensor, batch: int) -> torch.Tensor:
     """`tensor` with `batch` rows along the first axis (rows repeated cyclically)."""
+    import torch
+
     index = torch.arange(batch) % tensor.shape[0]
     return tensor.index_select(0, index)
 
 
 def _batch_is_free(run: Callable[..., Any], model: nn.Module, inputs: tuple) -> bool:
     """Whether the exported file also runs, and matches eager, at another batch size."""
+    import torch
+
     if not all(t.dim() for t in inputs):
         return False
     other = tuple(_resized(t, t.shape[0] + 2) for t in inputs)
@@ -147,6 +161,8 @@ def _batch_is_free(run: Callable[..., Any], model: nn.Module, inputs: tuple) -> 
 
 
 def _max_diff(got: Any, want: Any) -> float:
+    import torch
+
     got, want = _leaves(got), _leaves(want)
     if len(got) != len(want):
         raise ExportError(f"The exported model returned {len(got)} tensors, the eager model {len(want)}.")
@@ -156,6 +172,8 @@ def _max_diff(got: Any, want: Any) -> float:
 
 
 def _torchscript(model: nn.Module, inputs: tuple, path: Path) -> tuple[Callable[..., Any], str]:
+    import torch
+
     with _quiet(), warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", torch.jit.TracerWarning)
         traced = torch.jit.trace(model, inputs, check_trace=False)
@@ -168,6 +186,7 @@ def _torchscript(model: nn.Module, inputs: tuple, path: Path) -> tuple[Callable[
 
 
 def _torch_export(model: nn.Module, inputs: tuple, path: Path) -> tuple[Callable[..., Any], str]:
+    import torch
     from torch.export import Dim
 
     dynamic = tuple({0: Dim.AUTO} for _ in inputs)  # batch size free where the model allows it
@@ -182,6 +201,8 @@ def _torch_export(model: nn.Module, inputs: tuple, path: Path) -> tuple[Callable
 def _onnx(model: nn.Module, inputs: tuple, path: Path) -> tuple[Callable[..., Any] | None, str]:
     if importlib.util.find_spec("onnx") is None:
         raise ExportError('ONNX export needs the onnx package: pip install "pai[export]" (onnx and onnxruntime).')
+    import torch
+
     names = [f"input_{i}" for i in range(len(inputs))]
     results = _leaves(model(*inputs))
     outputs = [f"output_{i}" for i in range(len(results))]
@@ -224,6 +245,8 @@ def export_model(model: nn.Module, inputs: tuple[torch.Tensor, ...], out_dir: st
 
     `formats` default: every available one. A format that fails raises ExportError naming the format.
     """
+    import torch
+
     formats = list(formats) if formats else available_formats()
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
@@ -264,17 +287,23 @@ def export_model(model: nn.Module, inputs: tuple[torch.Tensor, ...], out_dir: st
 def export_run(source: str | Path, model: str | nn.Module, input_shapes: Sequence[Sequence[int]], *,
                model_kwargs: Mapping[str, Any] | None = None, input_dtype: str = "float32",
                formats: Sequence[str] | None = None, out_dir: str | Path | None = None,
-               name: str = "model", fuse: bool = True) -> ExportReport:
+               name: str = "model", fuse: bool = True,
+               roots: Sequence[str | Path] | None = None) -> ExportReport:
     """Load a run's best model for inference (pai_core.deploy) and export it: what `pai export` does.
 
-    `model` is a "file.py:factory" / "package.module:Class" spec or a fresh plain nn.Module. Files go to
-    `out_dir` (default: an `export` folder beside the checkpoint). `fuse=False` keeps every dendrite a separate
-    copy (see pai_core.deploy), for the rare backend where one wide convolution is slower than several.
+    `model` is a "file.py:Name" / "package.module:Class" spec or a fresh plain nn.Module. A spec is vetted
+    first (pai_core.model_spec: a model file must lie under `roots` when given), then its file is imported:
+    its top-level code runs in this process. Files go to `out_dir` (default: an `export` folder beside the
+    checkpoint). `fuse=False` keeps every dendrite a separate copy (see pai_core.deploy), for the rare backend
+    where one wide convolution is slower than several.
     """
-    from pai_core.deploy import build_model, find_checkpoint, load_for_inference
+    from pai_core.model_spec import build_model, vet_model_spec
+
+    spec = vet_model_spec(model, roots) if isinstance(model, str) else None  # refused before anything runs
+    from pai_core.deploy import find_checkpoint, load_for_inference
 
     checkpoint = find_checkpoint(source)
-    plain = build_model(model, model_kwargs) if isinstance(model, str) else model
+    plain = build_model(spec, model_kwargs) if spec is not None else model
     inference = load_for_inference(plain, checkpoint, fuse=fuse)
     inputs = example_inputs(input_shapes, input_dtype)
     layers: dict[str, int] = {}

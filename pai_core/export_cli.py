@@ -1,4 +1,8 @@
-"""`pai export`: a run's best model, fused for inference, as TorchScript / torch.export / ONNX files."""
+"""`pai export`: a run's best model, fused for inference, as TorchScript / torch.export / ONNX files.
+
+--model is checked as the MCP tool checks it (pai_core.model_spec) before anything is imported; the model
+file is then imported in this process, since you ran the command: its top-level code runs.
+"""
 from __future__ import annotations
 
 import argparse
@@ -8,11 +12,13 @@ import sys
 EPILOG = """\
 examples:
   pai export PAI --model train.py:Net --input-shape 1,64
-  pai export PAI/best_model.pt --model mypkg.models:build_cnn --model-kwargs '{"width": 32}' \\
+  pai export PAI/best_model.pt --model models/cnn.py:build_cnn --model-kwargs '{"width": 32}' \\
       --input-shape 8,1,8,8 --format onnx --out deploy/
 
-The checkpoint holds weights only: --model names a callable returning a fresh, plain instance of the
-architecture given to perforate_model. Every file is run after export and compared with the eager model."""
+The checkpoint holds weights only: --model names what builds a fresh, plain instance of the architecture
+given to perforate_model: a class or function defined at the top level of a .py file under --root, or an
+installed nn.Module subclass. Nothing else is called. Importing the file runs its top-level code. Every
+exported file is run after export and compared with the eager model."""
 
 
 def _shape(text: str) -> list[int]:
@@ -31,8 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pai export", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help="run folder (its best_model.pt is used) or a .pt/.safetensors checkpoint")
-    parser.add_argument("--model", help="FILE.py:NAME or package.module:NAME, a callable returning the plain model")
+    parser.add_argument("--model", help="FILE.py:NAME (a class or function defined in that file) or "
+                        "package.module:CLASS (an nn.Module subclass), building the plain model")
     parser.add_argument("--model-kwargs", default="{}", help="keyword arguments for --model, as JSON")
+    parser.add_argument("--root", action="append", default=[], metavar="FOLDER",
+                        help="folder the --model file must be in (repeatable); default: the working directory")
     parser.add_argument("--input-shape", type=_shape, action="append", dest="input_shapes", metavar="SHAPE",
                         help="shape of one example input, batch first (repeat for several inputs)")
     parser.add_argument("--input-dtype", default="float32", choices=sorted(DTYPES))
@@ -50,7 +59,7 @@ def main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if not args.model:
-        from pai_core.deploy import MODEL_SPEC_HELP
+        from pai_core.model_spec import MODEL_SPEC_HELP
 
         print(f"pai export: error: --model is required. {MODEL_SPEC_HELP}\n"
               f"e.g. pai export {args.source} --model train.py:Net --input-shape 1,64", file=sys.stderr)
@@ -76,7 +85,7 @@ def main(argv: list[str]) -> int:
     try:
         report = export_run(args.source, args.model, args.input_shapes, model_kwargs=kwargs,
                             input_dtype=args.input_dtype, formats=formats, out_dir=args.out, name=args.name,
-                            fuse=not args.no_fuse)
+                            fuse=not args.no_fuse, roots=args.root or ["."])
     except PAIError as exc:
         print(f"pai export: error: {exc}", file=sys.stderr)
         return 1

@@ -1,6 +1,11 @@
 """Export tool: a finished run's best model, fused for inference, written as TorchScript / torch.export / ONNX
-files through pai_core.export. It writes files (and runs them to compare with the eager model); torch is
-imported only when the tool is called.
+files through pai_core.export.
+
+This is the one tool that runs project code: it imports the model definition file (its top-level code runs)
+and calls the class or factory it names. So the whole export (vetting the spec, importing, building, loading
+the weights, exporting, running the files) happens in a child process started for the call, with a time
+limit, never in the server, which does not even import torch; and the spec is vetted statically
+(pai_core.model_spec) before anything is imported. `pai mcp --no-code-execution` leaves the tool out.
 """
 
 from __future__ import annotations
@@ -13,11 +18,13 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import ToolAnnotations
 from pydantic import BaseModel, Field
 
-from mcp_server.tools import in_worker
+from mcp_server.isolation import IsolatedError, run_in_fresh_process
 from mcp_server.workspace import Workspace
 
 Format = Literal["torchscript", "torch_export", "onnx"]
 DType = Literal["float32", "float64", "float16", "bfloat16", "int64", "int32", "bool"]
+EXPORT_TIMEOUT_S = 600.0  # importing torch, building, and three formats of a large model on a slow CPU
+EXPORT_MEMORY_MB = 8192  # address space, not RSS: a small model's whole export fits in 1 GB of it (measured)
 
 
 class ExportedFileInfo(BaseModel):
@@ -55,9 +62,12 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         source: Annotated[str, Field(description="run folder (its best_model.pt is used) or a checkpoint file "
                                      "(.pt / .safetensors), inside the project", min_length=1, max_length=4096)],
         model: Annotated[str, Field(description="the architecture, since checkpoints hold weights only: "
-                                    "'path/to/file.py:build_model' (a project file) or 'package.module:ClassName', "
-                                    "a callable returning a fresh plain (unperforated) nn.Module built like the "
-                                    "one passed to perforate_model; importing the file must not start training",
+                                    "'path/to/file.py:Name', a class (nn.Module subclass) or function defined "
+                                    "at the top level of a project file, returning a fresh plain (unperforated) "
+                                    "model built like the one passed to perforate_model; or "
+                                    "'package.module:ClassName' for an installed nn.Module subclass. Nothing "
+                                    "else is called. The file is imported, so its top-level code runs (in a "
+                                    "separate process): training must be under `if __name__ == '__main__':`",
                                     min_length=3, max_length=4096)],
         input_shapes: Annotated[list[list[int]], Field(description="shape of each example model input, batch "
                                                        "first, e.g. [[1, 64]] or [[1, 3, 32, 32]]",
@@ -78,45 +88,33 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         instance of the user's architecture, replace every perforated layer by a lean inference layer (a
         Linear/Conv and its dendrites fused into one layer where the math allows; no tracker or training
         state), write TorchScript, torch.export (.pt2) and ONNX files, then run each file on example inputs
-        and report the largest difference from the eager model. Writes files; runs the user's model code."""
+        and report the largest difference from the eager model. Writes files. Runs the user's code: the model
+        definition file is imported (its top-level code runs) in a separate process with a time limit, after
+        the spec is checked statically to name a class or function defined in a project file, or an
+        installed nn.Module subclass."""
         from pai_core.errors import PAIError
-        from pai_core.export import export_run
 
         roots = await workspace.roots(ctx)
         checkpoint = workspace.locate(source, roots)
         if not checkpoint.exists():
             raise ToolError(f"{checkpoint} does not exist. Pass the run folder named after save_name (default "
                             "'PAI') or its best_model.pt.")
-        spec = _model_spec(model, workspace, roots)
         out_dir = workspace.locate(output_dir, roots) if output_dir else None
         if any(size < 1 for shape in input_shapes for size in shape) or not all(input_shapes):
             raise ToolError(f"input_shapes {input_shapes} must list positive sizes per input, batch first, "
                             "e.g. [[1, 64]].")
-
-        def run() -> Any:
-            try:
-                return export_run(checkpoint, spec, input_shapes, model_kwargs=model_kwargs or {},
-                                  input_dtype=input_dtype, formats=formats, out_dir=out_dir, fuse=fuse)
-            except PAIError as error:
-                raise ToolError(str(error)) from None
-            except Exception as error:  # noqa: BLE001 - the user's model code: report, never crash the server
-                raise ToolError(f"Export failed: {type(error).__name__}: {error}. Check that the model factory "
-                                "builds the trained architecture and that input_shapes fit its forward.") from None
-
-        report = await in_worker(run)
+        try:
+            report = await run_in_fresh_process(
+                "pai_core.export:export_run", checkpoint, model, input_shapes, model_kwargs=model_kwargs or {},
+                input_dtype=input_dtype, formats=formats, out_dir=out_dir, fuse=fuse, roots=list(roots),
+                timeout_s=EXPORT_TIMEOUT_S, memory_mb=EXPORT_MEMORY_MB)
+        except PAIError as error:  # a refused spec, a bad checkpoint, a format that failed: the text says why
+            raise ToolError(str(error)) from None
+        except IsolatedError as error:
+            raise ToolError(f"The export process did not finish: {error}. Export a smaller model or fewer "
+                            "formats, or run `pai export` in a terminal.") from None
+        except Exception as error:  # noqa: BLE001 - raised by the user's model code: report, never crash
+            raise ToolError(f"Export failed: {type(error).__name__}: {error}. Check that the model builds the "
+                            "trained architecture and that input_shapes fit its forward.") from None
         data = json.loads(json.dumps(report.to_dict()))
         return ExportResult(**data, summary=report.to_text())
-
-
-def _model_spec(spec: str, workspace: Workspace, roots: Any) -> str:
-    """A file-based spec must point inside the project (its code runs in the server)."""
-    target, sep, attr = spec.rpartition(":")
-    if not sep or not target or not attr:
-        raise ToolError(f"model {spec!r} must look like 'path/to/file.py:build_model' or 'package.module:Class'.")
-    if target.endswith(".py") or "/" in target or "\\" in target:
-        path = workspace.locate(target, roots)
-        if not path.is_file():
-            raise ToolError(f"{path} does not exist. Pass the Python file that defines the model, relative to "
-                            f"{roots[0]}.")
-        return f"{path}:{attr}"
-    return spec

@@ -13,9 +13,7 @@ from pai_core.checkpoint import load_checkpoint, load_into_model
 from pai_core.deploy import (
     DendriteCopies,
     FusedDendrites,
-    ModelSpecError,
     StackedLayerNorm,
-    build_model,
     load_for_inference,
     to_inference,
 )
@@ -298,22 +296,3 @@ def test_mismatches_and_missing_files_say_what_to_pass(digits_run, tmp_path):
     perforated = convert_network(Net(6), run_config())
     with pytest.raises(CheckpointError, match="to_inference"):
         load_for_inference(perforated, folder)
-
-
-def test_build_model_from_a_file_or_a_module(tmp_path):
-    script = tmp_path / "train.py"
-    script.write_text("from __future__ import annotations\nimport dataclasses\nimport torch\n\n"
-                      "@dataclasses.dataclass\nclass Settings:\n    width: int = 3\n\n"
-                      "class Net(torch.nn.Linear):\n    def __init__(self, width=Settings().width):\n"
-                      "        super().__init__(4, width)\n\nif __name__ == '__main__':\n    raise SystemExit(1)\n")
-    model = build_model(f"{script}:Net", {"width": 5})
-    assert isinstance(model, nn.Linear) and model.out_features == 5
-    assert isinstance(build_model("torch.nn:Identity"), nn.Identity)
-    with pytest.raises(ModelSpecError, match="file.py:build_model"):
-        build_model("train.py")
-    with pytest.raises(ModelSpecError, match="no callable 'Missing'.*'Net'"):
-        build_model(f"{script}:Missing")
-    with pytest.raises(ModelSpecError, match="keyword arguments"):
-        build_model(f"{script}:Net", {"depth": 2})
-    with pytest.raises(ModelSpecError, match="not an nn.Module"):
-        build_model("collections:OrderedDict")

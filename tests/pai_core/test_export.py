@@ -42,7 +42,7 @@ if __name__ == "__main__":
 
 
 def _load_net(path):
-    from pai_core.deploy import build_model
+    from pai_core.model_spec import build_model
 
     return build_model(f"{path}:Net", {"width": 6})
 
@@ -115,11 +115,12 @@ def test_export_run_reads_the_run_config_and_writes_beside_the_run(project):
     assert "torchscript" in report.to_text() and "max |diff|" in report.to_text()
 
 
-def test_pai_export_command(project, tmp_path, capsys):
+def test_pai_export_command(project, tmp_path, capsys, monkeypatch):
     from mcp_server.cli import main
 
     root, _ = project
-    argv = ["export", str(root / "PAI"), "--model", f"{root / 'net.py'}:Net", "--model-kwargs", '{"width": 6}',
+    monkeypatch.chdir(root)  # the default --root: a model file must be under the working directory
+    argv = ["export", str(root / "PAI"), "--model", "net.py:Net", "--model-kwargs", '{"width": 6}',
             "--input-shape", "1,64", "--format", "torch_export", "--out", str(tmp_path), "--json"]
     assert main(argv) == 0
     report = json.loads(capsys.readouterr().out)
@@ -139,6 +140,44 @@ def test_pai_export_command(project, tmp_path, capsys):
     assert main(["export", str(root / "PAI"), "--model", f"{root / 'net.py'}:Net", "--model-kwargs",
                  '{"width": 9}', "--input-shape", "3,64"]) == 1
     assert "same arguments" in capsys.readouterr().err
+
+
+def test_pai_export_calls_nothing_it_cannot_vouch_for(project, tmp_path, capsys, monkeypatch):
+    from mcp_server.cli import main
+
+    root, _ = project
+    work = tmp_path / "work"
+    work.mkdir()
+    marker, imported, outside = tmp_path / "called", tmp_path / "imported", tmp_path / "outside.py"
+    outside.write_text("from torch import nn\n\n\nclass Net(nn.Module):\n    def __init__(self, path):\n"
+                       "        super().__init__()\n        open(path, 'w')\n")
+    (work / "link.py").symlink_to(outside)
+    (work / "reexport.py").write_text("from os import system as build\n")
+    (work / "noisy.py").write_text(f"open({str(imported)!r}, 'w')\n" + MODEL_FILE)
+    monkeypatch.chdir(work)
+    touch, write = {"command": f"touch {marker}"}, {"source": f"open({str(marker)!r}, 'w')"}
+    cases = [
+        ("os:system", touch, "os defines no system"),
+        ("subprocess:getoutput", {"cmd": touch["command"]}, "getoutput is a function"),
+        ("builtins:exec", write, "no Python source"),
+        ("builtins:eval", write, "no Python source"),
+        ("pathlib:Path", {"path": str(marker)}, "does not show a torch.nn.Module subclass"),
+        ("torch:load", {"f": str(marker)}, "load is a function"),
+        (f"{outside}:Net", {"path": str(marker)}, "outside the folders"),
+        ("link.py:Net", {"path": str(marker)}, "outside the folders"),
+        ("reexport.py:build", touch, "is imported at the top level"),
+        ("noisy.py:Missing", {"path": str(marker)}, "no top-level class or function 'Missing'"),
+        ("torch.nn:Linear", {"in_features": 64, "out_features": 10}, "does not fit Linear"),  # allowed: built
+    ]
+    for spec, kwargs, reason in cases:
+        assert main(["export", str(root / "PAI"), "--model", spec, "--model-kwargs", json.dumps(kwargs),
+                     "--input-shape", "1,64", "--format", "torch_export", "--out", str(tmp_path / "out")]) == 1
+        error = capsys.readouterr().err
+        assert error.startswith("pai export: error: ") and reason in error and "pass " in error.lower(), error
+        assert not marker.exists() and not imported.exists() and not (tmp_path / "out").exists(), spec
+    assert main(["export", str(root / "PAI"), "--model", "noisy.py:Net", "--input-shape", "1,64",
+                 "--format", "torch_export", "--out", str(tmp_path / "out")]) == 0  # the real model still exports
+    assert imported.exists() and (tmp_path / "out" / "model.pt2").is_file()
 
 
 def test_bad_requests_are_explained():
