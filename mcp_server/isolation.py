@@ -9,11 +9,13 @@ that crashes, times out or runs out of memory is killed and replaced, its caller
 (user code imported by an export).
 
 The target is always one of *our* functions named as "package.module:function" by the tool code, never a
-string a client sent; arguments and results cross the pipe pickled.
+string a client sent; arguments cross the pipe pickled, results pickled from the pool's workers (which parse but
+never run user code) and as JSON from a fresh process (which may run it).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import signal
@@ -41,20 +43,29 @@ def _check_target(target: str, allowed: Sequence[str]) -> None:
 
 
 class IsolatedError(Exception):
-    """The isolated call did not return: it raised, crashed, ran out of time or of memory. The text says which."""
+    """The isolated call did not return: it raised, crashed, ran out of time or of memory. The text says which.
+
+    `kinds` names the classes of an exception the work raised (its MRO, e.g. ["ExportError", "PAIError", ...])
+    when it came back as text; empty when the process itself failed.
+    """
+
+    def __init__(self, message: str, kinds: Sequence[str] = ()) -> None:
+        super().__init__(message)
+        self.kinds = tuple(kinds)
 
 
 class _Worker:
     """One child process and the two ends of its pipe."""
 
-    def __init__(self, process: Process) -> None:
+    def __init__(self, process: Process, wire: str) -> None:
         self.process = process
+        self.wire = wire
         self.reader = BufferedByteReceiveStream(process.stdout)  # type: ignore[arg-type]
 
     @classmethod
-    async def start(cls, memory_mb: int) -> _Worker:
-        command = [sys.executable, "-m", "mcp_server.isolation", str(memory_mb)]
-        return cls(await anyio.open_process(command, stdin=-1, stdout=-1, stderr=None))
+    async def start(cls, memory_mb: int, wire: str = "pickle") -> _Worker:
+        command = [sys.executable, "-m", "mcp_server.isolation", str(memory_mb), wire]
+        return cls(await anyio.open_process(command, stdin=-1, stdout=-1, stderr=None), wire)
 
     async def call(self, target: str, args: Sequence[Any], kwargs: dict[str, Any], timeout_s: float) -> Any:
         payload = pickle.dumps((target, tuple(args), kwargs), protocol=pickle.HIGHEST_PROTOCOL)
@@ -62,7 +73,8 @@ class _Worker:
             with anyio.fail_after(timeout_s):
                 await self.process.stdin.send(_HEADER.pack(len(payload)) + payload)  # type: ignore[union-attr]
                 (size,) = _HEADER.unpack(await self.reader.receive_exactly(_HEADER.size))
-                status, value = pickle.loads(await self.reader.receive_exactly(size))
+                reply = await self.reader.receive_exactly(size)
+                status, value = json.loads(reply) if self.wire == "json" else pickle.loads(reply)
         except TimeoutError:
             await self.kill()
             raise IsolatedError(f"it took longer than the {timeout_s:g} s limit") from None
@@ -70,7 +82,11 @@ class _Worker:
             raise IsolatedError(await self._death()) from None
         if status == "ok":
             return value
-        raise value if status == "raised" else IsolatedError(value)
+        if status == "raised":
+            raise value
+        if isinstance(value, dict):  # the JSON wire: an exception as its class names and text
+            raise IsolatedError(value["message"], value["kinds"])
+        raise IsolatedError(value)
 
     async def _death(self) -> str:
         with anyio.move_on_after(5):
@@ -131,9 +147,14 @@ class WorkerPool:
 
 async def run_in_fresh_process(target: str, /, *args: Any, timeout_s: float, memory_mb: int = _NO_LIMIT,
                                **kwargs: Any) -> Any:
-    """Call `target` (one of our functions) in a child process started for this call alone and ended after it."""
+    """Call `target` (one of our functions) in a child process started for this call alone and ended after it.
+
+    For work that runs the user's code (importing a model file): its result comes back as JSON, never as a
+    pickle, so nothing that code leaves in the pipe can run in the server. The target returns plain data (or an
+    object with `to_dict()`); an exception comes back as an IsolatedError carrying its class names and text.
+    """
     _check_target(target, OUR_CODE)
-    worker = await _Worker.start(memory_mb)
+    worker = await _Worker.start(memory_mb, "json")
     try:
         return await worker.call(target, args, kwargs, timeout_s)
     finally:
@@ -168,7 +189,20 @@ def _reply_for(error: BaseException) -> tuple[str, Any]:
         return "failed", f"{type(error).__name__}: {error}"
 
 
-def _serve(memory_mb: int) -> None:
+def _plain(value: Any) -> Any:
+    return value.to_dict() if hasattr(value, "to_dict") else value
+
+
+def _json_reply(reply: tuple[str, Any]) -> bytes:
+    status, value = reply
+    if status == "raised":
+        status, value = "failed", {"kinds": [c.__name__ for c in type(value).__mro__], "message": str(value)}
+    elif status == "failed":
+        value = {"kinds": [], "message": value}
+    return json.dumps([status, _plain(value) if status == "ok" else value]).encode()
+
+
+def _serve(memory_mb: int, wire: str) -> None:
     protocol_out = os.fdopen(os.dup(1), "wb")
     os.dup2(2, 1)  # anything the work prints (user code, libraries) goes to stderr, never into the pipe
     sys.stdout = sys.stderr
@@ -187,12 +221,13 @@ def _serve(memory_mb: int) -> None:
         except BaseException as error:  # noqa: BLE001 - every failure goes back to the caller
             reply = _reply_for(error)
         try:
-            data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
-        except Exception as error:  # noqa: BLE001 - an unpicklable result
-            data = pickle.dumps(("failed", f"the result could not be sent back: {error}"))
+            data = _json_reply(reply) if wire == "json" else pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as error:  # noqa: BLE001 - a result that does not serialise
+            failed = ("failed", f"the result could not be sent back: {error}")
+            data = _json_reply(failed) if wire == "json" else pickle.dumps(failed)
         protocol_out.write(_HEADER.pack(len(data)) + data)
         protocol_out.flush()
 
 
 if __name__ == "__main__":
-    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else _NO_LIMIT)
+    _serve(int(sys.argv[1]) if len(sys.argv) > 1 else _NO_LIMIT, sys.argv[2] if len(sys.argv) > 2 else "pickle")

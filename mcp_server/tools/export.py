@@ -10,7 +10,6 @@ limit, never in the server, which does not even import torch; and the spec is ve
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
@@ -92,8 +91,6 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         definition file is imported (its top-level code runs) in a separate process with a time limit, after
         the spec is checked statically to name a class or function defined in a project file, or an
         installed nn.Module subclass."""
-        from pai_core.errors import PAIError
-
         roots = await workspace.roots(ctx)
         checkpoint = workspace.locate(source, roots)
         if not checkpoint.exists():
@@ -103,18 +100,25 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         if any(size < 1 for shape in input_shapes for size in shape) or not all(input_shapes):
             raise ToolError(f"input_shapes {input_shapes} must list positive sizes per input, batch first, "
                             "e.g. [[1, 64]].")
-        try:
-            report = await run_in_fresh_process(
+        try:  # the report comes back as JSON: nothing the model file does can run code in this process
+            data = await run_in_fresh_process(
                 "pai_core.export:export_run", checkpoint, model, input_shapes, model_kwargs=model_kwargs or {},
                 input_dtype=input_dtype, formats=formats, out_dir=out_dir, fuse=fuse, roots=list(roots),
                 timeout_s=EXPORT_TIMEOUT_S, memory_mb=EXPORT_MEMORY_MB)
-        except PAIError as error:  # a refused spec, a bad checkpoint, a format that failed: the text says why
-            raise ToolError(str(error)) from None
         except IsolatedError as error:
+            if "PAIError" in error.kinds:  # a refused spec, a bad checkpoint, a format that failed: it says why
+                raise ToolError(str(error)) from None
+            if error.kinds:  # raised by the user's model code: report it, never crash
+                raise ToolError(f"Export failed: {error.kinds[0]}: {error}. Check that the model builds the "
+                                "trained architecture and that input_shapes fit its forward.") from None
             raise ToolError(f"The export process did not finish: {error}. Export a smaller model or fewer "
                             "formats, or run `pai export` in a terminal.") from None
-        except Exception as error:  # noqa: BLE001 - raised by the user's model code: report, never crash
-            raise ToolError(f"Export failed: {type(error).__name__}: {error}. Check that the model builds the "
-                            "trained architecture and that input_shapes fit its forward.") from None
-        data = json.loads(json.dumps(report.to_dict()))
-        return ExportResult(**data, summary=report.to_text())
+        return ExportResult(**data, summary=_summary(data))
+
+
+def _summary(data: dict[str, Any]) -> str:
+    """The report's text form, rebuilt from its JSON (pai_core.export's dataclasses are plain and torch-free)."""
+    from pai_core.export import ExportedFile, ExportReport
+
+    files = [ExportedFile(**f) for f in data["files"]]
+    return ExportReport(**{**data, "files": files}).to_text()

@@ -68,6 +68,13 @@ async def test_anything_but_allowed_code_is_refused_before_a_child_sees_it():
         await run_in_fresh_process("os:system", "true", timeout_s=5)
 
 
+async def test_fresh_process_answers_in_json_and_errors_carry_their_class_names(tmp_path):
+    missing = tmp_path / "nope.py"
+    with pytest.raises(IsolatedError) as raised:
+        await run_in_fresh_process("codemods.analysis.source:read_script", missing, timeout_s=30)
+    assert "ScriptError" in raised.value.kinds and "nope.py" in str(raised.value)
+
+
 async def test_fresh_process_runs_our_function_and_reports_a_crash(tmp_path):
     script = tmp_path / "train.py"
     script.write_text("import torch\nmodel = torch.nn.Linear(2, 2)\n", encoding="utf-8")
