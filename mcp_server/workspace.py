@@ -65,7 +65,7 @@ class Workspace:
         if not path.strip():
             raise ToolError("The path is empty: pass the path of a file or folder inside the project.")
         if "\x00" in path:
-            raise ToolError(f"The path {_shown(path)} contains a NUL byte, which no file name can hold. Pass the "
+            raise ToolError(f"The path {_shown(path)!r} contains a NUL byte, which no file name can hold. Pass the "
                             "plain path of a file or folder inside the project.")
         if len(path) > MAX_PATH_CHARS:
             raise ToolError(f"The path is {len(path):,} characters long, over the {MAX_PATH_CHARS:,} a file "
@@ -99,7 +99,10 @@ class Workspace:
             )
         if kind == "dir":
             raise ToolError(f"{resolved} is a folder. Pass the training script inside it (a .py file).")
-        if kind != "file" or resolved.suffix not in (".py", ".pyw"):
+        if kind != "file":
+            raise ToolError(f"{resolved.name} is not a regular file (a pipe, socket or device). Pass the .py "
+                            "training script.")
+        if resolved.suffix not in (".py", ".pyw"):
             hint = (" Export the notebook first: `jupyter nbconvert --to script NOTEBOOK.ipynb`."
                     if resolved.suffix == ".ipynb" else "")
             raise ToolError(f"{resolved.name} is not a Python file. Pass the .py training script.{hint}")

@@ -48,16 +48,15 @@ class Workers:
     kills that worker, comes back as a ToolError saying what happened, and the next call gets a fresh one.
     """
 
-    def __init__(self, *, size: int = 2, timeout_s: float = WORKER_TIMEOUT_S,
-                 memory_mb: int = WORKER_MEMORY_MB) -> None:
-        self._options = {"size": size, "timeout_s": timeout_s, "memory_mb": memory_mb}
+    def __init__(self, **pool_options: Any) -> None:
+        self._options = {"size": 2, "timeout_s": WORKER_TIMEOUT_S, "memory_mb": WORKER_MEMORY_MB, **pool_options}
         self._pool: WorkerPool | None = None
 
     async def run(self, what: str, target: str, /, *args: Any, expected: tuple[type[BaseException], ...] = (),
                   **kwargs: Any) -> Any:
         """Call `target` in a worker; `what` names the work in messages ("analyzing train.py")."""
         if self._pool is None:
-            self._pool = WorkerPool(**self._options)  # type: ignore[arg-type]
+            self._pool = WorkerPool(**self._options)
         try:
             return await self._pool.call(target, *args, **kwargs)
         except IsolatedError as error:
