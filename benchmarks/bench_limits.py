@@ -1,7 +1,7 @@
 """Script tools on big inputs: seconds and peak memory against script size, to set the server's limits.
 
 A real training script is well under 200 KB; the server refuses scripts over `MAX_SCRIPT_BYTES` and stops a
-call after `SCRIPT_TIMEOUT_S`. This measures each script tool (the codemods function the MCP tool calls) on
+call after `WORKER_TIMEOUT_S`. This measures each script tool (the codemods function the MCP tool calls) on
 realistic scripts of growing size, each call in a fresh process so its peak RSS is its own, and reports the
 worst case on the largest accepted input next to the limits.
 Run: python benchmarks/bench_limits.py [--sizes 10,100,200,500,1000,2000]  (sizes in KB)
@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.common import Figure
-from mcp_server.workspace import MAX_SCRIPT_BYTES, SCRIPT_MEMORY_MB, SCRIPT_TIMEOUT_S
+from mcp_server.workspace import MAX_SCRIPT_BYTES, WORKER_MEMORY_MB, WORKER_TIMEOUT_S
 
 BASES = [REPO / "tests" / "mcp_server" / "data" / "scripts" / "train_digits.py",
          REPO / "tests" / "codemods" / "scripts" / "imagenet_main.py"]
@@ -117,10 +117,10 @@ def figures(quick: bool = False) -> list[Figure]:
     for (tool, _), m in run([kb], list(TOOLS)).items():
         case = f"{tool}, {m['bytes'] / 1024:.0f} KB script (largest accepted)"
         rows.append(Figure("script limits", f"{case}: seconds", f"{m['seconds']:.2f} s", "", None,
-                           f"<= {SCRIPT_TIMEOUT_S:g} s (time limit)", m["seconds"] <= SCRIPT_TIMEOUT_S))
+                           f"<= {WORKER_TIMEOUT_S:g} s (time limit)", m["seconds"] <= WORKER_TIMEOUT_S))
         rows.append(Figure("script limits", f"{case}: peak memory", f"{m['peak_mb']:.0f} MB",
                            f"after imports {m['imports_mb']:.0f} MB", m["peak_mb"] / m["imports_mb"],
-                           f"<= {SCRIPT_MEMORY_MB} MB (worker limit)", m["peak_mb"] <= SCRIPT_MEMORY_MB))
+                           f"<= {WORKER_MEMORY_MB} MB (worker limit)", m["peak_mb"] <= WORKER_MEMORY_MB))
     return rows
 
 
@@ -131,8 +131,8 @@ def main() -> int:
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     results = run(sizes, args.tools.split(","))
-    print(f"limits: {MAX_SCRIPT_BYTES:,} bytes per script, {SCRIPT_TIMEOUT_S:g} s per call, "
-          f"{SCRIPT_MEMORY_MB} MB address space per worker (machine shared: times are noisy)")
+    print(f"limits: {MAX_SCRIPT_BYTES:,} bytes per script, {WORKER_TIMEOUT_S:g} s per call, "
+          f"{WORKER_MEMORY_MB} MB address space per worker (machine shared: times are noisy)")
     print(f"{'tool':<26}{'KB':>6}{'seconds':>10}{'peak RSS MB':>13}{'after imports':>15}{'peak VM MB':>12}")
     for (tool, kb), m in results.items():
         mark = "" if m["bytes"] <= MAX_SCRIPT_BYTES else "  (refused by the server)"

@@ -12,7 +12,6 @@ import os
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from importlib import metadata
-
 from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer

@@ -52,19 +52,16 @@ class Workers:
         self._options = {"size": 2, "timeout_s": WORKER_TIMEOUT_S, "memory_mb": WORKER_MEMORY_MB, **pool_options}
         self._pool: WorkerPool | None = None
 
-    async def run(self, what: str, target: str, /, *args: Any, expected: tuple[type[BaseException], ...] = (),
-                  **kwargs: Any) -> Any:
-        """Call `target` in a worker; `what` names the work in messages ("analyzing train.py")."""
+    async def run(self, what: str, target: str, /, *args: Any, advice: str,
+                  expected: tuple[type[BaseException], ...] = (), **kwargs: Any) -> Any:
+        """Call `target` in a worker. `what` names the work ("analyzing train.py") and `advice` says what to
+        pass instead, in the message of a call that had to be stopped."""
         if self._pool is None:
             self._pool = WorkerPool(**self._options)
         try:
             return await self._pool.call(target, *args, **kwargs)
         except IsolatedError as error:
-            raise ToolError(
-                f"Stopped {what}: {error}. The input is probably far from a training script (generated code, "
-                "very deep nesting, data): pass the script that builds the model and runs the loop. The server "
-                "is fine and the next call works."
-            ) from None
+            raise ToolError(f"Stopped {what}: {error}. {advice} The server is fine and the next call works.") from None
         except ToolError:
             raise
         except expected as error:

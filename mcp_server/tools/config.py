@@ -43,8 +43,9 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         architecture: Annotated[ArchitectureName, Field(description="model family; 'custom' when unsure")],
         layers: Annotated[list[Identifier], Field(description="layer classes the model uses, e.g. ['Conv2d', "
                                            "'Linear', 'LSTM']", max_length=200)] = [],  # noqa: B006
-        block_names: Annotated[list[Identifier], Field(description="residual block classes to perforate whole "
-                                                       "(ResNet), e.g. ['BasicBlock']", max_length=50)] = [],  # noqa: B006
+        block_names: Annotated[list[Identifier], Field(description="residual block classes to perforate "
+                                                       "whole (ResNet), e.g. ['BasicBlock']",
+                                                       max_length=50)] = [],  # noqa: B006
         head: Annotated[str | None, Field(description="attribute path of the final classifier, e.g. 'fc'",
                                           max_length=200)] = None,
         head_is_2d: Annotated[bool, Field(description="the head outputs (batch, classes) while the body "

@@ -16,8 +16,8 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
     @server.tool(name="pai_diagnose_traceback", annotations=read_only("Diagnose a traceback"))
     async def pai_diagnose_traceback(
         text: Annotated[str, Field(description="the traceback or console output the user pasted, complete "
-                                   "(from 'Traceback (most recent call last)' to the end, plus the lines before), at most "
-                                   f"{MAX_TEXT_CHARS:,} characters")],
+                                   "(from 'Traceback (most recent call last)' to the end, plus the lines "
+                                   f"before), at most {MAX_TEXT_CHARS:,} characters")],
         ctx: Context,
         script_path: Annotated[str | None, Field(description="the training script that produced it; lets the "
                                                  "diagnosis point at its lines and weigh causes against it",
@@ -30,4 +30,5 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
         script = workspace.optional_script(script_path, await workspace.roots(ctx))
         # ValueError: the script could not be read or parsed; its message says why.
         return await workers.run("diagnosing the pasted output", "codemods.diagnosis:diagnose", text, script,
-                                 expected=(ValueError,))
+                                 advice="Paste the last traceback and the ~200 lines before it, and pass the "
+                                 "training script itself (or no script).", expected=(ValueError,))

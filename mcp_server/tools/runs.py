@@ -34,7 +34,8 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
     async def run(doing: str, target: str, /, *args, **kwargs):
         """pai_core.results in a worker: run logs are user files (a crafted CSV must not take the server down);
         a ResultsError is bad input whose message names the fix."""
-        return await workers.run(doing, target, *args, expected=(ResultsError,), **kwargs)
+        return await workers.run(doing, target, *args, expected=(ResultsError,), advice="Pass the run folder "
+                                 "itself, holding the CSV logs a training run wrote.", **kwargs)
 
     @server.tool(name="pai_analyze_run", annotations=read_only("Analyze a run folder"))
     async def pai_analyze_run(

@@ -22,6 +22,8 @@ from mcp_server.workspace import Workspace
 ScriptPath = Annotated[str, Field(description="path of the training script (.py), relative to the project "
                                   "folder or absolute inside it", min_length=1, max_length=4096)]
 PERFORATE = "codemods.perforate:perforate_file"
+SCRIPT_ADVICE = ("Such a file is not a training script as written by hand (generated code, data, very deep nesting): "
+                 "pass the script that builds the model and runs the training loop.")
 Backend = Annotated[Literal["pai_core", "perforatedai"], Field(
     description="library the rewritten script imports: pai_core (this project) or upstream perforatedai")]
 SaveName = Annotated[str | None, Field(description="run folder name passed to perforate_model; default: "
@@ -37,7 +39,8 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
 
     async def run(doing: str, script: Path, target: str, /, *args, **kwargs):
         """The codemods call in a worker: a script that crashes or floods the parser never reaches the server."""
-        return await workers.run(f"{doing} {script.name}", target, script, *args, expected=(ScriptError,), **kwargs)
+        return await workers.run(f"{doing} {script.name}", target, script, *args, advice=SCRIPT_ADVICE,
+                                 expected=(ScriptError,), **kwargs)
 
     def lock_for(path: Path) -> anyio.Lock:
         """One writer per file: two edits of the same script never interleave."""
