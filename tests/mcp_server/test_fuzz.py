@@ -245,51 +245,45 @@ async def test_missing_and_wrong_typed_arguments(session):
     await still_serves(session)
 
 
-async def test_huge_strings_are_refused_without_being_echoed(session):
+def _params(session, kind: str | None = None):
+    """(tool, valid arguments, parameter, schema) for every string parameter, or those of one path kind."""
     for tool, schema in session["tools"].items():
-        valid = _valid(tool, schema)
         for name, spec in _string_params(schema).items():
-            await call(session, tool, {**valid, name: [HUGE] if _is_list(spec) else HUGE})
+            if kind is None or PATH_PARAMS.get(name) == kind:
+                yield tool, _valid(tool, schema), name, spec
+
+
+async def test_huge_strings_are_refused_without_being_echoed(session):
+    for tool, valid, name, spec in _params(session):
+        await call(session, tool, {**valid, name: [HUGE] if _is_list(spec) else HUGE})
     await still_serves(session)
 
 
 async def test_bad_files_for_every_script_parameter(session):
-    for tool, schema in session["tools"].items():
-        valid = _valid(tool, schema)
-        for name, spec in _string_params(schema).items():
-            if PATH_PARAMS.get(name) != "script":
-                continue
-            for case, path in session["scripts"].items():
-                # An optional script beside pasted text may be unreadable: the diagnosis then uses the text
-                # alone. A path it cannot even open is still refused.
-                lenient = name == "script_path" and case in CONTENT_CASES
-                await call(session, tool, {**valid, name: path}, must_fail=not lenient)
+    for tool, valid, name, _ in _params(session, "script"):
+        for case, path in session["scripts"].items():
+            # An optional script beside pasted text may be unreadable: the diagnosis then uses the text
+            # alone. A path it cannot even open is still refused.
+            lenient = name == "script_path" and case in CONTENT_CASES
+            await call(session, tool, {**valid, name: path}, must_fail=not lenient)
     await still_serves(session)
 
 
 async def test_odd_but_valid_scripts_never_crash_or_corrupt(session):
     """Empty and latin-1 files are Python: a tool may answer or refuse, never crash or garble the file."""
-    for tool, schema in session["tools"].items():
-        valid = _valid(tool, schema)
-        for name in _string_params(schema):
-            if PATH_PARAMS.get(name) == "script":
-                for path in ("empty.py", "latin1.py"):
-                    await call(session, tool, {**valid, name: path}, must_fail=False)
+    for tool, valid, name, _ in _params(session, "script"):
+        for path in ("empty.py", "latin1.py"):
+            await call(session, tool, {**valid, name: path}, must_fail=False)
     compile(session["project"].joinpath("latin1.py").read_bytes(), "latin1.py", "exec")
     await still_serves(session)
 
 
 async def test_bad_folders_for_every_folder_parameter(session):
-    for tool, schema in session["tools"].items():
-        valid = _valid(tool, schema)
-        for name, spec in _string_params(schema).items():
-            if PATH_PARAMS.get(name) != "folder":
-                continue
-            for case, folder in session["folders"].items():
-                if name == "source" and case in ("empty", "garbage", "symlink_inside_leaks"):
-                    continue  # export reads only the checkpoint: these are run-log cases
-                value = [folder, "runs/history"] if _is_list(spec) else folder
-                await call(session, tool, {**valid, name: value})
+    for tool, valid, name, spec in _params(session, "folder"):
+        for case, folder in session["folders"].items():
+            if name == "source" and case in ("empty", "garbage", "symlink_inside_leaks"):
+                continue  # export reads only the checkpoint: these are run-log cases
+            await call(session, tool, {**valid, name: [folder, "runs/history"] if _is_list(spec) else folder})
     await still_serves(session)
 
 
@@ -309,7 +303,8 @@ async def test_export_specs_outside_the_roots_are_refused(session):
     evil = session["outside"] / "evil.py"
     marker = _marker(session, "outside_file")
     evil.write_text(f"open({str(marker)!r}, 'w').close()\n\nclass Net:\n    pass\n")
-    for spec in (f"{evil}:Net", "../outside/evil.py:Net", "models/../../outside/evil.py:Net"):
+    for spec in (f"{evil}:Net", "../outside/evil.py:Net", "models/../../outside/evil.py:Net", "models/net\x00.py:Net",
+                 "models/missing.py:Net", "models:Net"):
         await call(session, "pai_export_model", {**VALID["pai_export_model"], "model": spec})
     assert not marker.exists()
     await still_serves(session)
