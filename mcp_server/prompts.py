@@ -41,8 +41,8 @@ def check_arguments(prompt: Prompt | None, name: str, arguments: dict[str, Any] 
     missing = [arg for arg, spec in expected.items() if spec.required and arg not in given]
     unknown = sorted(given - set(expected))
     if missing or unknown:
-        problem = (f"needs the argument {', '.join(missing)}" if missing else
-                   f"has no argument {', '.join(arg[:100] for arg in unknown)}")
+        problem = " and ".join([*([f"needs the argument {', '.join(missing)}"] if missing else []),
+                                *([f"has no argument {', '.join(a[:100] for a in unknown)}"] if unknown else [])])
         usage = ", ".join(f"{arg} ({spec.description})" + ("" if spec.required else " optional")
                           for arg, spec in expected.items())
         raise MCPError(code=INVALID_PARAMS, message=f"Prompt {name} {problem}. Pass: {usage}.")
