@@ -73,12 +73,16 @@ def make_script(size_bytes: int) -> str:
     loops and helpers repeated under new names (as long research scripts accumulate variants)."""
     head, sources, main = _definitions(BASES[0])
     _, more, _ = _definitions(BASES[1])
-    body, i = ["\n\n" + source for source in sources], 0
-    while len(head) + len(main) + sum(map(len, body)) < size_bytes:
+    body = ["\n\n" + source for source in sources]
+    size = len(head) + len(main) + 2 + sum(map(len, body))
+    for i in range(size_bytes):
         for source in (*sources, *more):
             name = source.split()[1].split("(")[0].rstrip(":")
-            body.append("\n\n" + source.replace(name, f"{name}_v{i}", 1))
-        i += 1
+            block = "\n\n" + source.replace(name, f"{name}_v{i}", 1)
+            if size + len(block) > size_bytes:
+                return head + "".join(body) + "\n\n" + main
+            body.append(block)
+            size += len(block)
     return head + "".join(body) + "\n\n" + main
 
 

@@ -238,10 +238,8 @@ async def test_missing_and_wrong_typed_arguments(session):
         valid = _valid(tool, schema)
         for name, spec in schema.get("properties", {}).items():
             await call(session, tool, {**valid, name: _wrong(spec)})
-        if "enum" in str(schema):
-            for name, spec in schema["properties"].items():
-                if "enum" in spec:
-                    await call(session, tool, {**valid, name: "no-such-choice"})
+            if "enum" in spec:
+                await call(session, tool, {**valid, name: "no-such-choice"})
     await still_serves(session)
 
 
