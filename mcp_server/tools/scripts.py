@@ -17,10 +17,10 @@ from codemods.analysis.report import ScriptReport
 from codemods.check import CheckReport
 from codemods.perforate import PerforateResult
 from mcp_server.tools import Workers, edits_files, read_only
-from mcp_server.workspace import Workspace
+from mcp_server.workspace import MAX_PATH_CHARS, Workspace
 
 ScriptPath = Annotated[str, Field(description="path of the training script (.py), relative to the project "
-                                  "folder or absolute inside it", min_length=1, max_length=4096)]
+                                  "folder or absolute inside it", min_length=1, max_length=MAX_PATH_CHARS)]
 PERFORATE = "codemods.perforate:perforate_file"
 SCRIPT_ADVICE = ("Such a file is not a training script as written by hand (generated code, data, very deep nesting): "
                  "pass the script that builds the model and runs the training loop.")
