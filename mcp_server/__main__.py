@@ -23,7 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
     parser.add_argument("--root", action="append", default=[], metavar="FOLDER",
                         help="folder the tools may read and edit (repeatable); default: the working directory. "
-                        "Roots sent by the client take precedence.")
+                        "A ceiling: roots the client declares can only narrow it, never widen it.")
     parser.add_argument("--no-code-execution", action="store_true",
                         help="leave out every tool that runs project code (today pai_export_model, which imports "
                         "the model file); they are not listed at all")

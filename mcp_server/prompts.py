@@ -6,11 +6,16 @@ holds the full workflow, so the prompt text stays short and cannot drift far fro
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from mcp.server.mcpserver import MCPServer
-from pydantic import Field
+from mcp.shared.exceptions import MCPError
+from mcp.types import INVALID_PARAMS, Prompt
+from pydantic import Field, ValidationError
 
+from mcp_server.workspace import MAX_PATH_CHARS, MAX_TEXT_CHARS
+
+PathText = Annotated[str, Field(max_length=MAX_PATH_CHARS)]
 _NEVER_RUN = ("Do not run my training script yourself: tell me what to run and I will paste the output.")
 
 
@@ -26,9 +31,39 @@ def register(server: MCPServer) -> None:
         analyze_my_perforated_results)
 
 
+def check_arguments(prompt: Prompt | None, name: str, arguments: dict[str, Any] | None) -> None:
+    """Refuse an unknown prompt, a missing required argument or an unknown one before rendering."""
+    if prompt is None:
+        raise MCPError(code=INVALID_PARAMS, message=f"Unknown prompt {name[:100]!r}. The prompts are: "
+                       "perforate_my_model, debug_my_perforated_model, analyze_my_perforated_results.")
+    given = set(arguments or {})
+    expected = {argument.name: argument for argument in prompt.arguments or []}
+    missing = [arg for arg, spec in expected.items() if spec.required and arg not in given]
+    unknown = sorted(given - set(expected))
+    if missing or unknown:
+        problem = " and ".join([*([f"needs the argument {', '.join(missing)}"] if missing else []),
+                                *([f"has no argument {', '.join(a[:100] for a in unknown)}"] if unknown else [])])
+        usage = ", ".join(f"{arg} ({spec.description})" + ("" if spec.required else " optional")
+                          for arg, spec in expected.items())
+        raise MCPError(code=INVALID_PARAMS, message=f"Prompt {name} {problem}. Pass: {usage}.")
+
+
+def invalid_arguments(name: str, error: BaseException) -> MCPError:
+    """The rendering error as invalid params: a bad value (e.g. too long) is the only way rendering fails."""
+    cause: BaseException | None = error
+    while cause is not None and not isinstance(cause, ValidationError):
+        cause = cause.__cause__
+    if cause is None:
+        return MCPError(code=INVALID_PARAMS, message=f"Prompt {name} could not be rendered: {error}")
+    problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in cause.errors())
+    return MCPError(code=INVALID_PARAMS, message=f"Prompt {name} got an invalid argument ({problems}). Pass a "
+                    "project-relative path and at most the tail of the output.")
+
+
 def perforate_my_model(
-    script: Annotated[str, Field(description="path of the training script, relative to the project")],
-    goal: Annotated[str, Field(description="'accuracy' (default) or 'efficiency' (a smaller model)")] = "accuracy",
+    script: Annotated[PathText, Field(description="path of the training script, relative to the project")],
+    goal: Annotated[Literal["accuracy", "efficiency"], Field(
+        description="'accuracy' (default) or 'efficiency' (a smaller model)")] = "accuracy",
 ) -> str:
     return (
         f"Perforate my model: add artificial dendrites to {script}. My goal is {goal}.\n"
@@ -40,8 +75,9 @@ def perforate_my_model(
 
 
 def debug_my_perforated_model(
-    script: Annotated[str, Field(description="path of the perforated training script")],
-    output: Annotated[str, Field(description="the traceback or log the run printed (may be empty)")] = "",
+    script: Annotated[PathText, Field(description="path of the perforated training script")],
+    output: Annotated[str, Field(description="the traceback or log the run printed (may be empty)",
+                                 max_length=MAX_TEXT_CHARS)] = "",
 ) -> str:
     pasted = f"\nHere is what the run printed:\n```\n{output}\n```\n" if output.strip() else (
         "\nAsk me for the full output of the failing run before you guess.\n")
@@ -54,8 +90,8 @@ def debug_my_perforated_model(
 
 
 def analyze_my_perforated_results(
-    run_folder: Annotated[str, Field(description="the run folder, named after save_name (default PAI)")],
-    baseline: Annotated[str, Field(description="optional run folder of a baseline run to compare with")] = "",
+    run_folder: Annotated[PathText, Field(description="the run folder, named after save_name (default PAI)")],
+    baseline: Annotated[PathText, Field(description="optional run folder of a baseline run to compare with")] = "",
 ) -> str:
     compare = (f" Compare it with the baseline in {baseline} using pai:pai_compare_runs." if baseline.strip()
                else "")

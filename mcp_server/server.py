@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
 from importlib import metadata
+from typing import Any
 
-from mcp.server.mcpserver import MCPServer
+from mcp.server.mcpserver import Context, MCPServer
+from mcp.types import GetPromptResult, InputRequiredResult
 
 from mcp_server import prompts, resources
+from mcp_server.tools import Workers
 from mcp_server.tools import config as config_tools
 from mcp_server.tools import diagnosis as diagnosis_tools
 from mcp_server.tools import export as export_tools
@@ -58,6 +62,20 @@ Paths are relative to the project folder; files outside it are refused. Resource
 """
 
 
+class PaiServer(MCPServer):
+    """An MCPServer whose prompts answer a missing, unknown or invalid argument with the protocol's
+    invalid-params error (-32602) naming what to pass, instead of the SDK's generic code 0."""
+
+    async def get_prompt(self, name: str, arguments: dict[str, Any] | None = None,
+                         context: Context | None = None) -> GetPromptResult | InputRequiredResult:
+        prompt = next((p for p in await self.list_prompts() if p.name == name), None)
+        prompts.check_arguments(prompt, name, arguments)
+        try:
+            return await super().get_prompt(name, arguments, context)
+        except ValueError as error:
+            raise prompts.invalid_arguments(name, error) from error
+
+
 def _version() -> str:
     try:
         return metadata.version("pai")
@@ -67,18 +85,29 @@ def _version() -> str:
 
 def create_server(roots: Sequence[str | os.PathLike[str]] | None = None, *, log_level: str = "WARNING",
                   code_execution: bool = True) -> MCPServer:
-    """A server whose tools may touch files under `roots` (default: the working directory at call time).
+    """A server whose tools may touch files under `roots` (default: the working directory now); roots a
+    client declares only narrow them.
 
     `code_execution=False` (`--no-code-execution`) leaves out every tool that runs project code: they are
     not listed, and the instructions do not mention them.
     """
     instructions = INSTRUCTIONS if code_execution else INSTRUCTIONS.replace(EXPORT_GUIDE, NO_EXPORT_GUIDE)
-    server = MCPServer("pai", title="pai: artificial dendrites for PyTorch", version=_version(),
-                       instructions=instructions, log_level=log_level)  # type: ignore[arg-type]
+    workers = Workers()
+
+    @asynccontextmanager
+    async def lifespan(_server: MCPServer) -> AsyncIterator[None]:
+        try:
+            yield
+        finally:
+            await workers.aclose()  # no worker process outlives the server
+
+    server = PaiServer(
+        "pai", title="pai: artificial dendrites for PyTorch", version=_version(), instructions=instructions,
+        log_level=log_level, lifespan=lifespan)  # type: ignore[arg-type]
     workspace = Workspace(roots)
-    script_tools.register(server, workspace)
-    diagnosis_tools.register(server, workspace)
-    run_tools.register(server, workspace)
+    script_tools.register(server, workspace, workers)
+    diagnosis_tools.register(server, workspace, workers)
+    run_tools.register(server, workspace, workers)
     config_tools.register(server, workspace)
     if code_execution:
         export_tools.register(server, workspace)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -12,15 +13,16 @@ from mcp_server.models import ConfigOption, ConfigOptionList, ConfigRecommendati
 from mcp_server.tools import in_worker, read_only
 from mcp_server.workspace import Workspace
 
+Identifier = Annotated[str, Field(max_length=200)]
 ArchitectureName = Literal["cnn", "resnet", "transformer", "rnn", "mlp", "custom", "unknown"]
 
 
 def register(server: MCPServer, workspace: Workspace) -> None:
     @server.tool(name="pai_explain_config_option", annotations=read_only("Explain a config option"))
     async def pai_explain_config_option(
-        name: Annotated[str, Field(description="option name: snake_case (n_epochs_to_switch), camelCase, "
-                                   "an older alias, or the setter (set_max_dendrites)", min_length=1,
-                                   max_length=200)],
+        name: Annotated[str, Field(description="option name: snake_case (n_epochs_to_switch), camelCase "
+                                   "(nEpochsToSwitch), an older alias, or the setter as written in a script "
+                                   "(set_max_dendrites, GPA.pc.setMaxDendrites)", min_length=1, max_length=200)],
     ) -> ConfigOption:
         """Explain one pai configuration option: type, default, what it does and how to set it.
 
@@ -39,11 +41,13 @@ def register(server: MCPServer, workspace: Workspace) -> None:
     @server.tool(name="pai_recommend_config", annotations=read_only("Recommend a perforation config"))
     async def pai_recommend_config(
         architecture: Annotated[ArchitectureName, Field(description="model family; 'custom' when unsure")],
-        layers: Annotated[list[str], Field(description="layer classes the model uses, e.g. ['Conv2d', "
+        layers: Annotated[list[Identifier], Field(description="layer classes the model uses, e.g. ['Conv2d', "
                                            "'Linear', 'LSTM']", max_length=200)] = [],  # noqa: B006
-        block_names: Annotated[list[str], Field(description="residual block classes to perforate whole "
-                                                "(ResNet), e.g. ['BasicBlock']", max_length=50)] = [],  # noqa: B006
-        head: Annotated[str | None, Field(description="attribute path of the final classifier, e.g. 'fc'")] = None,
+        block_names: Annotated[list[Identifier], Field(description="residual block classes to perforate "
+                                                       "whole (ResNet), e.g. ['BasicBlock']",
+                                                       max_length=50)] = [],  # noqa: B006
+        head: Annotated[str | None, Field(description="attribute path of the final classifier, e.g. 'fc'",
+                                          max_length=200)] = None,
         head_is_2d: Annotated[bool, Field(description="the head outputs (batch, classes) while the body "
                                           "is sequence-shaped")] = False,
     ) -> ConfigRecommendation:
@@ -64,14 +68,21 @@ def _explain(name: str) -> ConfigOption:
     from pai_core import config
     from pai_core.errors import UnknownOptionError
 
-    lookup = name.strip()
-    for prefix in ("GPA.pc.", "pc.", "set_", "get_", "append_"):
-        lookup = lookup.removeprefix(prefix)
     try:
-        canonical = config.canonical_option(lookup)
+        canonical = config.canonical_option(_option_name(name))
     except UnknownOptionError as error:
         raise ToolError(f"{error} Call pai_list_config_options to browse them.") from None
     return _option(canonical)
+
+
+_ACCESSOR = re.compile(r"(?:set|get|append)(?:_|(?=[A-Z]))")
+
+
+def _option_name(text: str) -> str:
+    """The option inside what a user may paste: `GPA.pc.setMaxDendrites(3)` -> `MaxDendrites`."""
+    name = text.strip().split("(", 1)[0].rsplit(".", 1)[-1].strip()
+    accessor = _ACCESSOR.match(name)
+    return name[accessor.end():] if accessor and name[accessor.end():] else name
 
 
 def _list(contains: str) -> ConfigOptionList:

@@ -15,22 +15,28 @@ from pathlib import Path
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
 from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, Field
 
-from mcp_server.tools import in_worker, read_only
-from mcp_server.workspace import MAX_TEXT_CHARS, Workspace
+from mcp_server.tools import Workers, read_only
+from mcp_server.workspace import MAX_PATH_CHARS, MAX_TEXT_CHARS, Workspace
+from pai_core.results.errors import ResultsError
 from pai_core.results.report import Comparison, RunReport
 
 PlotMode = Literal["image", "path", "none"]
 PLOT_HELP = ("'image' returns the graph as an image block to look at, 'path' draws it to a PNG file and returns "
              "its path (in the server's cache folder), 'none' skips drawing")
 RunFolder = Annotated[str, Field(description="the run folder, named after save_name (default 'PAI'), relative to "
-                                 "the project or absolute inside it", min_length=1, max_length=4096)]
+                                 "the project or absolute inside it", min_length=1, max_length=MAX_PATH_CHARS)]
 
 
-def register(server: MCPServer, workspace: Workspace) -> None:
+def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
+    async def run(doing: str, target: str, /, *args, **kwargs):
+        """pai_core.results in a worker: run logs are user files (a crafted CSV must not take the server down);
+        a ResultsError is bad input whose message names the fix."""
+        return await workers.run(doing, target, *args, expected=(ResultsError,), advice="Pass the run folder "
+                                 "itself, holding the CSV logs a training run wrote.", **kwargs)
+
     @server.tool(name="pai_analyze_run", annotations=read_only("Analyze a run folder"))
     async def pai_analyze_run(
         folder: RunFolder,
@@ -45,43 +51,27 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         premature switches, no dendrites or overfitting, and recommended config changes with the figures
         behind them. With the run's log, also whether the folder really is that run. Works on pai_core and
         perforatedai 3.x folders."""
-        from pai_core.results import analyze_run
-
-        run = workspace.run_folder(folder, await workspace.roots(ctx))
-        target = _plot_target("run", [run], plot)
-        report = await in_worker(_results_errors(analyze_run), run, plot=target, log=log)
+        run_folder = workspace.run_folder(folder, await workspace.roots(ctx))
+        target = _plot_target("run", [run_folder], plot)
+        report = await run(f"analyzing {run_folder.name}", "pai_core.results:analyze_run", run_folder, plot=target,
+                           log=log)
         return _result(report, report.to_text(), plot, report.plot_path)
 
     @server.tool(name="pai_compare_runs", annotations=read_only("Compare runs"))
     async def pai_compare_runs(
-        folders: Annotated[list[str], Field(description="two or more run folders; the first is the reference "
-                                            "(usually the baseline run without dendrites)", min_length=2,
-                                            max_length=12)],
+        folders: Annotated[list[RunFolder], Field(description="two or more run folders; the first is the "
+                                                  "reference (usually the baseline run without dendrites)",
+                                                  min_length=2, max_length=12)],
         ctx: Context,
         plot: Annotated[PlotMode, Field(description=PLOT_HELP)] = "image",
     ) -> Annotated[CallToolResult, Comparison]:
         """Compare run folders side by side: best score, parameters, dendrites, epochs to best, the change
         against the first run and whether it is beyond run-to-run noise, with a plain verdict."""
-        from pai_core.results.compare import compare_runs
-
         roots = await workspace.roots(ctx)
         runs = [workspace.run_folder(folder, roots) for folder in folders]
         target = _plot_target("compare", runs, plot)
-        comparison = await in_worker(_results_errors(compare_runs), runs, plot=target)
+        comparison = await run("comparing the runs", "pai_core.results.compare:compare_runs", runs, plot=target)
         return _result(comparison, comparison.to_text(), plot, comparison.plot_path)
-
-
-def _results_errors(fn):
-    """A ResultsError is bad input with an actionable message: it becomes a ToolError."""
-    from pai_core.results.errors import ResultsError
-
-    def call(*args, **kwargs):
-        try:
-            return fn(*args, **kwargs)
-        except ResultsError as error:
-            raise ToolError(str(error)) from None
-
-    return call
 
 
 def _plot_target(kind: str, folders: list[Path], plot: PlotMode) -> Path | None:

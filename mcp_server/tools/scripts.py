@@ -4,8 +4,6 @@ check an integration. Each one resolves the path inside the roots, then calls on
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -14,14 +12,18 @@ from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError
 from pydantic import Field
 
+from codemods.analysis.errors import ScriptError
 from codemods.analysis.report import ScriptReport
 from codemods.check import CheckReport
 from codemods.perforate import PerforateResult
-from mcp_server.tools import edits_files, in_worker, read_only
-from mcp_server.workspace import Workspace
+from mcp_server.tools import Workers, edits_files, read_only
+from mcp_server.workspace import MAX_PATH_CHARS, Workspace
 
 ScriptPath = Annotated[str, Field(description="path of the training script (.py), relative to the project "
-                                  "folder or absolute inside it", min_length=1, max_length=4096)]
+                                  "folder or absolute inside it", min_length=1, max_length=MAX_PATH_CHARS)]
+PERFORATE = "codemods.perforate:perforate_file"
+SCRIPT_ADVICE = ("Such a file is not a training script as written by hand (generated code, data, very deep nesting): "
+                 "pass the script that builds the model and runs the training loop.")
 Backend = Annotated[Literal["pai_core", "perforatedai"], Field(
     description="library the rewritten script imports: pai_core (this project) or upstream perforatedai")]
 SaveName = Annotated[str | None, Field(description="run folder name passed to perforate_model; default: "
@@ -32,8 +34,13 @@ ExtraScores = Annotated[bool, Field(description="also evaluate on the script's t
                                     "it as the 'test' extra score (the train score is always recorded)")]
 
 
-def register(server: MCPServer, workspace: Workspace) -> None:
+def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
     locks: dict[Path, anyio.Lock] = {}
+
+    async def run(doing: str, script: Path, target: str, /, *args, **kwargs):
+        """The codemods call in a worker: a script that crashes or floods the parser never reaches the server."""
+        return await workers.run(f"{doing} {script.name}", target, script, *args, advice=SCRIPT_ADVICE,
+                                 expected=(ScriptError,), **kwargs)
 
     def lock_for(path: Path) -> anyio.Lock:
         """One writer per file: two edits of the same script never interleave."""
@@ -45,10 +52,8 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         model classes and architecture, recommended config, optimizer and scheduler, epoch loop, validation
         metric and its direction, DataParallel/DDP, HF Trainer/Lightning, and which integration steps are
         already present or missing (with line numbers). Call this first."""
-        from codemods.analysis import analyze_script
-
         script = workspace.script(path, await workspace.roots(ctx))
-        return await in_worker(script_errors(analyze_script), script)
+        return await run("analyzing", script, "codemods.analysis:analyze_script")
 
     @server.tool(name="pai_check_integration", annotations=read_only("Check an integration"))
     async def pai_check_integration(path: ScriptPath, ctx: Context) -> CheckReport:
@@ -56,10 +61,8 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         and consistent (tracker called, optimizer rebuilt after a restructure, loop ending on
         training_complete, maximizing_score matching the metric, extra scores before add_validation_score,
         scheduler not stepped twice). Findings carry a code, severity and line."""
-        from codemods.check import check_integration
-
         script = workspace.script(path, await workspace.roots(ctx))
-        return await in_worker(script_errors(check_integration), script)
+        return await run("checking", script, "codemods.check:check_integration")
 
     @server.tool(name="pai_preview_perforation", annotations=read_only("Preview the perforation diff"))
     async def pai_preview_perforation(
@@ -75,11 +78,9 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         a loop that runs until training is complete; a re-wrap under DDP; the pai callback for HF Trainer and
         Lightning scripts). Writes nothing. `refused` is true for setups that need a manual integration
         (DataParallel, FSDP/DeepSpeed, model built inside the DDP call): the findings say why and what to do."""
-        from codemods.perforate import perforate_file
-
         script = workspace.script(path, await workspace.roots(ctx))
-        return await in_worker(script_errors(perforate_file), script, write=False, backend=backend,
-                               save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
+        return await run("previewing the perforation of", script, PERFORATE, write=False, backend=backend,
+                         save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
 
     @server.tool(name="pai_apply_perforation", annotations=edits_files("Apply the perforation"))
     async def pai_apply_perforation(
@@ -93,13 +94,10 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         """Rewrite the script in place to train with dendrites: the same change pai_preview_perforation
         shows (call that first and get the user's agreement). The write is atomic and the original is kept
         as `<script>.orig`; on an already perforated script nothing changes."""
-        from codemods.perforate import perforate_file
-
         script = workspace.script(path, await workspace.roots(ctx))
         async with lock_for(script):
-            result = await in_worker(script_errors(perforate_file), script, write=True, backup=True,
-                                     backend=backend, save_name=save_name, keep_for_loop=keep_for_loop,
-                                     extra_scores=extra_scores)
+            result = await run("perforating", script, PERFORATE, write=True, backup=True, backend=backend,
+                               save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
         if result.refused:
             reasons = " ".join(f.message for f in result.findings if f.kind == "skip") or "unsupported setup"
             raise ToolError(f"{script.name} was left unchanged: {reasons} Integrate by hand following the "
@@ -116,33 +114,13 @@ def register(server: MCPServer, workspace: Workspace) -> None:
         """Turn the dendrite capacity test on or off in a perforated script
         (GPA.pc.set_testing_dendrite_capacity). Run the capacity test first; turn it off once the user
         reports the success message. Edits the file atomically, keeping `<script>.orig`."""
-        from codemods.perforate import set_capacity_test
-
         script = workspace.script(path, await workspace.roots(ctx))
         async with lock_for(script):
-            result = await in_worker(script_errors(set_capacity_test), script, enabled, write=True, backup=True)
+            result = await run("setting the capacity test in", script, "codemods.perforate:set_capacity_test",
+                               enabled, write=True, backup=True)
         skipped = [f.message for f in result.findings if f.kind == "skip"]
         if not result.changed and skipped:
             raise ToolError(f"{script.name} was left unchanged: {' '.join(skipped)}. From the assistant: show "
                             "pai_preview_perforation and apply it with pai_apply_perforation first.")
         return result
 
-
-def script_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a codemods call so bad input (unreadable or unparseable script) becomes a ToolError whose text,
-    written by codemods, names the line and the fix."""
-    import libcst as cst
-
-    from codemods.analysis.errors import ScriptError
-
-    @wraps(fn)
-    def call(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except ScriptError as error:
-            raise ToolError(str(error)) from None
-        except cst.ParserSyntaxError as error:
-            raise ToolError(f"The script does not parse at line {error.raw_line}: {error.message}. Fix the "
-                            "syntax error and call again.") from None
-
-    return call

@@ -120,6 +120,20 @@ async def test_prompts_point_at_skills_and_tools(client):
     assert "RuntimeError: boom" in debug and "Do not run" in debug
 
 
+async def test_bad_prompt_arguments_are_invalid_params_that_say_what_to_pass(client):
+    from mcp import MCPError
+    from mcp.types import INVALID_PARAMS
+
+    for name, args, says in [("perforate_my_model", {}, "needs the argument script"),
+                             ("perforate_my_model", {"script": "t.py", "goal": "speed"}, "goal"),
+                             ("analyze_my_perforated_results", {"folder": "PAI"}, "has no argument folder"),
+                             ("no_such_prompt", {}, "perforate_my_model")]:
+        with pytest.raises(MCPError) as caught:
+            await client.get_prompt(name, args)
+        assert caught.value.error.code == INVALID_PARAMS and says in caught.value.error.message
+    assert (await client.get_prompt("perforate_my_model", {"script": "t.py"})).messages
+
+
 async def test_api_reference_is_generated_from_pai_core_docstrings(client):
     import inspect
 

@@ -1,4 +1,4 @@
-"""The real entry points: `pai-mcp` over stdio as a subprocess, streamable HTTP, and client-declared roots."""
+"""The real entry points: `pai-mcp` over stdio as a subprocess, and streamable HTTP."""
 
 from __future__ import annotations
 
@@ -8,12 +8,9 @@ import socket
 import subprocess
 import sys
 import time
-import warnings
-from pathlib import Path
 
 import pytest
 from mcp import Client, StdioServerParameters
-from mcp.types import ListRootsResult, Root
 
 from codemods.analysis.report import ScriptReport
 
@@ -80,24 +77,6 @@ async def test_streamable_http(project, mode):
         process.terminate()
         process.wait(timeout=10)
         assert process.stdout.read() == b""  # nothing but the protocol ever reaches stdout
-
-
-async def test_client_roots_take_precedence_over_the_server_root(server, project, tmp_path):
-    other = tmp_path / "other_project"
-    other.mkdir()
-    shutil.copy(project / "train_digits.py", other / "train.py")
-
-    async def roots(_context) -> ListRootsResult:
-        return ListRootsResult(roots=[Root(uri=other.as_uri(), name="other")])
-
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the roots capability is deprecated in the 2026-07-28 protocol
-        async with Client(server, mode="legacy", list_roots_callback=roots) as client:
-            allowed = await client.call_tool("pai_analyze_script", {"path": "train.py"})
-            assert not allowed.is_error, allowed.content
-            assert Path(ScriptReport.model_validate(allowed.structured_content).path).parent == other
-            refused = await client.call_tool("pai_analyze_script", {"path": str(project / "train_digits.py")})
-            assert refused.is_error and str(other) in refused.content[0].text
 
 
 def test_help_and_no_stdout_on_bad_flags():
