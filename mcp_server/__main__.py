@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
+from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -32,8 +34,18 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _no_project_imports() -> None:
+    """`python -m mcp_server` puts the working directory (the user's project) first on sys.path: drop it, so no
+    project file named like a module the server imports later (libcst.py, random.py) runs in the server. A
+    source checkout run from its own folder keeps it: that is where pai itself lives."""
+    home = os.path.realpath(Path(__file__).resolve().parents[1])
+    sys.path[:] = [p for p in sys.path if os.path.realpath(p or ".") != os.path.realpath(os.getcwd())
+                   or os.path.realpath(p or ".") == home]
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
+    _no_project_imports()
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from mcp_server.server import create_server  # deferred: keeps --help instant

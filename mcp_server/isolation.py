@@ -64,7 +64,9 @@ class _Worker:
 
     @classmethod
     async def start(cls, memory_mb: int, wire: str = "pickle") -> _Worker:
-        command = [sys.executable, "-m", "mcp_server.isolation", str(memory_mb), wire]
+        # -P: the working directory (the user's project) is not on sys.path, so a project file named like a module
+        # we import (libcst.py, random.py) never runs in a worker; -B: no bytecode written into the project.
+        command = [sys.executable, "-P", "-B", "-m", "mcp_server.isolation", str(memory_mb), wire]
         return cls(await anyio.open_process(command, stdin=-1, stdout=-1, stderr=None), wire)
 
     async def call(self, target: str, args: Sequence[Any], kwargs: dict[str, Any], timeout_s: float) -> Any:

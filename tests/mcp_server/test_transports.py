@@ -85,3 +85,17 @@ def test_help_and_no_stdout_on_bad_flags():
     bad = subprocess.run([*_entry_point(), "--transport", "carrier-pigeon"], capture_output=True, text=True,
                          timeout=30)
     assert bad.returncode == 2 and bad.stdout == ""
+
+
+async def test_project_files_named_like_modules_never_run_in_the_server_or_its_workers(project):
+    """`python -m mcp_server` started in the project: a libcst.py / random.py there must not be imported."""
+    marker = project / "imported.txt"
+    for name in ("libcst", "random", "pickle"):
+        (project / f"{name}.py").write_text(f"open({str(marker)!r}, 'a').write('{name} ')\n", encoding="utf-8")
+    params = StdioServerParameters(command=sys.executable, args=["-m", "mcp_server", "--root", str(project)],
+                                   cwd=str(project), env=_env())
+    async with Client(params) as client:
+        result = await client.call_tool("pai_analyze_script", {"path": "train_digits.py"})
+        assert not result.is_error, result.content
+        assert not (await client.call_tool("pai_check_integration", {"path": "train_digits.py"})).is_error
+    assert not marker.exists(), marker.read_text()
