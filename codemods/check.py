@@ -48,8 +48,9 @@ def _call(attr: str) -> m.Call:
     return m.Call(func=m.Attribute(attr=m.Name(attr)))
 
 
-def check_integration(path_or_source: str | Path, *, filename: str | None = None) -> CheckReport:
-    """Check an integrated script (a path, or the source text itself)."""
+def check_integration(path_or_source: str | Path, *, filename: str | None = None, report=None) -> CheckReport:
+    """Check an integrated script (a path, or the source text itself); `report`: its analysis, when the caller
+    has it already (`pai perforate` checks its rewrite in memory)."""
     from codemods.analysis import analyze_source
     from codemods.analysis.source import read_script
 
@@ -60,7 +61,8 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     else:
         source = text
         filename = filename or "<string>"
-    report = analyze_source(source, filename=filename)
+    if report is None:
+        report = analyze_source(source, filename=filename)
     wrapper = MetadataWrapper(cst.parse_module(source))
     module = wrapper.module
     pos = wrapper.resolve(PositionProvider)
