@@ -594,4 +594,7 @@ def refusal_reason(report) -> str | None:
         )
     from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
 
+    if library == "huggingface_trainer" and set(report.parallelism.kinds) <= {"torch.distributed",
+                                                                                "DistributedDataParallel"}:
+        return None  # the Trainer wraps the model in DDP itself; a script's own init_process_group is its setup
     return distributed_refusal(report.parallelism)
