@@ -15,7 +15,6 @@ from typing import Literal
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 from pydantic import BaseModel, Field
 
 __all__ = ["CheckFinding", "CheckReport", "check_integration"]
@@ -44,13 +43,32 @@ class CheckReport(BaseModel):
         return not self.errors
 
 
-def _call(attr: str) -> m.Call:
-    return m.Call(func=m.Attribute(attr=m.Name(attr)))
+class _Walk(cst.CSTVisitor):
+    """One walk: every node's parent, and the `x.attr(...)` calls by attribute name in source order (cheaper
+    than libcst's ParentNodeProvider/PositionProvider, which `pai perforate` would pay on every rewrite)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: dict[str, list[cst.Call]] = {}
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.stack: list[cst.CSTNode] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.stack:
+            self.parents[node] = self.stack[-1]
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            self.calls.setdefault(node.func.attr.value, []).append(node)
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
 
 
-def check_integration(path_or_source: str | Path, *, filename: str | None = None, report=None) -> CheckReport:
-    """Check an integrated script (a path, or the source text itself); `report`: its analysis, when the caller
-    has it already (`pai perforate` checks its rewrite in memory)."""
+def check_integration(path_or_source: str | Path, *, filename: str | None = None, report=None,
+                      module: cst.Module | None = None) -> CheckReport:
+    """Check an integrated script (a path, or the source text itself); `report` and `module`: its analysis
+    and parse, when the caller has them already (`pai perforate` checks its rewrite in memory)."""
     from codemods.analysis import analyze_source
     from codemods.analysis.source import read_script
 
@@ -63,15 +81,28 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
         filename = filename or "<string>"
     if report is None:
         report = analyze_source(source, filename=filename)
-    wrapper = MetadataWrapper(cst.parse_module(source))
-    module = wrapper.module
-    pos = wrapper.resolve(PositionProvider)
-    parents = wrapper.resolve(ParentNodeProvider)
+    if module is None:
+        module = cst.parse_module(source)
+    walk = _Walk()
+    module.visit(walk)
+    calls, parents = walk.calls, walk.parents
+    from codemods.rules._base import statement_lines
+
+    lines = statement_lines(module)  # start/end line of every statement, from one code generation pass
+
+    def line_of(node: cst.CSTNode) -> int:
+        return lines.start.get(node) or lines.start[statement(node)]
+
+    def end_of(node: cst.CSTNode) -> int:
+        return lines.end[node]
+
+    def named(*attrs: str) -> list[cst.Call]:
+        return [c for attr in attrs for c in calls.get(attr, [])]
     findings: list[CheckFinding] = []
 
     def add(code: str, node: cst.CSTNode | None, severity: Severity, message: str, line: int | None = None) -> None:
         if node is not None and line is None:
-            line = pos[node].start.line
+            line = line_of(node)
         findings.append(CheckFinding(code=code, line=line, severity=severity, message=message))
 
     def code(node: cst.CSTNode) -> str:
@@ -88,13 +119,13 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                 return parent
         return node
 
-    perforates = m.findall(module, _call("perforate_model") | _call("initialize_pai"))
-    validations = m.findall(module, _call("add_validation_score"))
-    setups = m.findall(module, _call("setup_optimizer"))
-    instances = m.findall(module, _call("set_optimizer_instance"))
-    extras = m.findall(module, _call("add_extra_score") | _call("add_test_score")
-                       | _call("add_extra_score_without_graphing"))
-    config_calls = m.findall(module, m.Call(func=m.Attribute(value=m.Attribute(attr=m.Name("pc")))))
+    perforates = named("perforate_model", "initialize_pai")
+    validations = named("add_validation_score")
+    setups = named("setup_optimizer")
+    instances = named("set_optimizer_instance")
+    extras = named("add_extra_score", "add_test_score", "add_extra_score_without_graphing")
+    config_calls = [c for cs in calls.values() for c in cs
+                    if m.matches(c.func, m.Attribute(value=m.Attribute(attr=m.Name("pc"))))]
 
     # 1. components present
     if report.integration.package == "none" and not report.integration.aliases:
@@ -114,9 +145,9 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
 
     # 2. perforate_model before the optimizer / device moves
     for call in perforates:
-        line = pos[call].start.line
+        line = line_of(call)
         for opt in report.optimizers:
-            if opt.line < line and not _inside_restructure(opt.line, module, pos):
+            if opt.line < line and not _inside_restructure(opt.line, module, line_of, end_of):
                 add("PAI104", call, "error", f"perforate_model (line {line}) comes after the optimizer is built "
                     f"(line {opt.line}): build the optimizer from the perforated model")
                 break
@@ -130,7 +161,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                     "perforate_model has no maximizing_score (library default True): pass maximizing_score=False")
 
     # 3. the validation hookup
-    device_used = bool(m.findall(module, m.Call(func=m.Attribute(attr=m.Name("to") | m.Name("cuda")))))
+    device_used = bool(named("to", "cuda"))
     for call in validations:
         stmt = statement(call)
         targets = m.findall(stmt, m.AssignTarget(target=m.Tuple()))
@@ -176,8 +207,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                     "complete: use `while True:` (or a very large bound)")
         # 4. extra scores must come before add_validation_score in the same epoch
         for extra in extras:
-            if pos[extra].start.line > pos[call].start.line and loop is not None and \
-                    pos[extra].start.line <= pos[loop].end.line:
+            if line_of(extra) > line_of(call) and loop is not None and line_of(extra) <= end_of(loop):
                 add("PAI112", extra, "error", "add_extra_score comes after add_validation_score in the epoch: the "
                     "graphs are written during add_validation_score, so add extra scores first")
 
@@ -195,7 +225,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                 if step.variable == sched_var:
                     add("PAI113", None, "error", f"`{step.text}` steps a scheduler the tracker already steps "
                         "(setup_optimizer with scheduler arguments): remove it", line=step.line)
-    if setups and not m.findall(module, _call("set_optimizer")):
+    if setups and not named("set_optimizer"):
         add("PAI114", setups[0], "error", "setup_optimizer is called without set_optimizer(<class>) first")
 
     # 6. config values
@@ -227,10 +257,10 @@ def _check_direction(value: str, report, call, add) -> None:
             "(an accuracy/score): pass maximizing_score=True")
 
 
-def _inside_restructure(line: int, module: cst.Module, pos) -> bool:
+def _inside_restructure(line: int, module: cst.Module, line_of, end_of) -> bool:
     """True when a line is inside an `if restructured:`-style branch (a rebuilt optimizer)."""
     for branch in m.findall(module, m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))):
-        start, end = pos[branch].start.line, pos[branch].end.line
+        start, end = line_of(branch), end_of(branch)
         if start <= line <= end:
             return True
     return False
