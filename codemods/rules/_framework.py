@@ -40,7 +40,7 @@ class AddFrameworkCallback(PaiRule):
         info = self.report.training_library
         if info.kind != self.LIBRARY:
             raise SkipFile(f"{self.CODE}: not a {self.LIBRARY} script")
-        if re.search(rf"\b{self.CALLBACK}\s*\(", self.source):  # integrated before: at most an import is missing
+        if info.pai_callback == self.CALLBACK:  # integrated before: at most an import is missing
             if not self._add_imports(tree):
                 raise SkipFile(f"{self.CODE}: {self.CALLBACK} is already used")
             return
