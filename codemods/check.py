@@ -151,6 +151,11 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                 add("PAI104", call, "error", f"perforate_model (line {line}) comes after the optimizer is built "
                     f"(line {opt.line}): build the optimizer from the perforated model")
                 break
+        loop = lines.by_line.get(report.epoch_loop.line or 0)
+        if isinstance(loop, (cst.For, cst.While)) and line > end_of(loop):
+            add("PAI117", call, "error", f"perforate_model (line {line}) comes after the training loop (lines "
+                f"{line_of(loop)}-{end_of(loop)}): the model trains without dendrites; perforate it right after "
+                "it is built")
         for arg in call.args:  # type: ignore[attr-defined]
             if arg.keyword and arg.keyword.value == "maximizing_score":
                 _check_direction(code(arg.value), report, call, add)

@@ -79,3 +79,14 @@ def test_setup_optimizer_without_scheduler_must_not_be_unpacked():
     broken = text.replace("optimizer = GPA.pai_tracker.setup_optimizer(",
                           "optimizer, _ = GPA.pai_tracker.setup_optimizer(", 1)
     assert "PAI114" in codes(check_integration(broken))
+
+
+
+def test_perforate_model_after_the_training_loop_is_an_error():
+    call = '    model = UPA.perforate_model(model, save_name="mnist_cnn_dendritic", maximizing_score=True)\n'
+    assert GOOD.count(call) == 1
+    late = GOOD.replace(call, "").replace("    if args.save_model:", call + "    if args.save_model:")
+    report = check_integration(late)
+    finding = next(f for f in report.findings if f.code == "PAI117")
+    assert finding.severity == "error" and finding.line == late.splitlines().index(call.rstrip("\n")) + 1
+    assert "PAI117" not in codes(check_integration(GOOD))
