@@ -52,12 +52,19 @@ class _Walk(cst.CSTVisitor):
         self.calls: dict[str, list[cst.Call]] = {}
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.stack: list[cst.CSTNode] = []
+        self.names: dict[str, list[cst.Name]] = {}  # plain names (not attributes) as written, in order
+        self.imports: list[cst.Import | cst.ImportFrom] = []
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         if self.stack:
             self.parents[node] = self.stack[-1]
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
             self.calls.setdefault(node.func.attr.value, []).append(node)
+        elif isinstance(node, cst.Name) and not (isinstance(self.stack[-1], cst.Attribute)
+                                                 and self.stack[-1].attr is node):
+            self.names.setdefault(node.value, []).append(node)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            self.imports.append(node)
         self.stack.append(node)
         return True
 
@@ -245,6 +252,11 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
             add("PAI115", call, "info", "the dendrite capacity test is on: after 'Successfully added 3 dendrites' "
                 "run `pai perforate --capacity-test off` for the real experiment")
 
+    # 7. the library's names used above the import that binds them (a NameError when that line runs)
+    for name, use, imported in _used_before_import(walk, module):
+        add("PAI118", use, "error", f"`{name}` is used on line {line_of(use)} before it is imported (line "
+            f"{line_of(imported)}): move the import up to the script's first import block")
+
     findings.sort(key=lambda f: (f.line or 0, f.code))
     required = {"PAI101", "PAI103", "PAI105", "PAI106"}
     return CheckReport(filename=filename, findings=findings,
@@ -269,3 +281,45 @@ def _inside_restructure(line: int, module: cst.Module, line_of, end_of) -> bool:
         if start <= line <= end:
             return True
     return False
+
+
+_LIBRARIES = ("pai_core", "perforatedai")
+
+
+def _used_before_import(walk: _Walk, module: cst.Module):
+    """(name, use, import statement) for each name bound by a pai_core/perforatedai import that an earlier
+    statement of the same block uses when it runs (uses inside a function defined there run later)."""
+    from libcst.helpers import get_full_name_for_node
+
+    for imp in walk.imports:
+        source = get_full_name_for_node(imp.module) if isinstance(imp, cst.ImportFrom) and imp.module else ""
+        if isinstance(imp, cst.ImportFrom) and (imp.relative or isinstance(imp.names, cst.ImportStar)):
+            continue
+        stmt = walk.parents[imp]
+        block = walk.parents.get(stmt)
+        body = list(block.body) if isinstance(block, (cst.Module, cst.IndentedBlock)) else []
+        if stmt not in body:
+            continue
+        earlier = body[: body.index(stmt)]
+        for alias in imp.names:  # type: ignore[union-attr]
+            full = f"{source}.{get_full_name_for_node(alias.name)}" if source else get_full_name_for_node(alias.name)
+            if not full or full.split(".", 1)[0] not in _LIBRARIES:
+                continue
+            bound = alias.asname.name.value if alias.asname else get_full_name_for_node(alias.name).split(".")[0]
+            for use in walk.names.get(bound, []):
+                top = _direct_child(walk, use, block)
+                if top is not None and any(top is e for e in earlier):
+                    yield bound, use, stmt
+                    break
+
+
+def _direct_child(walk: _Walk, node: cst.CSTNode, block: cst.CSTNode) -> cst.CSTNode | None:
+    """The statement of `block` that holds `node`, or None when `node` sits in a function body (runs later)."""
+    child = node
+    parent = walk.parents.get(child)
+    while parent is not None and parent is not block:
+        if isinstance(parent, cst.Lambda) or (isinstance(parent, cst.FunctionDef) and child is parent.body):
+            return None
+        child, parent = parent, walk.parents.get(parent)
+    return child if parent is block else None
+

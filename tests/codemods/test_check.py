@@ -90,3 +90,16 @@ def test_perforate_model_after_the_training_loop_is_an_error():
     finding = next(f for f in report.findings if f.code == "PAI117")
     assert finding.severity == "error" and finding.line == late.splitlines().index(call.rstrip("\n")) + 1
     assert "PAI117" not in codes(check_integration(GOOD))
+
+
+def test_a_library_name_used_above_its_import_is_an_error():
+    late = GOOD.replace("from pai_core import globals_perforatedai as GPA\n", "")
+    late = late.replace("def main():", "from pai_core import globals_perforatedai as GPA\n\n\ndef main():", 1)
+    top = "GPA.pc.set_verbose(False)\n"
+    late = late.replace("import argparse\n", "import argparse\n" + top, 1)
+    report = check_integration(late)
+    finding = next(f for f in report.findings if f.code == "PAI118")
+    assert finding.line == late.splitlines().index(top.rstrip()) + 1 and "GPA" in finding.message
+    # the uses inside main() run after the import: only the module-level use is reported
+    assert [f.code for f in report.findings].count("PAI118") == 1
+    assert "PAI118" not in codes(check_integration(GOOD))
