@@ -252,6 +252,8 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
             add("PAI115", call, "info", "the dendrite capacity test is on: after 'Successfully added 3 dendrites' "
                 "run `pai perforate --capacity-test off` for the real experiment")
 
+    _check_output_dimensions(config_calls, code, report, add)
+
     # 7. the library's names used above the import that binds them (a NameError when that line runs)
     for name, use, imported in _used_before_import(walk, module):
         add("PAI118", use, "error", f"`{name}` is used on line {line_of(use)} before it is imported (line "
@@ -322,4 +324,37 @@ def _direct_child(walk: _Walk, node: cst.CSTNode, block: cst.CSTNode) -> cst.CST
             return None
         child, parent = parent, walk.parents.get(parent)
     return child if parent is block else None
+
+
+_CONV_RANK = {"Conv1d": 3, "Conv2d": 4, "Conv3d": 5}  # (batch, channels, *spatial)
+_FLAT = ("mlp", "cnn", "resnet")  # architectures whose Linear layers see (batch, features)
+
+
+def _check_output_dimensions(config_calls, code, report, add) -> None:
+    """PAI119: the configured output dimensions against the rank each perforated layer kind outputs."""
+    import ast
+
+    def literal(name: str):
+        for call in reversed(config_calls):
+            if call.func.attr.value == name and call.args:
+                try:
+                    return call, ast.literal_eval(code(call.args[0].value))
+                except (ValueError, SyntaxError):
+                    return call, None
+        return None, None
+
+    call, dims = literal("set_output_dimensions")
+    _, names = literal("set_module_names_to_perforate")
+    if not isinstance(dims, list) or not isinstance(names, list):
+        return
+    for name in names:
+        rank = _CONV_RANK.get(name)
+        trimmed = rank == 3 and all(d == -1 for d in dims[3:]) and 0 in dims[:3]  # pai_core trims Conv1d's
+        if rank is not None and len(dims) != rank and not trimmed:
+            add("PAI119", call, "error", f"{name} outputs {rank} dimensions (batch, channels, ...) but "
+                f"set_output_dimensions({dims}) has {len(dims)}: use [-1, 0{', -1' * (rank - 2)}]")
+    if "Linear" in names and report.model.architecture in _FLAT and 0 not in dims[:2]:
+        add("PAI119", call, "warning", f"the Linear layers of this {report.model.architecture} output (batch, "
+            f"features) but set_output_dimensions({dims}) puts the neuron axis elsewhere: use [-1, 0] or a "
+            "per-layer setting")
 

@@ -103,3 +103,13 @@ def test_a_library_name_used_above_its_import_is_an_error():
     # the uses inside main() run after the import: only the module-level use is reported
     assert [f.code for f in report.findings].count("PAI118") == 1
     assert "PAI118" not in codes(check_integration(GOOD))
+
+
+def test_output_dimensions_that_contradict_the_perforated_layers_are_reported():
+    assert "PAI119" not in codes(check_integration(GOOD)) | codes(check_integration(GOOD), "warning")
+    configured = "GPA.pc.set_output_dimensions([-1, 0, -1, -1])"
+    assert configured in GOOD
+    wrong = GOOD.replace(configured, "GPA.pc.set_output_dimensions([-1, -1, 0])")
+    finding = next(f for f in check_integration(wrong).findings if f.code == "PAI119")
+    assert finding.severity == "error" and "Conv2d outputs 4 dimensions" in finding.message
+    assert finding.line == [ln.strip() for ln in wrong.splitlines()].index("GPA.pc.set_output_dimensions([-1, -1, 0])") + 1
