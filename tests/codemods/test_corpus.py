@@ -35,6 +35,7 @@ PENDING = {
     "c_cifar_models_package": "cm-place (issue 16 part 3): the model class comes from the project's models/ package",
     "c_model_in_main_guard": "cm-place (issue 16 part 4): perforate_model right after a model built under __main__",
     "c_dataparallel_flag": "cm-place (issue 16 part 5): the DataParallel re-wrap recipe",
+    "c_mutual_learning_two_peers": "cm-place (issue 16 part 4): refuse with a question when two models are trained",
 }
 
 
