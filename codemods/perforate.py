@@ -124,7 +124,7 @@ def perforate_source(
         gaps = integration_gaps(new_source, tree, filename, skips)
         if gaps:
             refused, new_source, applied = True, source, []
-            findings += [PerforateFinding(code=g.code, line=g.line, message=g.message, kind="error") for g in gaps]
+            findings += [PerforateFinding(code=g.code, line=None, message=g.message, kind="error") for g in gaps]
     diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
                                         f"a/{filename}", f"b/{filename}"))
     return PerforateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,

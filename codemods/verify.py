@@ -44,7 +44,6 @@ class Gap:
     """One reason the rewrite is not a complete integration."""
 
     code: str
-    line: int | None
     message: str
 
 
@@ -63,11 +62,10 @@ def integration_gaps(new_source: str, module: cst.Module, filename: str,
         code, recipe = RECIPES[step]
         why = " ".join(reason for c in code.split("/") for reason in skips.get(c, ()))
         because = f": {why}" if why else ""
-        gaps.append(Gap(code, None, f"refused: the step `{step}` could not be placed{because}. By hand: {recipe}."))
+        gaps.append(Gap(code, f"refused: the step `{step}` could not be placed{because}. By hand: {recipe}."))
     for finding in check_integration(new_source, filename=filename, report=report, module=module).errors:
         where = f" at line {finding.line} of the rewrite" if finding.line else ""
-        gaps.append(Gap(finding.code, None,
-                        f"refused: `pai check` would report {finding.code}{where}: {finding.message}"))
+        gaps.append(Gap(finding.code, f"refused: `pai check` would report {finding.code}{where}: {finding.message}"))
     return gaps
 
 
