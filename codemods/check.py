@@ -103,6 +103,10 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     def end_of(node: cst.CSTNode) -> int:
         return lines.end[node]
 
+    def scope(node: cst.CSTNode) -> cst.CSTNode | None:
+        """The function a node runs in (None: the module)."""
+        return next((a for a in ancestors(node) if isinstance(a, cst.FunctionDef)), None)
+
     def named(*attrs: str) -> list[cst.Call]:
         return [c for attr in attrs for c in calls.get(attr, [])]
     findings: list[CheckFinding] = []
@@ -159,7 +163,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                     f"(line {opt.line}): build the optimizer from the perforated model")
                 break
         loop = lines.by_line.get(report.epoch_loop.line or 0)
-        if isinstance(loop, (cst.For, cst.While)) and line > end_of(loop):
+        if isinstance(loop, (cst.For, cst.While)) and line > end_of(loop) and scope(loop) is scope(call):
             add("PAI117", call, "error", f"perforate_model (line {line}) comes after the training loop (lines "
                 f"{line_of(loop)}-{end_of(loop)}): the model trains without dendrites; perforate it right after "
                 "it is built")
