@@ -3,8 +3,9 @@ and trains on pai_core through the capacity test; every `refused` fixture is lef
 
 Fixtures live in `corpus/`: `<slug>.py` or `<slug>/train.py` (siblings are the user's own modules), each with
 `<slug>.expect.json` (outcome, refusal substring, facts, run). A run whose label says `"slow": true` is in the
-slow suite. The runs of the default suite go two at a time, each on one thread (2 cores): they are started
-together when the first one is needed, so the wall time is about half of running them one by one.
+slow suite. The runs of the default suite go two at a time, each on one thread, so both cores stay busy
+(`python benchmarks/bench_fidelity.py --serial` times them one at a time and two at a time); they are all
+queued when the first one is needed.
 """
 
 from __future__ import annotations
