@@ -6,9 +6,10 @@ For each fixture: rewrite a tmp copy with the default options, then classify it
 - refused: nothing written (exit 3);
 - written-broken: written but fails compile, idempotency, check or the run.
 Prints the counts, the share of in-scope (label `complete`) fixtures that came out complete, the share that
-trained with dendrites, the runs' wall time one at a time vs two at a time (the test harness runs two at a
-time only because that is faster on 2 cores), and `perforate_source` next to a bare libcst parse+render on a
-~1,000-line script (target <= 3x). `--no-run` skips the training runs. Run: python benchmarks/bench_fidelity.py
+trained with dendrites, the runs' wall time two at a time (and one at a time with --serial: the test harness
+runs them one at a time, which measured faster on the shared 2-core machine), and `perforate_source` next to
+a bare libcst parse+render on a ~1,000-line script (target <= 3x). `--no-run` skips the training runs.
+Run: python benchmarks/bench_fidelity.py
 """
 
 from __future__ import annotations

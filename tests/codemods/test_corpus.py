@@ -3,9 +3,8 @@ and trains on pai_core through the capacity test; every `refused` fixture is lef
 
 Fixtures live in `corpus/`: `<slug>.py` or `<slug>/train.py` (siblings are the user's own modules), each with
 `<slug>.expect.json` (outcome, refusal substring, facts, run). A run whose label says `"slow": true` is in the
-slow suite. The runs of the default suite go two at a time, each on one thread, so both cores stay busy
-(`python benchmarks/bench_fidelity.py --serial` times them one at a time and two at a time); they are all
-queued when the first one is needed.
+slow suite. Runs go one at a time, each on one thread: two at a time was measured slower on the shared
+2-core machine (`python benchmarks/bench_fidelity.py --serial` compares both).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ import os
 import shutil
 import subprocess
 import sys
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -142,39 +140,9 @@ def train(fixture: Fixture, tmp: Path) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=run.get("timeout_s", 120), check=False)
 
 
-class _Runs:
-    """Starts the selected runs of the default suite together, two at a time, and hands out their results."""
-
-    def __init__(self, session, tmp_factory) -> None:
-        self.pool = ThreadPoolExecutor(max_workers=2)
-        self.futures: dict[str, Future] = {}
-        self.tmp_factory = tmp_factory
-        wanted = test_complete_fixture_trains_through_the_capacity_test.__name__
-        selected = {item.callspec.params["fixture"].slug for item in session.items
-                    if getattr(item, "originalname", None) == wanted and not item.get_closest_marker("slow")}
-        for f in ALL:
-            if f.slug in selected:
-                self.start(f)
-
-    def start(self, f: Fixture) -> Future:
-        if f.slug not in self.futures:
-            self.futures[f.slug] = self.pool.submit(train, f, self.tmp_factory.mktemp(f.slug))
-        return self.futures[f.slug]
-
-    def result(self, f: Fixture) -> subprocess.CompletedProcess:
-        return self.start(f).result()
-
-
-@pytest.fixture(scope="module")
-def runs(request, tmp_path_factory):
-    started = _Runs(request.session, tmp_path_factory)
-    yield started
-    started.pool.shutdown(cancel_futures=True)
-
-
 @pytest.mark.parametrize("fixture", RUNS)
-def test_complete_fixture_trains_through_the_capacity_test(fixture, runs):
-    done = runs.result(fixture)
+def test_complete_fixture_trains_through_the_capacity_test(fixture, tmp_path):
+    done = train(fixture, tmp_path)
     out = done.stdout + done.stderr
     assert done.returncode == 0, out[-4000:]
     assert SUCCESS in out, out[-3000:]
