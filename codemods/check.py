@@ -15,7 +15,6 @@ from typing import Literal
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 from pydantic import BaseModel, Field
 
 __all__ = ["CheckFinding", "CheckReport", "check_integration"]
@@ -44,12 +43,39 @@ class CheckReport(BaseModel):
         return not self.errors
 
 
-def _call(attr: str) -> m.Call:
-    return m.Call(func=m.Attribute(attr=m.Name(attr)))
+class _Walk(cst.CSTVisitor):
+    """One walk: every node's parent, and the `x.attr(...)` calls by attribute name in source order (cheaper
+    than libcst's ParentNodeProvider/PositionProvider, which `pai perforate` would pay on every rewrite)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls: dict[str, list[cst.Call]] = {}
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.stack: list[cst.CSTNode] = []
+        self.names: dict[str, list[cst.Name]] = {}  # plain names (not attributes) as written, in order
+        self.imports: list[cst.Import | cst.ImportFrom] = []
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.stack:
+            self.parents[node] = self.stack[-1]
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            self.calls.setdefault(node.func.attr.value, []).append(node)
+        elif isinstance(node, cst.Name) and not (isinstance(self.stack[-1], cst.Attribute)
+                                                 and self.stack[-1].attr is node):
+            self.names.setdefault(node.value, []).append(node)
+        elif isinstance(node, (cst.Import, cst.ImportFrom)):
+            self.imports.append(node)
+        self.stack.append(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
 
 
-def check_integration(path_or_source: str | Path, *, filename: str | None = None) -> CheckReport:
-    """Check an integrated script (a path, or the source text itself)."""
+def check_integration(path_or_source: str | Path, *, filename: str | None = None, report=None,
+                      module: cst.Module | None = None) -> CheckReport:
+    """Check an integrated script (a path, or the source text itself); `report` and `module`: its analysis
+    and parse, when the caller has them already (`pai perforate` checks its rewrite in memory)."""
     from codemods.analysis import analyze_source
     from codemods.analysis.source import read_script
 
@@ -60,16 +86,34 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     else:
         source = text
         filename = filename or "<string>"
-    report = analyze_source(source, filename=filename)
-    wrapper = MetadataWrapper(cst.parse_module(source))
-    module = wrapper.module
-    pos = wrapper.resolve(PositionProvider)
-    parents = wrapper.resolve(ParentNodeProvider)
+    if report is None:
+        report = analyze_source(source, filename=filename)
+    if module is None:
+        module = cst.parse_module(source)
+    walk = _Walk()
+    module.visit(walk)
+    calls, parents = walk.calls, walk.parents
+    from codemods.rules._base import statement_lines
+
+    lines = statement_lines(module)  # start/end line of every statement, from one code generation pass
+
+    def line_of(node: cst.CSTNode) -> int:
+        return lines.start.get(node) or lines.start[statement(node)]
+
+    def end_of(node: cst.CSTNode) -> int:
+        return lines.end[node]
+
+    def scope(node: cst.CSTNode) -> cst.CSTNode | None:
+        """The function a node runs in (None: the module)."""
+        return next((a for a in ancestors(node) if isinstance(a, cst.FunctionDef)), None)
+
+    def named(*attrs: str) -> list[cst.Call]:
+        return [c for attr in attrs for c in calls.get(attr, [])]
     findings: list[CheckFinding] = []
 
     def add(code: str, node: cst.CSTNode | None, severity: Severity, message: str, line: int | None = None) -> None:
         if node is not None and line is None:
-            line = pos[node].start.line
+            line = line_of(node)
         findings.append(CheckFinding(code=code, line=line, severity=severity, message=message))
 
     def code(node: cst.CSTNode) -> str:
@@ -86,13 +130,13 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                 return parent
         return node
 
-    perforates = m.findall(module, _call("perforate_model") | _call("initialize_pai"))
-    validations = m.findall(module, _call("add_validation_score"))
-    setups = m.findall(module, _call("setup_optimizer"))
-    instances = m.findall(module, _call("set_optimizer_instance"))
-    extras = m.findall(module, _call("add_extra_score") | _call("add_test_score")
-                       | _call("add_extra_score_without_graphing"))
-    config_calls = m.findall(module, m.Call(func=m.Attribute(value=m.Attribute(attr=m.Name("pc")))))
+    perforates = named("perforate_model", "initialize_pai")
+    validations = named("add_validation_score")
+    setups = named("setup_optimizer")
+    instances = named("set_optimizer_instance")
+    extras = named("add_extra_score", "add_test_score", "add_extra_score_without_graphing")
+    config_calls = [c for cs in calls.values() for c in cs
+                    if m.matches(c.func, m.Attribute(value=m.Attribute(attr=m.Name("pc"))))]
 
     # 1. components present
     if report.integration.package == "none" and not report.integration.aliases:
@@ -112,12 +156,17 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
 
     # 2. perforate_model before the optimizer / device moves
     for call in perforates:
-        line = pos[call].start.line
+        line = line_of(call)
         for opt in report.optimizers:
-            if opt.line < line and not _inside_restructure(opt.line, module, pos):
+            if opt.line < line and not _inside_restructure(opt.line, module, line_of, end_of):
                 add("PAI104", call, "error", f"perforate_model (line {line}) comes after the optimizer is built "
                     f"(line {opt.line}): build the optimizer from the perforated model")
                 break
+        loop = lines.by_line.get(report.epoch_loop.line or 0)
+        if isinstance(loop, (cst.For, cst.While)) and line > end_of(loop) and scope(loop) is scope(call):
+            add("PAI117", call, "error", f"perforate_model (line {line}) comes after the training loop (lines "
+                f"{line_of(loop)}-{end_of(loop)}): the model trains without dendrites; perforate it right after "
+                "it is built")
         for arg in call.args:  # type: ignore[attr-defined]
             if arg.keyword and arg.keyword.value == "maximizing_score":
                 _check_direction(code(arg.value), report, call, add)
@@ -128,7 +177,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                     "perforate_model has no maximizing_score (library default True): pass maximizing_score=False")
 
     # 3. the validation hookup
-    device_used = bool(m.findall(module, m.Call(func=m.Attribute(attr=m.Name("to") | m.Name("cuda")))))
+    device_used = bool(named("to", "cuda"))
     for call in validations:
         stmt = statement(call)
         targets = m.findall(stmt, m.AssignTarget(target=m.Tuple()))
@@ -174,8 +223,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                     "complete: use `while True:` (or a very large bound)")
         # 4. extra scores must come before add_validation_score in the same epoch
         for extra in extras:
-            if pos[extra].start.line > pos[call].start.line and loop is not None and \
-                    pos[extra].start.line <= pos[loop].end.line:
+            if line_of(extra) > line_of(call) and loop is not None and line_of(extra) <= end_of(loop):
                 add("PAI112", extra, "error", "add_extra_score comes after add_validation_score in the epoch: the "
                     "graphs are written during add_validation_score, so add extra scores first")
 
@@ -193,7 +241,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                 if step.variable == sched_var:
                     add("PAI113", None, "error", f"`{step.text}` steps a scheduler the tracker already steps "
                         "(setup_optimizer with scheduler arguments): remove it", line=step.line)
-    if setups and not m.findall(module, _call("set_optimizer")):
+    if setups and not named("set_optimizer"):
         add("PAI114", setups[0], "error", "setup_optimizer is called without set_optimizer(<class>) first")
 
     # 6. config values
@@ -207,6 +255,13 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
         if name == "set_testing_dendrite_capacity" and call.args and code(call.args[0].value) == "True":  # type: ignore
             add("PAI115", call, "info", "the dendrite capacity test is on: after 'Successfully added 3 dendrites' "
                 "run `pai perforate --capacity-test off` for the real experiment")
+
+    _check_output_dimensions(config_calls, code, report, add)
+
+    # 7. the library's names used above the import that binds them (a NameError when that line runs)
+    for name, use, imported in _used_before_import(walk, module):
+        add("PAI118", use, "error", f"`{name}` is used on line {line_of(use)} before it is imported (line "
+            f"{line_of(imported)}): move the import up to the script's first import block")
 
     findings.sort(key=lambda f: (f.line or 0, f.code))
     required = {"PAI101", "PAI103", "PAI105", "PAI106"}
@@ -225,10 +280,85 @@ def _check_direction(value: str, report, call, add) -> None:
             "(an accuracy/score): pass maximizing_score=True")
 
 
-def _inside_restructure(line: int, module: cst.Module, pos) -> bool:
+def _inside_restructure(line: int, module: cst.Module, line_of, end_of) -> bool:
     """True when a line is inside an `if restructured:`-style branch (a rebuilt optimizer)."""
     for branch in m.findall(module, m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))):
-        start, end = pos[branch].start.line, pos[branch].end.line
+        start, end = line_of(branch), end_of(branch)
         if start <= line <= end:
             return True
     return False
+
+
+_LIBRARIES = ("pai_core", "perforatedai")
+
+
+def _used_before_import(walk: _Walk, module: cst.Module):
+    """(name, use, import statement) for each name bound by a pai_core/perforatedai import that an earlier
+    statement of the same block uses when it runs (uses inside a function defined there run later)."""
+    from libcst.helpers import get_full_name_for_node
+
+    for imp in walk.imports:
+        source = get_full_name_for_node(imp.module) if isinstance(imp, cst.ImportFrom) and imp.module else ""
+        if isinstance(imp, cst.ImportFrom) and (imp.relative or isinstance(imp.names, cst.ImportStar)):
+            continue
+        stmt = walk.parents[imp]
+        block = walk.parents.get(stmt)
+        body = list(block.body) if isinstance(block, (cst.Module, cst.IndentedBlock)) else []
+        if stmt not in body:
+            continue
+        earlier = body[: body.index(stmt)]
+        for alias in imp.names:  # type: ignore[union-attr]
+            full = f"{source}.{get_full_name_for_node(alias.name)}" if source else get_full_name_for_node(alias.name)
+            if not full or full.split(".", 1)[0] not in _LIBRARIES:
+                continue
+            bound = alias.asname.name.value if alias.asname else get_full_name_for_node(alias.name).split(".")[0]
+            for use in walk.names.get(bound, []):
+                top = _direct_child(walk, use, block)
+                if top is not None and any(top is e for e in earlier):
+                    yield bound, use, stmt
+                    break
+
+
+def _direct_child(walk: _Walk, node: cst.CSTNode, block: cst.CSTNode) -> cst.CSTNode | None:
+    """The statement of `block` that holds `node`, or None when `node` sits in a function body (runs later)."""
+    child = node
+    parent = walk.parents.get(child)
+    while parent is not None and parent is not block:
+        if isinstance(parent, cst.Lambda) or (isinstance(parent, cst.FunctionDef) and child is parent.body):
+            return None
+        child, parent = parent, walk.parents.get(parent)
+    return child if parent is block else None
+
+
+_CONV_RANK = {"Conv1d": 3, "Conv2d": 4, "Conv3d": 5}  # (batch, channels, *spatial)
+_FLAT = ("mlp", "cnn", "resnet")  # architectures whose Linear layers see (batch, features)
+
+
+def _check_output_dimensions(config_calls, code, report, add) -> None:
+    """PAI119: the configured output dimensions against the rank each perforated layer kind outputs."""
+    import ast
+
+    def literal(name: str):
+        for call in reversed(config_calls):
+            if call.func.attr.value == name and call.args:
+                try:
+                    return call, ast.literal_eval(code(call.args[0].value))
+                except (ValueError, SyntaxError):
+                    return call, None
+        return None, None
+
+    call, dims = literal("set_output_dimensions")
+    _, names = literal("set_module_names_to_perforate")
+    if not isinstance(dims, list) or not isinstance(names, list):
+        return
+    for name in names:
+        rank = _CONV_RANK.get(name)
+        trimmed = rank == 3 and all(d == -1 for d in dims[3:]) and 0 in dims[:3]  # pai_core trims Conv1d's
+        if rank is not None and len(dims) != rank and not trimmed:
+            add("PAI119", call, "error", f"{name} outputs {rank} dimensions (batch, channels, ...) but "
+                f"set_output_dimensions({dims}) has {len(dims)}: use [-1, 0{', -1' * (rank - 2)}]")
+    if "Linear" in names and report.model.architecture in _FLAT and 0 not in dims[:2]:
+        add("PAI119", call, "warning", f"the Linear layers of this {report.model.architecture} output (batch, "
+            f"features) but set_output_dimensions({dims}) puts the neuron axis elsewhere: use [-1, 0] or a "
+            "per-layer setting")
+

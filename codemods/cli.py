@@ -2,6 +2,7 @@
 
 `pai perforate PATH...` prints a unified diff and exits 1 when changes are pending (usable in CI, like
 bump-pydantic --diff); `--write` replaces the files atomically (a `PATH.orig` backup unless `--no-backup`).
+A script that cannot get a complete integration is refused: nothing is written and the exit status is 3.
 `pai check PATH...` prints each finding with its line and exits 1 when there are errors.
 """
 
@@ -16,7 +17,9 @@ def _perforate_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pai perforate",
         description="Rewrite training scripts so they train with dendrites (prints a diff unless --write).",
-        epilog="Exit status: 0 nothing to change (or written), 1 changes pending, 2 a file could not be processed. "
+        epilog="Exit status: 0 written (or nothing to change), 1 changes pending (diff printed), 2 a file could not "
+               "be processed, 3 refused: a complete integration could not be written, so nothing was (the "
+               "findings name the step and how to do it by hand). "
                "Each rule also runs under libcst: `python -m libcst.tool codemod --no-format "
                "imports.AddDendriteImports FILE` (modules listed in .libcst.codemod.yaml).",
     )
@@ -46,7 +49,7 @@ def main(argv: list[str] | None = None) -> int:
     from codemods.perforate import perforate_file
 
     capacity = None if args.capacity_test is None else args.capacity_test == "on"
-    results, failures, pending = [], 0, False
+    results, failures, pending, refused = [], 0, False, False
     paths = tqdm(args.paths, desc="perforate", unit="file", file=sys.stderr, disable=len(args.paths) < 2)
     for path in paths:
         try:
@@ -62,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"{path}: error: {message}", file=sys.stderr)
             continue
         pending |= result.changed and not result.written
+        refused |= result.refused
         if args.json:
             results.append(result.model_dump())
             continue
@@ -73,12 +77,16 @@ def main(argv: list[str] | None = None) -> int:
         if result.written:
             backup = f" (original kept as {result.backup})" if result.backup else ""
             print(f"{path}: rewrote with {', '.join(result.applied)}{backup}", file=sys.stderr)
-        elif not result.changed and not result.refused:
+        elif result.refused:
+            print(f"{path}: refused, left unchanged (see the findings above)", file=sys.stderr)
+        elif not result.changed:
             print(f"{path}: nothing to change", file=sys.stderr)
     if args.json:
         print(json.dumps(results, indent=2))
     if failures:
         return 2
+    if refused:
+        return 3
     return 1 if pending else 0
 
 

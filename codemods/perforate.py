@@ -28,6 +28,7 @@ from codemods.rules._base import (
     refusal_reason,
     render,
 )
+from codemods.verify import integration_gaps
 
 __all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
 
@@ -48,7 +49,8 @@ class PerforateResult(BaseModel):
     changed: bool
     applied: list[str] = Field(default=[], description="codes of the rules that changed the script")
     findings: list[PerforateFinding] = Field(default=[], description="warnings and skipped changes, with lines")
-    refused: bool = Field(default=False, description="the script needs a manual integration (see findings)")
+    refused: bool = Field(default=False, description="nothing was rewritten: the script needs a manual "
+                          "integration; the findings name each step that could not be placed and how to do it")
     written: bool = False
     backup: str | None = None
 
@@ -75,7 +77,9 @@ def perforate_source(
     """Rewrite a training script so it trains with dendrites; returns the new text, a diff and findings.
 
     `select` picks rule codes/prefixes (default: all but PAI007); `capacity_test` True/False alone (without
-    `select`) only toggles the capacity-test flag. Raises `cst.ParserSyntaxError` for unparsable code.
+    `select`) only toggles the capacity-test flag. The default run returns a complete integration that `pai
+    check` passes, or a refusal (`refused`, the source unchanged, findings saying which step failed and how to
+    do it by hand). Raises `cst.ParserSyntaxError` for unparsable code.
     """
     from codemods.analysis import analyze_source
     from codemods.analysis.source import parse_source
@@ -109,8 +113,18 @@ def perforate_source(
             applied.append(rule.CODE)
             tree, current = new_tree, new_code
             line_map.update(current)
-    findings = [_finding(f) for f in context.scratch.get(FINDINGS_KEY, [])]
+    found = context.scratch.get(FINDINGS_KEY, [])
+    findings = [_finding(f) for f in found]
     new_source = current
+    if not refused and select is None:  # the full rewrite: a complete integration, or nothing at all
+        skips: dict[str, list[str]] = {}
+        for f in found:
+            if f.kind == "skip":
+                skips.setdefault(f.code, []).append(f.message)
+        gaps = integration_gaps(new_source, tree, filename, skips)
+        if gaps:
+            refused, new_source, applied = True, source, []
+            findings += [PerforateFinding(code=g.code, line=None, message=g.message, kind="error") for g in gaps]
     diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
                                         f"a/{filename}", f"b/{filename}"))
     return PerforateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,

@@ -74,6 +74,8 @@ def analyze_integration(facts: Facts, library: str, model_vars: list[str]) -> In
         if sub in _PB_MODULES:
             generations.append("pb")
     ours = [c for c in facts.calls if _ours(c.qname)]
+    for c in ours:
+        info.calls.setdefault(c.attr, []).append(c.line)
     steps: dict[str, IntegrationStep] = {}
 
     def mark(name: str, lines: list[int], detail: str = "", status: str = "present") -> None:

@@ -48,8 +48,8 @@ def analyze_library(facts: Facts) -> TrainingLibraryInfo:
         elif is_lightning(c.qname) and last in ("Trainer", "LightningCLI"):
             lightning.append(Evidence(line=c.line, text=c.text, detail=c.qname))
             info.trainer_class = info.trainer_class or last
+            _note_trainer_call(info, c)  # LightningCLI builds the Trainer: its trainer_defaults take the callback
             if last == "Trainer":
-                _note_trainer_call(info, c)
                 strategy = c.kwargs.get("strategy", "")
                 if any(k in strategy.lower() for k in _SHARDED):
                     info.sharding = info.sharding or f"strategy={strategy}"

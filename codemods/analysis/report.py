@@ -270,6 +270,10 @@ class IntegrationInfo(BaseModel):
     capacity_flag: Literal["True", "False", "absent", "dynamic"] = "absent"
     perforate_call: PerforateCall | None = None
     aliases: dict[str, str] = Field(default={}, description="alias -> role (globals, utils, library, ...)")
+    calls: dict[str, list[int]] = Field(
+        default={}, description="method name -> lines of the calls into perforatedai/pai_core, by resolved name "
+        "(comments and strings never count): what the rules read to tell work already done"
+    )
     warnings: list[str] = Field(
         default=[], description="integration mistakes spotted (e.g. a loss with maximizing)"
     )

@@ -13,7 +13,6 @@ import argparse
 import difflib
 import functools
 import logging
-import re
 from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -372,12 +371,21 @@ class PaiRule(VisitorBasedCodemodCommand):
         return code
 
     def integrated(self, *attrs: str) -> bool:
-        """True when the script already calls a method named like one of `attrs` (work done before)."""
-        names = "|".join(map(re.escape, attrs))
-        return bool(re.search(rf"\.({names})\s*\(", self.source))
+        """True when the script already calls one of `attrs` of the dendrite library (work done before), as
+        the analysis resolved the names: an alias counts, a comment or a string that mentions it does not."""
+        calls = self.report.integration.calls
+        done = [(attr, line) for attr in attrs for line in calls.get(attr, [])[:1]]
+        for attr, line in done[:1]:  # a skip is always reported, with the line that made it
+            self.note(f"{attr} is already called (line {line}): not added again", line, skip=True)
+        return bool(done)
 
     def has_config(self) -> bool:
-        return bool(re.search(r"\.pc\s*\.\s*(set|append)_\w+\s*\(", self.source))
+        step = self.report.integration.step("config")
+        if step is None or step.status != "present":
+            return False
+        self.note("the script already sets GPA.pc options: no settings block added", (step.lines or [None])[0],
+                  skip=True)
+        return True
 
     def perforation_config(self):
         model = self.report.model
@@ -594,4 +602,7 @@ def refusal_reason(report) -> str | None:
         )
     from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
 
+    if library == "huggingface_trainer" and set(report.parallelism.kinds) <= {"torch.distributed",
+                                                                                "DistributedDataParallel"}:
+        return None  # the Trainer wraps the model in DDP itself; a script's own init_process_group is its setup
     return distributed_refusal(report.parallelism)

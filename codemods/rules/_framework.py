@@ -40,7 +40,7 @@ class AddFrameworkCallback(PaiRule):
         info = self.report.training_library
         if info.kind != self.LIBRARY:
             raise SkipFile(f"{self.CODE}: not a {self.LIBRARY} script")
-        if re.search(rf"\b{self.CALLBACK}\s*\(", self.source):  # integrated before: at most an import is missing
+        if info.pai_callback == self.CALLBACK:  # integrated before: at most an import is missing
             if not self._add_imports(tree):
                 raise SkipFile(f"{self.CODE}: {self.CALLBACK} is already used")
             return
@@ -57,8 +57,15 @@ class AddFrameworkCallback(PaiRule):
                             f"callbacks=[{self.CALLBACK}(...)] to your Trainer by hand", info.trainer_line)
         text = f"{self.CALLBACK}({', '.join(self.callback_arguments())})"
         callback = cst.parse_expression(text)
-        column = self._continuation_column(stmt, info.trainer_call, len(f", callbacks=[{text}]"))
-        self.edit_call(stmt, info.trainer_call, lambda call: add_callback(call, callback, column))
+        if info.trainer_class == "LightningCLI":  # it builds the Trainer from trainer_defaults
+            if not find_call(stmt, info.trainer_call, _trainer_defaults_editable):
+                raise self.skip(f"LightningCLI(...) at line {info.trainer_line} takes its trainer_defaults from a "
+                                f"variable; add \"callbacks\": [{text}] to that dict by hand (or `--trainer."
+                                f"callbacks+={self.CALLBACK}` on the command line)", info.trainer_line)
+            self.edit_call(stmt, info.trainer_call, lambda call: add_default_callback(call, callback))
+        else:
+            column = self._continuation_column(stmt, info.trainer_call, len(f", callbacks=[{text}]"))
+            self.edit_call(stmt, info.trainer_call, lambda call: add_callback(call, callback, column))
         self._add_imports(tree)
         if self.report.early_stopping.present:
             self.note("early stopping can end training before the dendrites are done; the tracker decides when "
@@ -102,8 +109,38 @@ class AddFrameworkCallback(PaiRule):
         return True
 
 
-def find_call(node: cst.CSTNode, callee: str) -> bool:
-    return any(get_full_name_for_node(c.func) == callee for c in m.findall(node, m.Call()))
+def find_call(node: cst.CSTNode, callee: str, accept=lambda call: True) -> bool:
+    return any(get_full_name_for_node(c.func) == callee and accept(c) for c in m.findall(node, m.Call()))
+
+
+def _trainer_defaults(call: cst.Call) -> cst.Arg | None:
+    return next((a for a in call.args if a.keyword is not None and a.keyword.value == "trainer_defaults"), None)
+
+
+def _trainer_defaults_editable(call: cst.Call) -> bool:
+    arg = _trainer_defaults(call)
+    return arg is None or isinstance(arg.value, cst.Dict)
+
+
+def add_default_callback(call: cst.Call, callback: cst.BaseExpression) -> cst.Call:
+    """`LightningCLI(..., trainer_defaults={..., "callbacks": [..., callback]})`."""
+    arg = _trainer_defaults(call)
+    entry = cst.DictElement(cst.SimpleString('"callbacks"'), cst.List([cst.Element(callback)]))
+    if arg is None:
+        return add_keyword(call, "trainer_defaults", cst.Dict([entry]))
+    elements = list(arg.value.elements)  # type: ignore[attr-defined]
+    for index, element in enumerate(elements):
+        key = getattr(element, "key", None)
+        if isinstance(key, cst.SimpleString) and key.evaluated_value == "callbacks":
+            value = element.value
+            value = (value.with_changes(elements=_append(list(value.elements), cst.Element(callback)))
+                     if isinstance(value, cst.List) else cst.List([cst.StarredElement(value), cst.Element(callback)]))
+            elements[index] = element.with_changes(value=value)
+            break
+    else:
+        elements = _append(elements, entry)
+    new = arg.with_changes(value=arg.value.with_changes(elements=elements))
+    return call.with_changes(args=[new if a is arg else a for a in call.args])
 
 
 class _EditCall(cst.CSTTransformer):

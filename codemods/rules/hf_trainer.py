@@ -41,7 +41,8 @@ class AddTrainerCallback(AddFrameworkCallback):
 
     def review(self) -> None:
         info = self.report.training_library
-        if "using_perforatedai" in self.source:
+        steps = self.report.integration
+        if steps.step("trainer_using_perforatedai") is not None:
             self.note("removed using_perforatedai=...: that flag belongs to the forked transformers; the stock "
                       "Trainer rejects it and PAITrainerCallback does its work", info.trainer_line)
         if info.arguments_line is None:
@@ -58,7 +59,7 @@ class AddTrainerCallback(AddFrameworkCallback):
         elif info.eval_strategy.strip("\"'") == "no":
             self.note('eval_strategy="no": the callback needs evaluations; set eval_strategy="epoch"',
                       info.arguments_line)
-        named_by_config = "library_validation_score" in self.source  # upstream's way to name the metric
+        named_by_config = steps.step("library_validation_score") is not None  # upstream's way to name the metric
         if info.metric_for_best_model is None and info.arguments_line is not None and not named_by_config:
             self.note("no metric_for_best_model in the TrainingArguments: the callback tracks eval_loss "
                       "(minimized); set metric_for_best_model (and greater_is_better) to track another metric",

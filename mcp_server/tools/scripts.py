@@ -76,8 +76,9 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
         """Show, as a unified diff, how the script would be rewritten to train with dendrites (imports,
         config block, perforate_model, optimizer registration, validation hookup with the restructure branch,
         a loop that runs until training is complete; a re-wrap under DDP; the pai callback for HF Trainer and
-        Lightning scripts). Writes nothing. `refused` is true for setups that need a manual integration
-        (DataParallel, FSDP/DeepSpeed, model built inside the DDP call): the findings say why and what to do."""
+        Lightning scripts). Writes nothing. `refused` is true when no complete integration can be written
+        (FSDP/DeepSpeed, a step that cannot be placed, a rewrite `pai check` would flag): the findings say
+        which step and what to do by hand."""
         script = workspace.script(path, await workspace.roots(ctx))
         return await run("previewing the perforation of", script, PERFORATE, write=False, backend=backend,
                          save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
@@ -99,9 +100,9 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
             result = await run("perforating", script, PERFORATE, write=True, backup=True, backend=backend,
                                save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
         if result.refused:
-            reasons = " ".join(f.message for f in result.findings if f.kind == "skip") or "unsupported setup"
-            raise ToolError(f"{script.name} was left unchanged: {reasons} Integrate by hand following the "
-                            "matching skill (pai-distributed, pai-hf-trainer or pai-lightning).")
+            reasons = " ".join(f.message for f in result.findings if f.kind in ("skip", "error"))
+            raise ToolError(f"{script.name} was left unchanged: {reasons or 'unsupported setup'} Integrate by "
+                            "hand following the matching skill (pai-distributed, pai-hf-trainer or pai-lightning).")
         return result
 
     @server.tool(name="pai_set_capacity_test", annotations=edits_files("Toggle the capacity test"))

@@ -79,3 +79,37 @@ def test_setup_optimizer_without_scheduler_must_not_be_unpacked():
     broken = text.replace("optimizer = GPA.pai_tracker.setup_optimizer(",
                           "optimizer, _ = GPA.pai_tracker.setup_optimizer(", 1)
     assert "PAI114" in codes(check_integration(broken))
+
+
+
+def test_perforate_model_after_the_training_loop_is_an_error():
+    call = '    model = UPA.perforate_model(model, save_name="mnist_cnn_dendritic", maximizing_score=True)\n'
+    assert GOOD.count(call) == 1
+    late = GOOD.replace(call, "").replace("    if args.save_model:", call + "    if args.save_model:")
+    report = check_integration(late)
+    finding = next(f for f in report.findings if f.code == "PAI117")
+    assert finding.severity == "error" and finding.line == late.splitlines().index(call.rstrip("\n")) + 1
+    assert "PAI117" not in codes(check_integration(GOOD))
+
+
+def test_a_library_name_used_above_its_import_is_an_error():
+    late = GOOD.replace("from pai_core import globals_perforatedai as GPA\n", "")
+    late = late.replace("def main():", "from pai_core import globals_perforatedai as GPA\n\n\ndef main():", 1)
+    top = "GPA.pc.set_verbose(False)\n"
+    late = late.replace("import argparse\n", "import argparse\n" + top, 1)
+    report = check_integration(late)
+    finding = next(f for f in report.findings if f.code == "PAI118")
+    assert finding.line == late.splitlines().index(top.rstrip()) + 1 and "GPA" in finding.message
+    # the uses inside main() run after the import: only the module-level use is reported
+    assert [f.code for f in report.findings].count("PAI118") == 1
+    assert "PAI118" not in codes(check_integration(GOOD))
+
+
+def test_output_dimensions_that_contradict_the_perforated_layers_are_reported():
+    assert "PAI119" not in codes(check_integration(GOOD)) | codes(check_integration(GOOD), "warning")
+    configured = "GPA.pc.set_output_dimensions([-1, 0, -1, -1])"
+    assert configured in GOOD
+    wrong = GOOD.replace(configured, "GPA.pc.set_output_dimensions([-1, -1, 0])")
+    finding = next(f for f in check_integration(wrong).findings if f.code == "PAI119")
+    assert finding.severity == "error" and "Conv2d outputs 4 dimensions" in finding.message
+    assert finding.line == [ln.strip() for ln in wrong.splitlines()].index("GPA.pc.set_output_dimensions([-1, -1, 0])") + 1

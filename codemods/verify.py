@@ -1,0 +1,77 @@
+"""Is a rewrite a complete integration? `pai perforate` writes all of it or nothing.
+
+The rewritten text is analysed again and checked in memory the way `pai check` checks a file. A required
+step that is missing, or any error `pai check` reports, turns the rewrite into a refusal whose findings name
+the step, why it could not be placed (the rule's own skip message when it gave one) and how to do it by hand.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import libcst as cst
+
+__all__ = ["Gap", "integration_gaps"]
+
+# step of the analysis (codemods.analysis.integration) -> (rule that places it, what to write by hand)
+RECIPES: dict[str, tuple[str, str]] = {
+    "imports": ("PAI001", "add `from pai_core import globals_perforatedai as GPA` and `from pai_core import "
+                "utils_perforatedai as UPA` to the first import block"),
+    "config": ("PAI002", "before the model is built, `GPA.pc.set_testing_dendrite_capacity(True)` plus the "
+               "module names and output dimensions `pai analyze-script` recommends"),
+    "perforate_model": ("PAI003", "right after the model is built, before `.to(device)`, any wrapper and the "
+                        "optimizer: `model = UPA.perforate_model(model, save_name=\"run\", maximizing_score=...)`"),
+    "optimizer_registration": ("PAI004", "replace the optimizer construction by `GPA.pai_tracker.set_optimizer("
+                               "<OptimizerClass>)` and `optimizer = GPA.pai_tracker.setup_optimizer(model, "
+                               "{\"params\": model.parameters(), \"lr\": ...})`"),
+    "add_validation_score": ("PAI005", "once per epoch, after validation: `model, restructured, "
+                             "training_complete = GPA.pai_tracker.add_validation_score(score, model)`"),
+    "restructure_optimizer_rebuild": ("PAI005", "right after add_validation_score: `if restructured:` run the "
+                                      "same setup_optimizer call again (the old optimizer holds old parameters)"),
+    "training_complete_break": ("PAI005", "`if training_complete: break` out of the epoch loop (make it "
+                                "`while True:` so it does not end first)"),
+    "callback": ("PAI010/PAI011", "add the pai callback to the Trainer: `callbacks=[PAITrainerCallback(...)]` "
+                 "(HF) or `callbacks=[PAILightningCallback(monitor=..., mode=...)]` (Lightning)"),
+}
+PLAIN_REQUIRED = ("imports", "config", "perforate_model", "optimizer_registration", "add_validation_score",
+                  "restructure_optimizer_rebuild", "training_complete_break")
+FRAMEWORK_REQUIRED = ("callback",)  # the callback perforates, registers and feeds the tracker itself
+FRAMEWORKS = ("huggingface_trainer", "lightning")
+
+
+@dataclass
+class Gap:
+    """One reason the rewrite is not a complete integration."""
+
+    code: str
+    message: str
+
+
+def integration_gaps(new_source: str, module: cst.Module, filename: str,
+                     skips: dict[str, list[str]]) -> list[Gap]:
+    """What keeps `new_source` from being a complete, `pai check`-clean integration (empty: it is one).
+
+    `skips` maps a rule code to the reasons it gave for changing nothing; they explain a missing step.
+    """
+    from codemods.analysis import analyze_source
+    from codemods.check import check_integration
+
+    report = analyze_source(new_source, filename=filename, module=module)
+    gaps = []
+    for step in _missing_steps(report):
+        code, recipe = RECIPES[step]
+        why = " ".join(reason for c in code.split("/") for reason in skips.get(c, ()))
+        because = f": {why}" if why else ""
+        gaps.append(Gap(code, f"refused: the step `{step}` could not be placed{because}. By hand: {recipe}."))
+    for finding in check_integration(new_source, filename=filename, report=report, module=module).errors:
+        where = f" at line {finding.line} of the rewrite" if finding.line else ""
+        gaps.append(Gap(finding.code, f"refused: `pai check` would report {finding.code}{where}: {finding.message}"))
+    return gaps
+
+
+def _missing_steps(report) -> list[str]:
+    library = report.training_library
+    steps = {s.name: s.status for s in report.integration.steps}
+    if library.kind in FRAMEWORKS:
+        return [] if library.pai_callback is not None else list(FRAMEWORK_REQUIRED)
+    return [name for name in PLAIN_REQUIRED if steps.get(name, "missing") != "present"]

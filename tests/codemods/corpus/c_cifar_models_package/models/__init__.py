@@ -1,0 +1,3 @@
+from .resnet import ResNet8
+
+__all__ = ["ResNet8"]
