@@ -25,7 +25,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["FusedSpec", "fused_forward", "plan", "set_fused"]
+__all__ = ["MIN_TRAINING_INPUT", "FusedSpec", "fused_forward", "plan", "set_fused", "worth_fusing"]
+
+# With gradients on, smaller inputs (e.g. batch 1) run the copies: there the Python of _FusedLayer.backward
+# costs more than the autograd nodes it replaces (benchmarks/bench_dendrite_step.py, batch 1 vs 64 / 128).
+MIN_TRAINING_INPUT = 8192
 
 # dendrite activation -> (name, backward from the activation's output)
 _BACKWARDS = {
@@ -208,6 +212,11 @@ def _layer_backward(spec: FusedSpec, grads: list[torch.Tensor], x: torch.Tensor,
 
 
 # ------------------------------------------------------------------------------------------------ entry point
+def worth_fusing(x: torch.Tensor) -> bool:
+    """Whether the fused path is the faster one for input `x` (always without gradients)."""
+    return x.numel() >= MIN_TRAINING_INPUT or not torch.is_grad_enabled()
+
+
 def fused_forward(module: nn.Module, spec: FusedSpec, x: torch.Tensor) -> torch.Tensor:
     """The output of PAINeuronModule `module` for input `x`, computed fused."""
     main = module.main_module

@@ -9,6 +9,7 @@ import pytest
 import torch
 from torch import nn
 
+from pai_core import fused as fused_module
 from pai_core.config import PAIConfig
 from pai_core.fused import set_fused
 from pai_core.modules import PAINeuronModule, neuron_modules
@@ -16,6 +17,12 @@ from pai_core.perforate import convert_network
 from pai_core.processors import MultiOutputProcessor
 
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def fuse_small_inputs(monkeypatch):
+    """These inputs are tiny: fuse them anyway (in training the rule sends small inputs to the copies)."""
+    monkeypatch.setattr(fused_module, "MIN_TRAINING_INPUT", 0)
 
 LAYERS = {  # name: (layer factory, output_dimensions, input shape)
     "linear": (lambda: nn.Linear(5, 7), [-1, 0], (4, 5)),
@@ -47,6 +54,7 @@ def grown(factory, dims, x_shape, k, activation=torch.sigmoid, **options):
 def outputs_and_grads(module, x):
     x = x.clone().requires_grad_()
     out = module(x)
+    assert (type(out.grad_fn).__name__ == "_FusedLayerBackward") == (module._fused is not None)
     weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view(out.shape)  # every output counts differently
     (out * weights).sum().backward()
     return out.detach(), x.grad, {name: p.grad for name, p in module.named_parameters()}
@@ -83,6 +91,19 @@ def test_other_dendrite_activations_are_fused_exactly(activation):
     unfused.fuse_dendrites = False
     assert fused._fused is not None
     assert_same(fused, unfused, x)
+
+
+def test_small_training_inputs_run_the_copies_and_evaluation_is_always_fused(monkeypatch):
+    monkeypatch.setattr(fused_module, "MIN_TRAINING_INPUT", 8192)
+    module, x = grown(*LAYERS["linear"], 2)
+    assert module._fused is not None
+    assert type(module(x).grad_fn).__name__ == "AddcmulBackward0"  # 20 input values: the copies
+    big = torch.randn(2048, 5, dtype=torch.float64)
+    assert type(module(big).grad_fn).__name__ == "_FusedLayerBackward"
+    unfused = copy.deepcopy(module)
+    unfused.fuse_dendrites = False
+    with torch.no_grad():
+        torch.testing.assert_close(module(x), unfused(x), rtol=1e-12, atol=1e-12)
 
 
 def test_layers_the_fused_path_cannot_express_keep_the_copies():
@@ -158,3 +179,25 @@ def test_a_fused_model_trains_and_its_checkpoint_loads_into_an_unfused_one():
                             PAIConfig(unwrapped_params_action="ignore", fused_dendrites=False))
     fresh.load_state_dict(net.state_dict())
     torch.testing.assert_close(fresh(x), net(x))
+
+
+def test_a_deployed_convolution_is_the_same_stacked_or_copy_by_copy():
+    from pai_core.deploy import STACKED_CONV_MAX_BATCH, FusedDendrites, to_inference
+
+    torch.manual_seed(0)
+    net = convert_network(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3, stride=2)),
+                          PAIConfig(unwrapped_params_action="ignore"))
+    net(torch.randn(2, 3, 8, 8))
+    for module in neuron_modules(net):
+        module.add_dendrite()
+        module.add_dendrite()
+        with torch.no_grad():
+            module.dendrites_to_top.normal_()
+            module.dendrite_module.dendrites_to_dendrites[0].normal_()
+    deployed = to_inference(net)
+    layers = [m for m in deployed.modules() if isinstance(m, FusedDendrites)]
+    assert len(layers) == 2 and all(m.split_above == STACKED_CONV_MAX_BATCH for m in layers)
+    with torch.no_grad():
+        for batch in (1, STACKED_CONV_MAX_BATCH + 1):
+            x = torch.randn(batch, 3, 8, 8)
+            torch.testing.assert_close(deployed(x), net.eval()(x), rtol=1e-5, atol=1e-5)
