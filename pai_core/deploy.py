@@ -107,7 +107,7 @@ class FusedDendrites(_Combine):
         self.split_above = split_above
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.split_above is not None and x.shape[0] > self.split_above and not _exporting():
+        if self.split_above is not None and not _exporting() and x.shape[0] > self.split_above:
             ys = self._per_copy(x)
             return self.combine(ys[0], ys[1:])
         y = self.stacked(x)

@@ -1,20 +1,26 @@
-"""Fused dendrite compute: a perforated Linear/Conv and its k dendrite copies as ONE wider matmul/convolution.
+"""Fused dendrite compute for training and evaluation: a perforated Linear/Conv and its k copies in one node.
 
     out = main(x) + sum_i W[i] * act(d_i(x) + sum_{j<i} V_i[j] * a_j)
 
-Called one after another, the 1+k copies cost 1+k small GEMMs forward and 2(1+k) backward, plus k sums of
-input gradients and a dozen small autograd nodes per dendrite. Here the weights are concatenated along the
-output channels (the parameters themselves are untouched: names, state_dict and checkpoints are as before),
-so the layer runs one GEMM/convolution of (1+k)*C outputs, the dendrite activations are written into one
-buffer, and `_FusedLayer.backward` computes every parameter's gradient with one GEMM (or one
-convolution_backward) over the stacked output gradient. It saves the input, the stacked weight and the k
-activations: the same activations the unfused graph keeps, no extra copy.
+Calling the 1+k copies one by one makes 1+k module calls and, per dendrite, a handful of autograd nodes
+whose backward sums the input gradients of every copy. `_FusedLayer` does the same arithmetic as one autograd
+node: each copy's GEMM/convolution writes a fresh output, the dendrite activation and the per-channel mix
+run in place on it, and backward writes each copy's weight gradient straight into its own tensor and
+accumulates the input gradient in place (addmm_ for Linear). It saves the input and the k activations, the
+same activations the unfused graph keeps. The parameters are the module's own (names, state_dict and
+checkpoints unchanged).
 
-Grouped convolutions stack the copies inside each group (output channels ordered group, copy, channel), so
-one grouped convolution still computes them all. Layers this cannot express (processors, other module types,
-padding modes other than zeros, 'same' padding, activations without a known derivative) keep the unfused path.
-Switch it off with `PAIConfig.fused_dendrites = False` (GPA.pc.set_fused_dendrites(False) before
-perforate_model) or per module with `module.fuse_dendrites = False`.
+Measured here (benchmarks/bench_dendrite_step.py, bench_inference.py): one wider GEMM over concatenated
+weights was no faster on this CPU (MKL runs a 128x256x256 GEMM at full speed already, and the concatenation
+and the strided block views cost more than the calls they save), so only deploy.FusedDendrites stacks
+weights, once, at load time. In training, inputs smaller than MIN_TRAINING_INPUT values run the copies,
+because the Python of a custom backward costs more than the C++ autograd nodes there.
+
+Layers this cannot express keep the copies: processors, module types other than exactly Linear/Conv1d/2d/3d,
+padding modes other than zeros, string padding, dendrite activations other than sigmoid/tanh/relu. Switch it
+off with `PAIConfig.fused_dendrites = False` (GPA.pc.set_fused_dendrites(False) before perforate_model) or
+per module with `module.fuse_dendrites = False` (`set_fused(model, False)` for all); do so for double
+backward (create_graph=True), which the fused node refuses.
 """
 from __future__ import annotations
 
@@ -31,7 +37,7 @@ __all__ = ["MIN_TRAINING_INPUT", "FusedSpec", "fused_forward", "plan", "set_fuse
 # costs more than the autograd nodes it replaces (benchmarks/bench_dendrite_step.py, batch 1 vs 64 / 128).
 MIN_TRAINING_INPUT = 8192
 
-# dendrite activation -> (name, backward from the activation's output)
+# dendrite activation -> its backward computed from the activation's output
 _BACKWARDS = {
     "sigmoid": torch.ops.aten.sigmoid_backward.grad_input,
     "tanh": torch.ops.aten.tanh_backward.grad_input,
@@ -147,11 +153,7 @@ def _dendrites(spec: FusedSpec, x: torch.Tensor, weights: tuple, biases: tuple, 
 
 
 class _FusedLayer(torch.autograd.Function):
-    """One autograd node for a perforated layer; inputs: x, to_top, the 1+k weights, biases, then links.
-
-    Backward computes each copy's weight gradient straight into its own tensor and sums the input
-    gradients in place (addmm_ for Linear), so nothing is concatenated or copied.
-    """
+    """One autograd node for a perforated layer; inputs: x, to_top, the 1+k weights, biases, then links."""
 
     @staticmethod
     def forward(ctx: Any, spec: FusedSpec, x: torch.Tensor, to_top: torch.Tensor, *params: torch.Tensor
@@ -165,6 +167,7 @@ class _FusedLayer(torch.autograd.Function):
         return out
 
     @staticmethod
+    @torch.autograd.function.once_differentiable
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         spec: FusedSpec = ctx.spec
         k, needs = spec.k, ctx.needs_input_grad
