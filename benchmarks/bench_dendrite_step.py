@@ -23,7 +23,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -86,8 +86,8 @@ class Row:
     ratios: dict[str, float]  # variant -> median ratio to plain
 
 
-def measure(quick: bool = False, threads: tuple[int, ...] = (1, 2)) -> list[Row]:
-    rows = []
+def measure(quick: bool = False, threads: tuple[int, ...] = (1, 2)) -> Iterator[Row]:
+    """The rows one by one, as they are measured."""
     for n_threads in threads:
         torch.set_num_threads(n_threads)
         clock = time.process_time if n_threads == 1 else time.perf_counter
@@ -104,8 +104,7 @@ def measure(quick: bool = False, threads: tuple[int, ...] = (1, 2)) -> list[Row]
                     steps = [stepper(model, x) for model in models.values()]
                     burst = max(1, 32 // (batch * (1 + k))) * (1 if quick else 2)
                     seconds, ratios = paired_times(steps, rounds=5 if quick else 15, burst=burst, clock=clock)
-                    rows.append(Row(n_threads, name, batch, k, load(), seconds[0], dict(zip(models, ratios))))
-    return rows
+                    yield Row(n_threads, name, batch, k, load(), seconds[0], dict(zip(models, ratios)))
 
 
 def memory_rows() -> list[tuple[str, int, dict[str, int]]]:

@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -125,11 +125,10 @@ def upstream_model(factory: Callable[[], nn.Module], shape: tuple[int, ...], k: 
 VARIANTS = ("plain", "eager fused", "eager unfused", "deploy fused", "deploy unfused", "upstream")
 
 
-def measure(quick: bool = False, threads: tuple[int, ...] = (1, 2)) -> list[dict]:
-    """One row per threads, workload, batch and k: median seconds per call and ratio to plain of each variant."""
+def measure(quick: bool = False, threads: tuple[int, ...] = (1, 2)) -> Iterator[dict]:
+    """One row per threads, workload, batch and k, as measured: median seconds per call and ratio to plain."""
     from pai_core.deploy import to_inference
 
-    rows = []
     for n_threads in threads:
         torch.set_num_threads(n_threads)
         clock = time.process_time if n_threads == 1 else time.perf_counter
@@ -152,9 +151,8 @@ def measure(quick: bool = False, threads: tuple[int, ...] = (1, 2)) -> list[dict
                     with torch.no_grad():
                         seconds, ratios = paired_times([lambda m=m: m(x) for m in models.values()],
                                                        rounds=5 if quick else 15, burst=burst, clock=clock)
-                    rows.append({"threads": n_threads, "workload": name, "batch": batch, "k": k, "load": load(),
-                                 "seconds": dict(zip(models, seconds)), "ratio": dict(zip(models, ratios))})
-    return rows
+                    yield {"threads": n_threads, "workload": name, "batch": batch, "k": k, "load": load(),
+                           "seconds": dict(zip(models, seconds)), "ratio": dict(zip(models, ratios))}
 
 
 def figures(quick: bool = False) -> list[Figure]:

@@ -13,8 +13,8 @@ checkpoints unchanged).
 Measured here (benchmarks/bench_dendrite_step.py, bench_inference.py): one wider GEMM over concatenated
 weights was no faster on this CPU (MKL runs a 128x256x256 GEMM at full speed already, and the concatenation
 and the strided block views cost more than the calls they save), so only deploy.FusedDendrites stacks
-weights, once, at load time. In training, inputs smaller than MIN_TRAINING_INPUT values run the copies,
-because the Python of a custom backward costs more than the C++ autograd nodes there.
+weights, once, at load time. In training, one-dendrite layers and inputs smaller than MIN_TRAINING_INPUT
+values run the copies, because the Python of a custom backward costs as much as the C++ autograd nodes there.
 
 Layers this cannot express keep the copies: processors, module types other than exactly Linear/Conv1d/2d/3d,
 padding modes other than zeros, string padding, dendrite activations other than sigmoid/tanh/relu. Switch it
@@ -31,10 +31,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-__all__ = ["MIN_TRAINING_INPUT", "FusedSpec", "fused_forward", "plan", "set_fused", "worth_fusing"]
+__all__ = ["MIN_TRAINING_DENDRITES", "MIN_TRAINING_INPUT", "FusedSpec", "fused_forward", "plan", "set_fused", "worth_fusing"]
 
-# With gradients on, smaller inputs (e.g. batch 1) run the copies: there the Python of _FusedLayer.backward
-# costs more than the autograd nodes it replaces (benchmarks/bench_dendrite_step.py, batch 1 vs 64 / 128).
+# With gradients on, layers with one dendrite and inputs smaller than MIN_TRAINING_INPUT values (e.g. batch 1)
+# run the copies: there the Python of _FusedLayer.backward costs about what the autograd nodes it replaces do
+# (benchmarks/bench_dendrite_step.py: k = 1 and batch 1 rows vs k >= 2 at batch 64 / 128).
+MIN_TRAINING_DENDRITES = 2
 MIN_TRAINING_INPUT = 8192
 
 # dendrite activation -> its backward computed from the activation's output
@@ -215,9 +217,9 @@ def _layer_backward(spec: FusedSpec, grads: list[torch.Tensor], x: torch.Tensor,
 
 
 # ------------------------------------------------------------------------------------------------ entry point
-def worth_fusing(x: torch.Tensor) -> bool:
+def worth_fusing(spec: FusedSpec, x: torch.Tensor) -> bool:
     """Whether the fused path is the faster one for input `x` (always without gradients)."""
-    return x.numel() >= MIN_TRAINING_INPUT or not torch.is_grad_enabled()
+    return not torch.is_grad_enabled() or (spec.k >= MIN_TRAINING_DENDRITES and x.numel() >= MIN_TRAINING_INPUT)
 
 
 def fused_forward(module: nn.Module, spec: FusedSpec, x: torch.Tensor) -> torch.Tensor:

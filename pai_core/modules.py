@@ -302,7 +302,7 @@ class PAINeuronModule(_FallsThroughToMain, nn.Module):
 
     # ---- forward ----
     def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if self._fused is not None and len(args) == 1 and not kwargs and worth_fusing(args[0]):
+        if self._fused is not None and len(args) == 1 and not kwargs and worth_fusing(self._fused, args[0]):
             return fused_forward(self, self._fused, args[0])
         out = self.main_module(*args, **kwargs)
         processor = self.processor

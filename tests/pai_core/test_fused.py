@@ -21,8 +21,9 @@ torch.set_num_threads(1)
 
 @pytest.fixture(autouse=True)
 def fuse_small_inputs(monkeypatch):
-    """These inputs are tiny: fuse them anyway (in training the rule sends small inputs to the copies)."""
+    """These inputs are tiny: fuse them anyway (in training the rule sends small inputs and k = 1 to the copies)."""
     monkeypatch.setattr(fused_module, "MIN_TRAINING_INPUT", 0)
+    monkeypatch.setattr(fused_module, "MIN_TRAINING_DENDRITES", 1)
 
 LAYERS = {  # name: (layer factory, output_dimensions, input shape)
     "linear": (lambda: nn.Linear(5, 7), [-1, 0], (4, 5)),
@@ -93,13 +94,16 @@ def test_other_dendrite_activations_are_fused_exactly(activation):
     assert_same(fused, unfused, x)
 
 
-def test_small_training_inputs_run_the_copies_and_evaluation_is_always_fused(monkeypatch):
+def test_small_training_inputs_and_single_dendrites_run_the_copies_and_evaluation_is_always_fused(monkeypatch):
     monkeypatch.setattr(fused_module, "MIN_TRAINING_INPUT", 8192)
+    monkeypatch.setattr(fused_module, "MIN_TRAINING_DENDRITES", 2)
     module, x = grown(*LAYERS["linear"], 2)
     assert module._fused is not None
     assert type(module(x).grad_fn).__name__ == "AddcmulBackward0"  # 20 input values: the copies
     big = torch.randn(2048, 5, dtype=torch.float64)
     assert type(module(big).grad_fn).__name__ == "_FusedLayerBackward"
+    single, _ = grown(*LAYERS["linear"], 1)
+    assert type(single(big).grad_fn).__name__ == "AddcmulBackward0"
     unfused = copy.deepcopy(module)
     unfused.fuse_dendrites = False
     with torch.no_grad():
