@@ -283,8 +283,8 @@ class PAINeuronModule(_FallsThroughToMain, nn.Module):
 
     @property
     def fuse_dendrites(self) -> bool:
-        """Whether a Linear/Conv and its dendrites may run as one wider layer (pai_core.fused); the run's
-        `fused_dendrites` option unless set on this module."""
+        """Whether a Linear/Conv and its dendrites may run fused (pai_core.fused); the run's `fused_dendrites`
+        option unless set on this module (None: follow the option again)."""
         return self._fuse if self._fuse is not None else bool(getattr(self.pai_config, "fused_dendrites", True))
 
     @fuse_dendrites.setter
