@@ -179,6 +179,9 @@ class PAIConfig(BaseModel):
     global_candidates: Sched = _f(1, "Candidates per module; only 1 is supported.")
     # Dendrite computation
     pai_forward_function: Any = _f(torch.sigmoid, "Activation applied to every dendrite output.")
+    fused_dendrites: bool = _f(True, "Run a Linear/Conv layer and its dendrites as one autograd node with the "
+                                     "dendrite math in place (same parameters and results, pai_core.fused); "
+                                     "False calls each copy in turn.")
     output_dimensions: list[int] = _f([-1, 0, -1, -1], "Template of a wrapped module's output shape: one 0 "
                                       "marks the neuron axis, -1 axes are broadcast.")
     # Module selection

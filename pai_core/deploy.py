@@ -93,20 +93,43 @@ class FusedDendrites(_Combine):
 
     `stacked` holds [main; d_1; ...; d_k] concatenated along the output channels (then, when the unit has them,
     a StackedLayerNorm and its elementwise activations), so one call gives the main output and every dendrite
-    pre-activation; the slices are views, no copies.
+    pre-activation; the slices are views, no copies. `split_above` (convolutions): eager batches larger than
+    this run one convolution per copy on slices of the stacked weight instead, because oneDNN's wider
+    convolution is slower than the separate ones there (benchmarks/bench_inference.py); exported files keep
+    the stacked form, which is the faster one at the small batches they are usually served with.
     """
 
     def __init__(self, stacked: nn.Module, to_top: torch.Tensor, links: list[torch.Tensor], dims: list[int],
-                 activation: Callable[[torch.Tensor], torch.Tensor]) -> None:
+                 activation: Callable[[torch.Tensor], torch.Tensor], split_above: int | None = None) -> None:
         super().__init__(to_top, links, dims, activation)
         self.stacked = stacked
         self.axis = dims.index(0) - len(dims)  # negative: also right for unbatched inputs
+        self.split_above = split_above
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.split_above is not None and not _exporting() and x.shape[0] > self.split_above:
+            ys = self._per_copy(x)
+            return self.combine(ys[0], ys[1:])
         y = self.stacked(x)
         c, axis = self.channels, self.axis
         zs = [y.narrow(axis, (i + 1) * c, c) for i in range(self.num_dendrites)]
         return self.combine(y.narrow(axis, 0, c), zs)
+
+    def _per_copy(self, x: torch.Tensor) -> list[torch.Tensor]:
+        parts = list(self.stacked) if isinstance(self.stacked, nn.Sequential) else [self.stacked]
+        conv, rest, c = parts[0], parts[1:], self.channels
+        ys = []
+        for i in range(self.num_dendrites + 1):
+            bias = conv.bias.narrow(0, i * c, c) if conv.bias is not None else None
+            y = conv._conv_forward(x, conv.weight.narrow(0, i * c, c), bias)
+            for module in rest:
+                y = module(y)
+            ys.append(y)
+        return ys
+
+
+def _exporting() -> bool:
+    return torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.compiler.is_exporting()
 
 
 class DendriteCopies(_Combine):
@@ -137,6 +160,7 @@ class DendriteCopies(_Combine):
 
 
 # ------------------------------------------------------------------------------------------------ fusion
+STACKED_CONV_MAX_BATCH = 8  # larger eager batches run a stacked convolution copy by copy (see FusedDendrites)
 _ELEMENTWISE = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh, nn.Sigmoid,
                 nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Identity, nn.Dropout)
 
@@ -225,7 +249,8 @@ def dendrite_layer(main: nn.Module, dendrites: list[nn.Module], to_top: torch.Te
                 parts.append(StackedLayerNorm([unit[1] for unit in units]))
             parts.extend(elementwise)
             stacked = parts[0] if len(parts) == 1 else nn.Sequential(*parts)
-            return FusedDendrites(stacked, to_top, links, dims, activation).eval()
+            split_above = STACKED_CONV_MAX_BATCH if channel_axis else None
+            return FusedDendrites(stacked, to_top, links, dims, activation, split_above).eval()
     return DendriteCopies(main, dendrites, to_top, links, dims, activation, processor_class).eval()
 
 

@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from pai_core.errors import DendriteError, OutputDimensionsError, ProcessorError, TupleOutputError
+from pai_core.fused import fused_forward, plan, worth_fusing
 
 __all__ = [
     "DendriteValueTracker",
@@ -256,6 +257,7 @@ class PAINeuronModule(_FallsThroughToMain, nn.Module):
         set_wrapped_params(start_module)
         self._k = 0
         self._channels: int | None = None
+        self._fuse: bool | None = None
         self._refresh()
 
     # ---- display ----
@@ -279,15 +281,29 @@ class PAINeuronModule(_FallsThroughToMain, nn.Module):
     def output_dimensions(self) -> list[int]:
         return self.dendrite_module.dendrite_values[0].this_output_dimensions
 
+    @property
+    def fuse_dendrites(self) -> bool:
+        """Whether a Linear/Conv and its dendrites may run fused (pai_core.fused); the run's `fused_dendrites`
+        option unless set on this module (None: follow the option again)."""
+        return self._fuse if self._fuse is not None else bool(getattr(self.pai_config, "fused_dendrites", True))
+
+    @fuse_dendrites.setter
+    def fuse_dendrites(self, enabled: bool | None) -> None:
+        self._fuse = None if enabled is None else bool(enabled)
+        self._refresh()
+
     def _refresh(self) -> None:
         """Recompute the plain-Python caches the forward pass reads (after any structural change)."""
         dims = self.output_dimensions
         self._node = dims.index(0)
         self._node_last = self._node == len(dims) - 1
         self._expand = bool(getattr(self.pai_config, "confirm_correct_sizes", False))
+        self._fused = plan(self) if self.fuse_dendrites else None
 
     # ---- forward ----
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if self._fused is not None and len(args) == 1 and not kwargs and worth_fusing(self._fused, args[0]):
+            return fused_forward(self, self._fused, args[0])
         out = self.main_module(*args, **kwargs)
         processor = self.processor
         if processor is not None:
