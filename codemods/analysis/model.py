@@ -21,7 +21,7 @@ from codemods.analysis.vocab import (
     family_of,
 )
 
-__all__ = ["analyze_model"]
+__all__ = ["analyze_model", "choose_model"]
 
 _PREFERRED_VARS = ("model", "net", "network", "self.model", "self.net", "module", "classifier")
 _HEAD = re.compile(
@@ -197,7 +197,11 @@ def _instance_variable(call: CallFact, facts: Facts) -> tuple[str | None, int, s
     return None, call.line, call.text
 
 
-def analyze_model(facts: Facts, local: list[Facts], arg_defaults: dict[str, str]) -> ModelInfo:
+def analyze_model(
+    facts: Facts, local: list[Facts], arg_defaults: dict[str, str], focus: str | None = None
+) -> ModelInfo:
+    """`focus`: the variable of the model that is perforated; its classes alone decide the architecture and
+    the recommended config (a GAN's generator, not its discriminator)."""
     all_facts = [facts, *local]
     classes = _module_classes(all_facts)
     info = ModelInfo()
@@ -274,7 +278,7 @@ def analyze_model(facts: Facts, local: list[Facts], arg_defaults: dict[str, str]
     for call, local_class, constructor in instance_calls:
         variable, line, text = _instance_variable(call, facts)
         if variable is None or any(
-            i.variable == variable and i.constructor == constructor for i in info.instances
+            (i.variable, i.constructor, i.line) == (variable, constructor, line) for i in info.instances
         ):
             continue
         info.instances.append(
@@ -286,8 +290,9 @@ def analyze_model(facts: Facts, local: list[Facts], arg_defaults: dict[str, str]
 
     # classes in use: instantiated ones and everything they build
     in_use: list[str] = []
-    todo = [i.local_class for i in info.instances if i.local_class]
-    for i in info.instances:  # classes passed to constructors/factories: ResNet(BasicBlock, [2, 2, 2, 2])
+    seeds = [i for i in info.instances if focus is None or i.variable == focus] or info.instances
+    todo = [i.local_class for i in seeds if i.local_class]
+    for i in seeds:  # classes passed to constructors/factories: ResNet(BasicBlock, [2, 2, 2, 2])
         mentioned = (
             i.text
             + " "
@@ -462,3 +467,75 @@ def _head(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple
     call_line = next((i for i, ln in enumerate(lines) if f"self.{head.attribute}(" in ln), None)
     before = "\n".join(lines[: call_line + 1]) if call_line is not None else body
     return head.attribute, bool(_POOLING.search(before))
+
+
+# ------------------------------------------------------------------------------------- which model is trained
+def choose_model(info: ModelInfo, facts: Facts, optimizers, validation, wanted: str | None) -> None:
+    """Set `info.variable` to the model that is perforated, or `info.question` when that is not clear.
+
+    `wanted` is the user's `--model`. Otherwise, among the variables that hold a model: the only one an
+    optimizer trains (a distillation's student, not its frozen teacher); the only one the validation call
+    measures; the one whose optimizer steps on the validation metric's loss; the only conventionally named
+    one (`model`, `net`, ...). A GAN whose validation reads both networks is a question for the user.
+    """
+    names = list(dict.fromkeys(i.variable for i in info.instances))
+    if wanted:
+        if wanted in names:
+            info.variable, info.choice = wanted, f"chosen with --model {wanted}"
+        else:
+            known = ", ".join(names) or "none"
+            info.question = (f"--model {wanted}: no model is built into `{wanted}` (models found: {known}); "
+                             "pass the variable the model is assigned to")
+        return
+    if len(names) <= 1:
+        info.variable = names[0] if names else None
+        return
+    trained = [n for n in names if any(_mentions(o.params_argument or o.text, n) for o in optimizers)]
+    if len(trained) == 1:
+        info.variable, info.choice = trained[0], f"the only model an optimizer trains ({', '.join(names)} built)"
+        return
+    pool = trained or names
+    measured = [n for n in pool if _mentions(_validation_call(facts, validation), n)]
+    if len(measured) == 1:
+        info.variable, info.choice = measured[0], f"the model the validation call measures ({', '.join(pool)})"
+        return
+    stepped = _stepped_on_metric(facts, optimizers, validation.metric, pool)
+    if len(stepped) == 1:
+        info.variable = stepped[0]
+        info.choice = f"its optimizer steps on the validation metric's loss `{validation.metric}`"
+        return
+    usual = [n for n in pool if n in _PREFERRED_VARS]
+    if len(usual) == 1:
+        info.variable, info.choice = usual[0], f"the model variable among {', '.join(pool)}"
+        return
+    info.question = (
+        f"the script trains several models ({', '.join(pool)}) and the validation metric does not tell which "
+        f"one should get dendrites: run `pai perforate --model {pool[0]}` (or another of them); the others keep "
+        "their optimizers, registered as additional optimizers"
+    )
+
+
+def _mentions(text: str | None, name: str) -> bool:
+    return bool(text) and re.search(rf"(?<![\w.]){re.escape(name)}\b", text) is not None
+
+
+def _validation_call(facts: Facts, validation) -> str:
+    line = validation.call_line
+    return " ".join(c.text for c in facts.calls if line is not None and c.line == line)
+
+
+def _stepped_on_metric(facts: Facts, optimizers, metric: str | None, pool: list[str]) -> list[str]:
+    """Models whose optimizer's `step()` follows `<loss>.backward()` where the loss is the validation metric."""
+    if not metric:
+        return []
+    bare = re.sub(r"^(val|valid|validation|test|eval)_", "", metric)
+    losses = [c for c in facts.calls if c.attr == "backward" and c.receiver in (metric, bare)]
+    found: list[str] = []
+    for loss in losses:
+        step = next((c for c in facts.calls if c.attr == "step" and c.function == loss.function
+                     and c.line > loss.line and c.receiver), None)
+        opt = next((o for o in optimizers if step is not None and o.variable == step.receiver), None)
+        for name in pool:
+            if opt is not None and _mentions(opt.params_argument or opt.text, name) and name not in found:
+                found.append(name)
+    return found
