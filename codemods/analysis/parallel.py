@@ -136,7 +136,8 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
     """Why `pai perforate` cannot integrate this parallel setup by itself (with the plan to follow), or None.
 
     DistributedDataParallel is supported (pai_core.distributed: rank 0 decides, rule PAI009 re-wraps on
-    restructure) when the wrapper is applied to a named model; sharding wrappers and DataParallel are not.
+    restructure) when the wrapper is applied to a named model, and so is nn.DataParallel (PAI012 hands the
+    tracker the bare model and wraps again); sharding wrappers are not.
     """
     kinds = set(info.kinds or []) | {info.kind}
     sharded = kinds & _SHARDED
@@ -170,16 +171,5 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
             "PAI008: this script uses torch.distributed without a DistributedDataParallel wrapper (gradients "
             "synchronised by hand). Wrap the model in DDP (`ddp_model = DDP(model, device_ids=[local_rank])`) "
             "and run `pai perforate` again; pai_core then keeps every rank's dendrites in step."
-        )
-    if "DataParallel" in kinds:
-        return (
-            "PAI008: this script wraps the model in nn.DataParallel (one process, several GPUs), which pai does "
-            "not rewrite. Recommended: convert it to DistributedDataParallel (torchrun, one process per GPU, a "
-            "DistributedSampler) and run `pai perforate` again. By hand instead: (1) perforate_model on the bare "
-            "model; (2) run one forward pass of a batch through the bare model on one device, so every perforated "
-            "module learns its output size outside the replicas; (3) wrap `model = nn.DataParallel(net)` and build "
-            "the optimizer; (4) each epoch `net, restructured, training_complete = "
-            "GPA.pai_tracker.add_validation_score(score, model.module)`; (5) on restructured: `model = "
-            "nn.DataParallel(net)` and rebuild the optimizer (and scheduler) over `model.parameters()`."
         )
     return None

@@ -78,10 +78,10 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
     ) -> PerforateResult:
         """Show, as a unified diff, how the script would be rewritten to train with dendrites (imports,
         config block, perforate_model, optimizer registration, validation hookup with the restructure branch,
-        a loop that runs until training is complete; a re-wrap under DDP; the pai callback for HF Trainer and
-        Lightning scripts). Writes nothing. `refused` is true when no complete integration can be written
-        (FSDP/DeepSpeed, a step that cannot be placed, a rewrite `pai check` would flag): the findings say
-        which step and what to do by hand."""
+        a loop that runs until training is complete; a re-wrap under DDP and DataParallel; the pai callback for HF
+        Trainer and Lightning scripts). Writes nothing. `refused` is true when no complete integration can be written
+        (FSDP/DeepSpeed, a step that cannot be placed, several models and no `model_var`, a rewrite `pai check`
+        would flag): the findings say which step and what to do by hand."""
         script = workspace.script(path, await workspace.roots(ctx))
         return await run("previewing the perforation of", script, PERFORATE, write=False, backend=backend,
                          save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores,
