@@ -591,6 +591,8 @@ def refusal_reason(report) -> str | None:
             "dendrites in place, which sharded parameters (DeepSpeed, FSDP) do not allow. Remove that setting "
             "and run `pai perforate` again to train with dendrites on one device first."
         )
+    if report.model.question:  # several models and nothing says which one is trained: ask, do not guess
+        return f"PAI008: {report.model.question}"
     from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
 
     if library == "huggingface_trainer" and set(report.parallelism.kinds) <= {"torch.distributed",

@@ -18,7 +18,7 @@ import pytest
 
 from codemods.analysis import analyze_script
 from codemods.check import check_integration
-from codemods.perforate import perforate_file
+from codemods.perforate import perforate_file, perforate_source
 
 CORPUS = Path(__file__).parent / "corpus"
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,3 +98,20 @@ def test_rewritten_fixture_trains_to_three_dendrites(slug, tmp_path):
     script, _ = rewrite(slug, tmp_path)
     spec = expect(slug).get("run") or {}
     assert SUCCESS in run(script, spec.get("argv", []), spec.get("timeout_s", 120))
+
+
+def test_model_option_picks_either_network_of_a_gan_and_registers_its_optimizer_first():
+    source = (CORPUS / "p_gan_ambiguous.py").read_text()
+    assert perforate_source(source, filename="gan.py").refused
+    for model, own, other in (("netG", "optimizerG", "optimizerD"), ("netD", "optimizerD", "optimizerG")):
+        result = perforate_source(source, filename="gan.py", model_var=model)
+        assert not result.refused
+        assert f"{model} = UPA.perforate_model({model}," in result.new_source
+        assert f"set_optimizer_instance({own}, additional_optimizers=[{other}])" in result.new_source
+        compile(result.new_source, "gan.py", "exec")
+
+
+def test_model_option_naming_no_model_is_refused_with_the_models_found():
+    result = perforate_source((CORPUS / "p_gan_ambiguous.py").read_text(), filename="gan.py", model_var="gen")
+    assert result.refused and not result.changed
+    assert "netG, netD" in " ".join(f.message for f in result.findings)
