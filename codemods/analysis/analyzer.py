@@ -18,10 +18,10 @@ from codemods.analysis.knobs import analyze_arguments, defaults, size_knobs
 from codemods.analysis.library import analyze_library
 from codemods.analysis.local_imports import local_modules
 from codemods.analysis.loop import analyze_loop, analyze_presence
-from codemods.analysis.model import analyze_model, choose_model
+from codemods.analysis.model import analyze_model, choose_model, model_built_optimizers
 from codemods.analysis.optim import analyze_optim
 from codemods.analysis.parallel import analyze_parallelism
-from codemods.analysis.report import ImportInfo, ScriptReport
+from codemods.analysis.report import ImportInfo, OptimizerSetup, ScriptReport
 from codemods.analysis.source import parse_source, read_script
 
 __all__ = ["analyze_script", "analyze_source"]
@@ -120,6 +120,11 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
     )
     if optim is not None:
         report.optimizers, report.schedulers, report.scheduler_steps, report.optimizer_setup = optim
+    built = _guard(report, "optimizer", lambda: model_built_optimizers(report.model, facts, local), []) or []
+    if built and not report.optimizers:  # nanoGPT's model.configure_optimizers(...): keep it, register it
+        report.optimizers = built
+        report.optimizer_setup = OptimizerSetup(
+            kind="complex", reason=f"built by the model's own {built[0].type}(): kept, its instance is registered")
     _guard(report, "model choice", lambda: _choose_model(report, facts, local, arg_defaults, model_var))
 
     strategy = _lightning_strategy(facts) if kind in ("lightning", "lightning_fabric") else None

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from codemods.analysis.config import recommend_config
 from codemods.analysis.facts import CallFact, ClassFact, Facts
-from codemods.analysis.report import KnownArchitecture, LayerUse, ModelClass, ModelInfo, ModelInstance
+from codemods.analysis.report import (
+    KnownArchitecture,
+    LayerUse,
+    ModelClass,
+    ModelInfo,
+    ModelInstance,
+    OptimizerInfo,
+)
 from codemods.analysis.vocab import (
     ATTENTION,
     CONV,
@@ -21,7 +28,7 @@ from codemods.analysis.vocab import (
     family_of,
 )
 
-__all__ = ["analyze_model", "choose_model"]
+__all__ = ["analyze_model", "choose_model", "model_built_optimizers"]
 
 _PREFERRED_VARS = ("model", "net", "network", "self.model", "self.net", "module", "classifier")
 _HEAD = re.compile(
@@ -374,9 +381,13 @@ def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> N
         return
     blocks = [n for n in in_use if RESIDUAL_BLOCK.search(n) and "resnet" not in n.lower()]
     resnets = [n for n in in_use if "resnet" in n.lower()]
+    attention = _attention_classes(classes, in_use)
     if kinds & ATTENTION:
         info.architecture = "transformer"
         evidence.append(f"attention layers: {lines(ATTENTION)}")
+    elif attention and not kinds & (RECURRENT | CONV):
+        info.architecture = "transformer"
+        evidence.append(f"attention written by hand: {', '.join(attention)}")
     elif kinds & RECURRENT:
         info.architecture = "rnn"
         evidence.append(f"recurrent layers: {lines(RECURRENT)}")
@@ -414,6 +425,19 @@ def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> N
         evidence.append(f"also builds {known[0].library} model '{known[0].name}' (line {known[0].line})")
 
 
+
+
+def _attention_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
+    """Classes in use that compute attention themselves (nanoGPT's CausalSelfAttention)."""
+    found = []
+    for name in in_use:
+        c = classes.get(name)
+        if c is None:
+            continue
+        calls = {call.qname.rsplit(".", 1)[-1] for call in c.facts.calls if call.cls == name}
+        if "scaled_dot_product_attention" in calls or re.search(r"attention|selfattn", name, re.IGNORECASE):
+            found.append(name)
+    return found
 
 
 def _recommend(
@@ -539,3 +563,23 @@ def _stepped_on_metric(facts: Facts, optimizers, metric: str | None, pool: list[
             if opt is not None and _mentions(opt.params_argument or opt.text, name) and name not in found:
                 found.append(name)
     return found
+
+
+def model_built_optimizers(info: ModelInfo, facts: Facts, local: list[Facts]) -> list[OptimizerInfo]:
+    """`optimizer = model.configure_optimizers(...)` where the model's own class (in the script or a sibling
+    module) builds a torch.optim optimizer in that method, as nanoGPT's GPT does."""
+    builders: dict[str, tuple[str, str]] = {}  # method name -> (Class.method, file)
+    classes = {i.local_class for i in info.instances if i.local_class}
+    for f in [facts, *local]:
+        for call in f.calls:
+            owner, _, method = (call.function or "").rpartition(".")
+            if owner in classes and method and call.qname.startswith("torch.optim.") and "lr_scheduler" not in call.qname:
+                builders[method] = (f"{owner}.{method}", f.filename)
+    variables = {i.variable for i in info.instances}
+    return [
+        OptimizerInfo(variable=call.target_names[0], type=builders[call.attr][0], name=call.attr, arguments=call.args,
+                      line=call.line, text=call.text, function=call.function, in_loop=bool(call.loops),
+                      builtin=False, params_argument=f"{call.receiver}.parameters()")
+        for call in facts.calls
+        if call.receiver in variables and call.attr in builders and len(call.target_names) == 1
+    ]

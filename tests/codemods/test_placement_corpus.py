@@ -26,6 +26,8 @@ SUCCESS = "Successfully added 3 dendrites"
 FIXTURES = sorted(p.name.removesuffix(".expect.json") for p in CORPUS.glob("p_*.expect.json"))
 # The quickest runs stay in the default suite; the others are `slow`.
 QUICK = {"p_flag_branches", "p_dataparallel_device_count", "p_src_package"}
+# Fixtures whose epoch loop the loop analysis (issue 17) does not find yet: strict, so they fail loudly once it does.
+LOOP_GAPS = {"p_nanogpt_style": "nanoGPT's module-level while-True loop with estimate_loss() every eval_interval"}
 
 
 def expect(slug: str) -> dict:
@@ -63,7 +65,17 @@ def rewrite(slug: str, tmp_path: Path) -> tuple[Path, object]:
     return script, result
 
 
-@pytest.mark.parametrize("slug", FIXTURES)
+def _gaps(slugs: list[str], slow: bool = False) -> list:
+    out = []
+    for slug in slugs:
+        marks = [pytest.mark.slow] if slow and slug not in QUICK else []
+        if slug in LOOP_GAPS:
+            marks.append(pytest.mark.xfail(reason=LOOP_GAPS[slug], strict=True))
+        out.append(pytest.param(slug, marks=marks))
+    return out
+
+
+@pytest.mark.parametrize("slug", _gaps(FIXTURES))
 def test_rewrite_is_complete_compiles_and_is_idempotent(slug, tmp_path):
     rewrite(slug, tmp_path)
 
@@ -88,12 +100,7 @@ def run(script: Path, argv: list[str], timeout: int) -> str:
     return done.stdout + done.stderr
 
 
-def _runs(slug: str) -> list:
-    marks = [] if slug in QUICK else [pytest.mark.slow]
-    return pytest.param(slug, marks=marks)
-
-
-@pytest.mark.parametrize("slug", [_runs(s) for s in FIXTURES if expect(s)["outcome"] == "complete"])
+@pytest.mark.parametrize("slug", _gaps([s for s in FIXTURES if expect(s)["outcome"] == "complete"], slow=True))
 def test_rewritten_fixture_trains_to_three_dendrites(slug, tmp_path):
     script, _ = rewrite(slug, tmp_path)
     spec = expect(slug).get("run") or {}
