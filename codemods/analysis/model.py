@@ -456,41 +456,88 @@ def _recommend(
             if shallow and not deep
             else ["BasicBlock", "Bottleneck"]
         )
-    head, head_2d = None, False
-    if arch in ("transformer", "rnn"):
-        head, head_2d = _head(info, classes, in_use)
+    graph = _graph_classes(classes, in_use)
+    head, pooled = None, []
+    if arch in ("transformer", "rnn") or graph:
+        head, pooled = _dense_outputs(info, classes, in_use)
     info.recommended_config = recommend_config(
-        arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head_2d
+        arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head in pooled, pooled=pooled,
+        node_features=bool(graph),
     )
-    if arch in ("transformer", "rnn") and head and not head_2d:
+    if graph:
+        info.recommended_config.explanation.append(
+            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency: their outputs are (batch, nodes, "
+            "features), so the neuron axis is the last one")
+    if info.recommended_config.output_dimensions == [-1, -1, 0] and head and head not in pooled:
         info.recommended_config.explanation.append(
             f"'{head}' looks like the output layer; no pooling was seen before it, so it is assumed to keep the "
             "sequence axis (3-D). If it outputs (batch, classes), give it [-1, 0] after perforate_model."
         )
 
 
-def _head(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple[str | None, bool]:
-    """The classifier head of the top model class and whether its input was pooled to 2-D."""
+_GRAPH_CLASS = re.compile(r"graph|gcn|gat\b|gin\b|sage|gnn|messagepassing", re.IGNORECASE)
+_ADJACENCY = re.compile(r"\badj\w*\s*@|@\s*\w*adj\w*\b|torch\.(bmm|matmul)\(\s*\w*adj", re.IGNORECASE)
+
+
+def _graph_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
+    """Classes in use that aggregate node features over a dense adjacency (batched node tensors are 3-D)."""
+    found = []
+    for name in in_use:
+        c = classes.get(name)
+        forward = next((f for f in c.facts.functions if f.cls == name and f.name == "forward"), None) if c else None
+        if forward is None:
+            continue
+        body = "\n".join(c.facts.source.splitlines()[forward.line - 1 : forward.end_line])
+        if _ADJACENCY.search(body) or (_GRAPH_CLASS.search(name) and "adj" in forward.params):
+            found.append(name)
+    return found
+
+
+def _dense_outputs(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple[str | None, list[str]]:
+    """(the classifier head, the dense layers of the top model class whose input is pooled to 2-D).
+
+    Read per call in forward: `self.fc(out[:, -1, :])`, `self.fc(h_n[-1])` or `self.head(x.mean(dim=1))` (also
+    through a variable assigned from such an expression) feed 2-D; `self.fc(out)` on the sequence keeps 3-D.
+    """
     top = next((i.local_class for i in info.instances if i.local_class), None) or (
         in_use[0] if in_use else None
     )
     if top is None or top not in classes:
-        return None, False
+        return None, []
     c = classes[top]
-    # a LightningModule often holds the real network as self.model
     dense = [layer for layer in info.layers if layer.owner == top and layer.kind in DENSE and layer.attribute]
     if not dense:
-        return None, False
+        return None, []
     candidates = [layer for layer in dense if _HEAD.search(layer.attribute.rsplit(".", 1)[-1])] or dense[-1:]
-    head = candidates[-1]
+    head = candidates[-1].attribute
     forward = next((f for f in c.facts.functions if f.cls == top and f.name == "forward"), None)
     if forward is None:
-        return head.attribute, False
-    lines = c.facts.source.splitlines()[forward.line - 1 : forward.end_line]
-    body = "\n".join(lines)
-    call_line = next((i for i, ln in enumerate(lines) if f"self.{head.attribute}(" in ln), None)
-    before = "\n".join(lines[: call_line + 1]) if call_line is not None else body
-    return head.attribute, bool(_POOLING.search(before))
+        return head, []
+    assigns = [a for a in c.facts.assigns if a.function == forward.qualname]
+    pooled = []
+    for layer in dense:
+        calls = [call for call in c.facts.calls
+                 if call.function == forward.qualname and call.written == f"self.{layer.attribute}" and call.args]
+        if calls and all(_pooled(call.args[0], call.line, assigns) for call in calls):
+            pooled.append(layer.attribute)
+    return head, list(dict.fromkeys(pooled))
+
+
+def _pooled(expr: str, line: int, assigns, depth: int = 0) -> bool:
+    """Whether `expr` (an argument at `line`) is a pooled 2-D tensor, following plain variables back."""
+    if _POOLING.search(expr):
+        return True
+    name = expr.strip()
+    if depth > 4 or not name.isidentifier():
+        return False
+    source = max((a for a in assigns if name in a.target_names and a.line < line), key=lambda a: a.line, default=None)
+    if source is None:
+        return False
+    if source.value_text.lstrip().startswith(("self.", "torch.relu", "F.", "torch.tanh")) and \
+            "(" in source.value_text:  # through an activation / another layer: follow its input
+        inner = source.value_text.split("(", 1)[1].rsplit(")", 1)[0].split(",")[0]
+        return _pooled(inner, source.line, assigns, depth + 1)
+    return _pooled(source.value_text, source.line, assigns, depth + 1)
 
 
 # ------------------------------------------------------------------------------------- which model is trained
