@@ -191,17 +191,18 @@ def _resolve(expr: str, arg_defaults: dict[str, str]) -> str:
     return literal or expr.strip()
 
 
-def _instance_variable(call: CallFact, facts: Facts) -> tuple[str | None, int, str]:
-    """What the model is assigned to; a factory's `return Net()` is followed to its caller's assignment."""
+def _instance_variables(call: CallFact, facts: Facts) -> list[tuple[str | None, int, str]]:
+    """What the model is assigned to; a factory's `return Net()` is followed to every caller's assignment."""
     if call.target_names:
-        return call.target_names[0], call.line, call.text
+        return [(call.target_names[0], call.line, call.text)]
     if call.function:
         fn = facts.function(call.function)
         name = fn.name if fn else call.function
-        for outer in facts.calls:
-            if outer.written.rsplit(".", 1)[-1] == name and outer.target_names:
-                return outer.target_names[0], outer.line, outer.text
-    return None, call.line, call.text
+        callers = [(outer.target_names[0], outer.line, outer.text) for outer in facts.calls
+                   if outer.written.rsplit(".", 1)[-1] == name and outer.target_names]
+        if callers:
+            return callers
+    return [(None, call.line, call.text)]
 
 
 def analyze_model(
@@ -283,16 +284,16 @@ def analyze_model(
         ):
             instance_calls.append((call, None, call.qname))
     for call, local_class, constructor in instance_calls:
-        variable, line, text = _instance_variable(call, facts)
-        if variable is None or any(
-            (i.variable, i.constructor, i.line) == (variable, constructor, line) for i in info.instances
-        ):
-            continue
-        info.instances.append(
-            ModelInstance(
-                variable=variable, constructor=constructor, line=line, text=text, local_class=local_class
+        for variable, line, text in _instance_variables(call, facts):
+            if variable is None or any(
+                (i.variable, i.constructor, i.line) == (variable, constructor, line) for i in info.instances
+            ):
+                continue
+            info.instances.append(
+                ModelInstance(
+                    variable=variable, constructor=constructor, line=line, text=text, local_class=local_class
+                )
             )
-        )
     info.instances.sort(key=_preference)
 
     # classes in use: instantiated ones and everything they build
