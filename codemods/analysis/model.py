@@ -339,13 +339,23 @@ def analyze_model(
     return info
 
 
+_BUILDER = re.compile(r"^(build|get|make|create|load|init)_?(model|net|network|backbone|arch)", re.IGNORECASE)
+
+
 def _factories(all_facts: list[Facts], classes: dict[str, _Cls]) -> dict[str, str]:
-    """Top-level functions that return a module class instance: `def ResNet18(): return ResNet(...)`."""
+    """Top-level functions that return a module class instance: `def ResNet18(): return ResNet(...)`, and
+    model builders of the user's modules that pick one from a registry (`get_model(args)`, `build_model(cfg)`,
+    also when they return the class: `build_model(cfg)()`); those stand for the file's top model class."""
     out: dict[str, str] = {}
     for f in all_facts:
+        own = [name for name, c in classes.items() if c.facts is f]
+        used = {u for name in own for call in f.calls if call.cls == name for u in [call.written.rsplit(".", 1)[-1]]}
+        top = [name for name in own if name not in used and not classes[name].is_lightning]
         for fn in f.functions:
             if fn.cls is not None or "." in fn.qualname:
                 continue
+            if top and _BUILDER.match(fn.name) and fn.returns:
+                out.setdefault(fn.name, top[0])
             for _, text, _node in fn.returns:
                 head = text.split("(", 1)[0].strip().rsplit(".", 1)[-1]
                 if head in classes and text.strip().endswith(")"):

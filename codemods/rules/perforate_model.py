@@ -105,11 +105,16 @@ def _assign_target(stmt: cst.CSTNode | None) -> cst.BaseAssignTargetExpression |
 def _constructor_call(value: cst.BaseExpression, constructor: str) -> cst.Call | None:
     """The call that builds the model inside `value` (`Net()` in `Net().to(device)`)."""
     short = constructor.rsplit(".", 1)[-1]
-    for call in m.findall(value, m.Call()):
+    calls = m.findall(value, m.Call())
+    for call in calls:
         func = call.func  # type: ignore[attr-defined]
         name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
         if name == short:
-            return call  # type: ignore[return-value]
+            while True:  # `build_model(cfg)()`: the builder returns the class, the outer call builds the model
+                outer = next((c for c in calls if c.func is call), None)  # type: ignore[attr-defined]
+                if outer is None:
+                    return call  # type: ignore[return-value]
+                call = outer
     return value if isinstance(value, cst.Call) else None
 
 
