@@ -128,7 +128,7 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
     _guard(report, "model choice", lambda: _choose_model(report, facts, local, arg_defaults, model_var))
 
     strategy = _lightning_strategy(facts) if kind in ("lightning", "lightning_fabric") else None
-    parallel = _guard(report, "parallelism", lambda: analyze_parallelism(facts, arguments, strategy))
+    parallel = _guard(report, "parallelism", lambda: analyze_parallelism(facts, arguments, strategy, local))
     if parallel is not None:
         report.parallelism = parallel
     integration = _guard(report, "integration", lambda: analyze_integration(facts, kind, model_vars))

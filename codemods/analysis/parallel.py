@@ -52,6 +52,23 @@ def _kind(call: CallFact) -> str | None:
 
 
 def analyze_parallelism(
+    facts: Facts, arguments: list[ArgumentInfo], lightning_strategy: str | None = None, local: list[Facts] = ()
+) -> ParallelismInfo:
+    """The script's own wrappers; when it has none, a wrapper applied in one of its local modules (a trainer
+    class beside the script) is reported with that module's file."""
+    info = _analyze_parallelism(facts, arguments, lightning_strategy)
+    if info.kind not in ("none", "framework"):
+        return info
+    for module in local:
+        there = _analyze_parallelism(module, [], None)
+        if there.kind not in ("none", "framework", "torch.distributed"):
+            for evidence in there.evidence:
+                evidence.file = module.filename
+            return there
+    return info
+
+
+def _analyze_parallelism(
     facts: Facts, arguments: list[ArgumentInfo], lightning_strategy: str | None = None
 ) -> ParallelismInfo:
     info = ParallelismInfo()
@@ -140,6 +157,16 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
     tracker the bare model and wraps again); sharding wrappers are not.
     """
     kinds = set(info.kinds or []) | {info.kind}
+    elsewhere = next((e for e in info.evidence if e.file), None)
+    if elsewhere is not None and kinds & {"DistributedDataParallel", "DataParallel"}:
+        return (
+            f"PAI008: the model is wrapped in {elsewhere.detail} in {elsewhere.file} (line {elsewhere.line}: "
+            f"`{elsewhere.text}`), the user's own module, not in this script; a rewrite of this file alone would "
+            "leave that wrapper stale after a restructure. Integrate by hand: perforate_model in this script on the "
+            f"bare model before it reaches {elsewhere.file}; there, after add_validation_score, on `restructured` "
+            "wrap the model again (pai_core.distributed.wrap_ddp for DDP, nn.DataParallel(bare) for DataParallel) "
+            "and rebuild the optimizer (pai-distributed skill)."
+        )
     sharded = kinds & _SHARDED
     if sharded:
         return (
