@@ -35,6 +35,10 @@ def _perforate_parser() -> argparse.ArgumentParser:
     parser.add_argument("--keep-for-loop", action="store_true",
                         help="keep the epoch `for` header with a large bound instead of `while True`")
     parser.add_argument("--extra-scores", action="store_true", help="also record the test set score every epoch")
+    parser.add_argument("--model", dest="model_var", default=None, metavar="VAR",
+                        help="the variable holding the model to perforate when the script builds several "
+                             "(e.g. netG of a GAN, the student of a distillation); default: the one the validation "
+                             "metric measures")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
     return parser
 
@@ -55,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
         try:
             result = perforate_file(path, write=args.write, backup=not args.no_backup, backend=args.backend,
                                     select=args.select, save_name=args.save_name, keep_for_loop=args.keep_for_loop,
-                                    extra_scores=args.extra_scores, capacity_test=capacity)
+                                    extra_scores=args.extra_scores, capacity_test=capacity,
+                                    model_var=args.model_var)
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError) as error:
             failures += 1
             message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__

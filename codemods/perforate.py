@@ -73,11 +73,15 @@ def perforate_source(
     keep_for_loop: bool = False,
     extra_scores: bool = False,
     capacity_test: bool | None = None,
+    model_var: str | None = None,
+    path: str | Path | None = None,
 ) -> PerforateResult:
     """Rewrite a training script so it trains with dendrites; returns the new text, a diff and findings.
 
     `select` picks rule codes/prefixes (default: all but PAI007); `capacity_test` True/False alone (without
-    `select`) only toggles the capacity-test flag. The default run returns a complete integration that `pai
+    `select`) only toggles the capacity-test flag; `model_var` names the model to perforate when the script
+    builds several; `path` (the file the source came from) lets the analysis follow the script's own modules.
+    The default run returns a complete integration that `pai
     check` passes, or a refusal (`refused`, the source unchanged, findings saying which step failed and how to
     do it by hand). Raises `cst.ParserSyntaxError` for unparsable code.
     """
@@ -88,7 +92,7 @@ def perforate_source(
         select = ["PAI007"]
     rules = gather_rules(select)
     tree = parse_source(source, filename)  # a syntax error becomes a ScriptError saying what to do
-    report = analyze_source(source, filename=filename, module=tree)
+    report = analyze_source(source, filename=filename, module=tree, path=path, model_var=model_var)
     context = CodemodContext(filename=filename)
     context.scratch[REPORT_KEY] = report
     line_map = LineMap(source)
@@ -137,7 +141,7 @@ def perforate_file(path: str | Path, *, write: bool = False, backup: bool = True
 
     p = Path(path)
     source = read_script(p)
-    result = perforate_source(source, filename=str(p), **options)
+    result = perforate_source(source, filename=str(p), path=p, **options)
     if write and result.changed:
         result.backup = _atomic_write(p, result.new_source, backup)
         result.written = True

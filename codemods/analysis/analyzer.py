@@ -18,10 +18,10 @@ from codemods.analysis.knobs import analyze_arguments, defaults, size_knobs
 from codemods.analysis.library import analyze_library
 from codemods.analysis.local_imports import local_modules
 from codemods.analysis.loop import analyze_loop, analyze_presence
-from codemods.analysis.model import analyze_model
+from codemods.analysis.model import analyze_model, choose_model, model_built_optimizers
 from codemods.analysis.optim import analyze_optim
 from codemods.analysis.parallel import analyze_parallelism
-from codemods.analysis.report import ImportInfo, ScriptReport
+from codemods.analysis.report import ImportInfo, OptimizerSetup, ScriptReport
 from codemods.analysis.source import parse_source, read_script
 
 __all__ = ["analyze_script", "analyze_source"]
@@ -29,18 +29,21 @@ __all__ = ["analyze_script", "analyze_source"]
 log = logging.getLogger(__name__)
 
 
-def analyze_script(path: str | Path) -> ScriptReport:
+def analyze_script(path: str | Path, *, model_var: str | None = None) -> ScriptReport:
     """Analyze a training script file (and the local modules it imports) without running it."""
     p = Path(path)
-    return _analyze(read_script(p), str(p), p)
+    return _analyze(read_script(p), str(p), p, model_var=model_var)
 
 
-def analyze_source(source: str, filename: str = "<string>", *, module: cst.Module | None = None) -> ScriptReport:
-    """Analyze script text; local imports are not followed (there is no folder to look in).
+def analyze_source(source: str, filename: str = "<string>", *, module: cst.Module | None = None,
+                   path: str | Path | None = None, model_var: str | None = None) -> ScriptReport:
+    """Analyze script text; with the `path` it was read from, the local modules it imports are followed
+    exactly as `analyze_script` does (the codemods and `pai check` see what `pai analyze-script` sees).
 
-    A caller that already parsed `source` (the codemods) passes the `module` so it is not parsed twice.
+    A caller that already parsed `source` (the codemods) passes the `module` so it is not parsed twice;
+    `model_var` names the model to perforate when the script builds several (`pai perforate --model`).
     """
-    return _analyze(source, filename, None, module)
+    return _analyze(source, filename, Path(path) if path is not None else None, module, model_var)
 
 
 def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
@@ -54,7 +57,8 @@ def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
         return default
 
 
-def _analyze(source: str, filename: str, path: Path | None, module: cst.Module | None = None) -> ScriptReport:
+def _analyze(source: str, filename: str, path: Path | None, module: cst.Module | None = None,
+             model_var: str | None = None) -> ScriptReport:
     if module is None:
         module = parse_source(source, filename)
     facts = collect_facts(module, filename)
@@ -116,9 +120,15 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
     )
     if optim is not None:
         report.optimizers, report.schedulers, report.scheduler_steps, report.optimizer_setup = optim
+    built = _guard(report, "optimizer", lambda: model_built_optimizers(report.model, facts, local), []) or []
+    if built and not report.optimizers:  # nanoGPT's model.configure_optimizers(...): keep it, register it
+        report.optimizers = built
+        report.optimizer_setup = OptimizerSetup(
+            kind="complex", reason=f"built by the model's own {built[0].type}(): kept, its instance is registered")
+    _guard(report, "model choice", lambda: _choose_model(report, facts, local, arg_defaults, model_var))
 
     strategy = _lightning_strategy(facts) if kind in ("lightning", "lightning_fabric") else None
-    parallel = _guard(report, "parallelism", lambda: analyze_parallelism(facts, arguments, strategy))
+    parallel = _guard(report, "parallelism", lambda: analyze_parallelism(facts, arguments, strategy, local))
     if parallel is not None:
         report.parallelism = parallel
     integration = _guard(report, "integration", lambda: analyze_integration(facts, kind, model_vars))
@@ -127,6 +137,16 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
         _integration_warnings(report)
     _notes(report)
     return report
+
+
+def _choose_model(report: ScriptReport, facts: Facts, local: list[Facts], arg_defaults, model_var) -> None:
+    """Which model is perforated; with several, the config is recommended from that one's classes."""
+    info = report.model
+    choose_model(info, facts, report.optimizers, report.validation, model_var)
+    if info.variable and len({i.variable for i in info.instances}) > 1:
+        focused = analyze_model(facts, local, arg_defaults, focus=info.variable)
+        focused.variable, focused.choice, focused.question = info.variable, info.choice, info.question
+        report.model = focused
 
 
 def _local_file(imp, path: Path | None, local: set[str]) -> str | None:

@@ -101,11 +101,15 @@ def recommend_config(
     block_names: Iterable[str] = (),
     head: str | None = None,
     head_is_2d: bool = False,
+    pooled: Iterable[str] = (),
+    node_features: bool = False,
 ) -> PerforationConfig:
     """Settings for an architecture class, refined by the layer kinds the model uses.
 
     `block_names`: residual block classes to wrap whole (ResNet); `head`: attribute path of the final
-    classifier, given an explicit 2-D override when `head_is_2d` under a sequence-shaped global vector.
+    classifier, given an explicit 2-D override when `head_is_2d` under a sequence-shaped global vector;
+    `pooled`: every such layer fed a pooled (batch, features) tensor (`fc(out[:, -1, :])`), each overridden;
+    `node_features`: graph layers on a dense adjacency output (batch, nodes, features).
     """
     arch = architecture.lower().strip()
     if arch not in ARCHITECTURES:
@@ -163,27 +167,16 @@ def recommend_config(
                 )
         else:
             explanation.append("Perforate the Linear layers (attention projections and feed-forward).")
-        if head and head_is_2d:
-            overrides.append(
-                OutputDimensionOverride(
-                    module_path=head,
-                    dimensions=[-1, 0],
-                    reason="classifier head sees pooled 2-D (batch, classes) outputs",
-                )
-            )
-            explanation.append(
-                f"The head '{head}' outputs (batch, classes): a 2-D module under the [-1, -1, 0] vector is not "
-                "trimmed automatically, so it gets [-1, 0] after perforate_model."
-            )
     elif arch == "mlp":
         names = ["Linear"]
-        dims = [-1, 0, -1, -1]
+        dims = [-1, -1, 0] if node_features else [-1, 0, -1, -1]
         explanation.append(
             "Perforate the Linear layers; their (batch, features) outputs are trimmed to [-1, 0] automatically."
         )
     else:  # custom / unknown
         names = ["Linear"]
-        dims = [-1, -1, 0] if kinds & _RECURRENT or "MultiheadAttention" in kinds else [-1, 0, -1, -1]
+        sequence = kinds & _RECURRENT or "MultiheadAttention" in kinds or node_features
+        dims = [-1, -1, 0] if sequence else [-1, 0, -1, -1]
         max_dendrites = 5
         explanation += [
             (
@@ -192,6 +185,20 @@ def recommend_config(
             ),
             "Decide which modules to track from the first run's conversion summary.",
         ]
+    two_d = list(dict.fromkeys([*([head] if head and head_is_2d else []), *pooled]))
+    if dims == [-1, -1, 0]:
+        for path in two_d:
+            overrides.append(
+                OutputDimensionOverride(
+                    module_path=path,
+                    dimensions=[-1, 0],
+                    reason="fed a pooled 2-D (batch, features) tensor",
+                )
+            )
+            explanation.append(
+                f"'{path}' outputs (batch, features): a 2-D module under the [-1, -1, 0] vector is not "
+                "trimmed automatically, so it gets [-1, 0] after perforate_model."
+            )
     explanation.insert(
         0, "Start with the dendrite capacity test on; set it to False after the success message."
     )

@@ -7,7 +7,14 @@ from dataclasses import dataclass
 
 from codemods.analysis.config import recommend_config
 from codemods.analysis.facts import CallFact, ClassFact, Facts
-from codemods.analysis.report import KnownArchitecture, LayerUse, ModelClass, ModelInfo, ModelInstance
+from codemods.analysis.report import (
+    KnownArchitecture,
+    LayerUse,
+    ModelClass,
+    ModelInfo,
+    ModelInstance,
+    OptimizerInfo,
+)
 from codemods.analysis.vocab import (
     ATTENTION,
     CONV,
@@ -21,7 +28,7 @@ from codemods.analysis.vocab import (
     family_of,
 )
 
-__all__ = ["analyze_model"]
+__all__ = ["analyze_model", "choose_model", "model_built_optimizers"]
 
 _PREFERRED_VARS = ("model", "net", "network", "self.model", "self.net", "module", "classifier")
 _HEAD = re.compile(
@@ -184,20 +191,25 @@ def _resolve(expr: str, arg_defaults: dict[str, str]) -> str:
     return literal or expr.strip()
 
 
-def _instance_variable(call: CallFact, facts: Facts) -> tuple[str | None, int, str]:
-    """What the model is assigned to; a factory's `return Net()` is followed to its caller's assignment."""
+def _instance_variables(call: CallFact, facts: Facts) -> list[tuple[str | None, int, str]]:
+    """What the model is assigned to; a factory's `return Net()` is followed to every caller's assignment."""
     if call.target_names:
-        return call.target_names[0], call.line, call.text
+        return [(call.target_names[0], call.line, call.text)]
     if call.function:
         fn = facts.function(call.function)
         name = fn.name if fn else call.function
-        for outer in facts.calls:
-            if outer.written.rsplit(".", 1)[-1] == name and outer.target_names:
-                return outer.target_names[0], outer.line, outer.text
-    return None, call.line, call.text
+        callers = [(outer.target_names[0], outer.line, outer.text) for outer in facts.calls
+                   if outer.written.rsplit(".", 1)[-1] == name and outer.target_names]
+        if callers:
+            return callers
+    return [(None, call.line, call.text)]
 
 
-def analyze_model(facts: Facts, local: list[Facts], arg_defaults: dict[str, str]) -> ModelInfo:
+def analyze_model(
+    facts: Facts, local: list[Facts], arg_defaults: dict[str, str], focus: str | None = None
+) -> ModelInfo:
+    """`focus`: the variable of the model that is perforated; its classes alone decide the architecture and
+    the recommended config (a GAN's generator, not its discriminator)."""
     all_facts = [facts, *local]
     classes = _module_classes(all_facts)
     info = ModelInfo()
@@ -272,22 +284,23 @@ def analyze_model(facts: Facts, local: list[Facts], arg_defaults: dict[str, str]
         ):
             instance_calls.append((call, None, call.qname))
     for call, local_class, constructor in instance_calls:
-        variable, line, text = _instance_variable(call, facts)
-        if variable is None or any(
-            i.variable == variable and i.constructor == constructor for i in info.instances
-        ):
-            continue
-        info.instances.append(
-            ModelInstance(
-                variable=variable, constructor=constructor, line=line, text=text, local_class=local_class
+        for variable, line, text in _instance_variables(call, facts):
+            if variable is None or any(
+                (i.variable, i.constructor, i.line) == (variable, constructor, line) for i in info.instances
+            ):
+                continue
+            info.instances.append(
+                ModelInstance(
+                    variable=variable, constructor=constructor, line=line, text=text, local_class=local_class
+                )
             )
-        )
     info.instances.sort(key=_preference)
 
     # classes in use: instantiated ones and everything they build
     in_use: list[str] = []
-    todo = [i.local_class for i in info.instances if i.local_class]
-    for i in info.instances:  # classes passed to constructors/factories: ResNet(BasicBlock, [2, 2, 2, 2])
+    seeds = [i for i in info.instances if focus is None or i.variable == focus] or info.instances
+    todo = [i.local_class for i in seeds if i.local_class]
+    for i in seeds:  # classes passed to constructors/factories: ResNet(BasicBlock, [2, 2, 2, 2])
         mentioned = (
             i.text
             + " "
@@ -326,13 +339,23 @@ def analyze_model(facts: Facts, local: list[Facts], arg_defaults: dict[str, str]
     return info
 
 
+_BUILDER = re.compile(r"^(build|get|make|create|load|init)_?(model|net|network|backbone|arch)", re.IGNORECASE)
+
+
 def _factories(all_facts: list[Facts], classes: dict[str, _Cls]) -> dict[str, str]:
-    """Top-level functions that return a module class instance: `def ResNet18(): return ResNet(...)`."""
+    """Top-level functions that return a module class instance: `def ResNet18(): return ResNet(...)`, and
+    model builders of the user's modules that pick one from a registry (`get_model(args)`, `build_model(cfg)`,
+    also when they return the class: `build_model(cfg)()`); those stand for the file's top model class."""
     out: dict[str, str] = {}
     for f in all_facts:
+        own = [name for name, c in classes.items() if c.facts is f]
+        used = {u for name in own for call in f.calls if call.cls == name for u in [call.written.rsplit(".", 1)[-1]]}
+        top = [name for name in own if name not in used and not classes[name].is_lightning]
         for fn in f.functions:
             if fn.cls is not None or "." in fn.qualname:
                 continue
+            if top and _BUILDER.match(fn.name) and fn.returns:
+                out.setdefault(fn.name, top[0])
             for _, text, _node in fn.returns:
                 head = text.split("(", 1)[0].strip().rsplit(".", 1)[-1]
                 if head in classes and text.strip().endswith(")"):
@@ -369,9 +392,13 @@ def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> N
         return
     blocks = [n for n in in_use if RESIDUAL_BLOCK.search(n) and "resnet" not in n.lower()]
     resnets = [n for n in in_use if "resnet" in n.lower()]
+    attention = _attention_classes(classes, in_use)
     if kinds & ATTENTION:
         info.architecture = "transformer"
         evidence.append(f"attention layers: {lines(ATTENTION)}")
+    elif attention and not kinds & (RECURRENT | CONV):
+        info.architecture = "transformer"
+        evidence.append(f"attention written by hand: {', '.join(attention)}")
     elif kinds & RECURRENT:
         info.architecture = "rnn"
         evidence.append(f"recurrent layers: {lines(RECURRENT)}")
@@ -411,6 +438,19 @@ def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> N
 
 
 
+def _attention_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
+    """Classes in use that compute attention themselves (nanoGPT's CausalSelfAttention)."""
+    found = []
+    for name in in_use:
+        c = classes.get(name)
+        if c is None:
+            continue
+        calls = {call.qname.rsplit(".", 1)[-1] for call in c.facts.calls if call.cls == name}
+        if "scaled_dot_product_attention" in calls or re.search(r"attention|selfattn", name, re.IGNORECASE):
+            found.append(name)
+    return found
+
+
 def _recommend(
     info: ModelInfo, classes: dict[str, _Cls], in_use: list[str], facts: Facts, all_facts: list[Facts]
 ) -> None:
@@ -427,38 +467,177 @@ def _recommend(
             if shallow and not deep
             else ["BasicBlock", "Bottleneck"]
         )
-    head, head_2d = None, False
-    if arch in ("transformer", "rnn"):
-        head, head_2d = _head(info, classes, in_use)
+    graph = _graph_classes(classes, in_use)
+    head, pooled = None, []
+    if arch in ("transformer", "rnn") or graph:
+        head, pooled = _dense_outputs(info, classes, in_use)
     info.recommended_config = recommend_config(
-        arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head_2d
+        arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head in pooled, pooled=pooled,
+        node_features=bool(graph),
     )
-    if arch in ("transformer", "rnn") and head and not head_2d:
+    if graph:
+        info.recommended_config.explanation.append(
+            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency: their outputs are (batch, nodes, "
+            "features), so the neuron axis is the last one")
+    if info.recommended_config.output_dimensions == [-1, -1, 0] and head and head not in pooled:
         info.recommended_config.explanation.append(
             f"'{head}' looks like the output layer; no pooling was seen before it, so it is assumed to keep the "
             "sequence axis (3-D). If it outputs (batch, classes), give it [-1, 0] after perforate_model."
         )
 
 
-def _head(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple[str | None, bool]:
-    """The classifier head of the top model class and whether its input was pooled to 2-D."""
+_GRAPH_CLASS = re.compile(r"graph|gcn|gat\b|gin\b|sage|gnn|messagepassing", re.IGNORECASE)
+_ADJACENCY = re.compile(r"\badj\w*\s*@|@\s*\w*adj\w*\b|torch\.(bmm|matmul)\(\s*\w*adj", re.IGNORECASE)
+
+
+def _graph_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
+    """Classes in use that aggregate node features over a dense adjacency (batched node tensors are 3-D)."""
+    found = []
+    for name in in_use:
+        c = classes.get(name)
+        forward = next((f for f in c.facts.functions if f.cls == name and f.name == "forward"), None) if c else None
+        if forward is None:
+            continue
+        body = "\n".join(c.facts.source.splitlines()[forward.line - 1 : forward.end_line])
+        if _ADJACENCY.search(body) or (_GRAPH_CLASS.search(name) and "adj" in forward.params):
+            found.append(name)
+    return found
+
+
+def _dense_outputs(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple[str | None, list[str]]:
+    """(the classifier head, the dense layers of the top model class whose input is pooled to 2-D).
+
+    Read per call in forward: `self.fc(out[:, -1, :])`, `self.fc(h_n[-1])` or `self.head(x.mean(dim=1))` (also
+    through a variable assigned from such an expression) feed 2-D; `self.fc(out)` on the sequence keeps 3-D.
+    """
     top = next((i.local_class for i in info.instances if i.local_class), None) or (
         in_use[0] if in_use else None
     )
     if top is None or top not in classes:
-        return None, False
+        return None, []
     c = classes[top]
-    # a LightningModule often holds the real network as self.model
     dense = [layer for layer in info.layers if layer.owner == top and layer.kind in DENSE and layer.attribute]
     if not dense:
-        return None, False
+        return None, []
     candidates = [layer for layer in dense if _HEAD.search(layer.attribute.rsplit(".", 1)[-1])] or dense[-1:]
-    head = candidates[-1]
+    head = candidates[-1].attribute
     forward = next((f for f in c.facts.functions if f.cls == top and f.name == "forward"), None)
     if forward is None:
-        return head.attribute, False
-    lines = c.facts.source.splitlines()[forward.line - 1 : forward.end_line]
-    body = "\n".join(lines)
-    call_line = next((i for i, ln in enumerate(lines) if f"self.{head.attribute}(" in ln), None)
-    before = "\n".join(lines[: call_line + 1]) if call_line is not None else body
-    return head.attribute, bool(_POOLING.search(before))
+        return head, []
+    assigns = [a for a in c.facts.assigns if a.function == forward.qualname]
+    pooled = []
+    for layer in dense:
+        calls = [call for call in c.facts.calls
+                 if call.function == forward.qualname and call.written == f"self.{layer.attribute}" and call.args]
+        if calls and all(_pooled(call.args[0], call.line, assigns) for call in calls):
+            pooled.append(layer.attribute)
+    return head, list(dict.fromkeys(pooled))
+
+
+def _pooled(expr: str, line: int, assigns, depth: int = 0) -> bool:
+    """Whether `expr` (an argument at `line`) is a pooled 2-D tensor, following plain variables back."""
+    if _POOLING.search(expr):
+        return True
+    name = expr.strip()
+    if depth > 4 or not name.isidentifier():
+        return False
+    source = max((a for a in assigns if name in a.target_names and a.line < line), key=lambda a: a.line, default=None)
+    if source is None:
+        return False
+    if source.value_text.lstrip().startswith(("self.", "torch.relu", "F.", "torch.tanh")) and \
+            "(" in source.value_text:  # through an activation / another layer: follow its input
+        inner = source.value_text.split("(", 1)[1].rsplit(")", 1)[0].split(",")[0]
+        return _pooled(inner, source.line, assigns, depth + 1)
+    return _pooled(source.value_text, source.line, assigns, depth + 1)
+
+
+# ------------------------------------------------------------------------------------- which model is trained
+def choose_model(info: ModelInfo, facts: Facts, optimizers, validation, wanted: str | None) -> None:
+    """Set `info.variable` to the model that is perforated, or `info.question` when that is not clear.
+
+    `wanted` is the user's `--model`. Otherwise, among the variables that hold a model: the only one an
+    optimizer trains (a distillation's student, not its frozen teacher); the only one the validation call
+    measures; the one whose optimizer steps on the validation metric's loss; the only conventionally named
+    one (`model`, `net`, ...). A GAN whose validation reads both networks is a question for the user.
+    """
+    names = list(dict.fromkeys(i.variable for i in info.instances))
+    if wanted:
+        if wanted in names:
+            info.variable, info.choice = wanted, f"chosen with --model {wanted}"
+        else:
+            known = ", ".join(names) or "none"
+            info.question = (f"--model {wanted}: no model is built into `{wanted}` (models found: {known}); "
+                             "pass the variable the model is assigned to")
+        return
+    if len(names) <= 1:
+        info.variable = names[0] if names else None
+        return
+    trained = [n for n in names if any(_mentions(o.params_argument or o.text, n) for o in optimizers)]
+    if len(trained) == 1:
+        info.variable, info.choice = trained[0], f"the only model an optimizer trains ({', '.join(names)} built)"
+        return
+    pool = trained or names
+    measured = [n for n in pool if _mentions(_validation_call(facts, validation), n)]
+    if len(measured) == 1:
+        info.variable, info.choice = measured[0], f"the model the validation call measures ({', '.join(pool)})"
+        return
+    stepped = _stepped_on_metric(facts, optimizers, validation.metric, pool)
+    if len(stepped) == 1:
+        info.variable = stepped[0]
+        info.choice = f"its optimizer steps on the validation metric's loss `{validation.metric}`"
+        return
+    usual = [n for n in pool if n in _PREFERRED_VARS]
+    if len(usual) == 1:
+        info.variable, info.choice = usual[0], f"the model variable among {', '.join(pool)}"
+        return
+    info.question = (
+        f"the script trains several models ({', '.join(pool)}) and the validation metric does not tell which "
+        f"one should get dendrites: run `pai perforate --model {pool[0]}` (or another of them); the others keep "
+        "their optimizers, registered as additional optimizers"
+    )
+
+
+def _mentions(text: str | None, name: str) -> bool:
+    return bool(text) and re.search(rf"(?<![\w.]){re.escape(name)}\b", text) is not None
+
+
+def _validation_call(facts: Facts, validation) -> str:
+    line = validation.call_line
+    return " ".join(c.text for c in facts.calls if line is not None and c.line == line)
+
+
+def _stepped_on_metric(facts: Facts, optimizers, metric: str | None, pool: list[str]) -> list[str]:
+    """Models whose optimizer's `step()` follows `<loss>.backward()` where the loss is the validation metric."""
+    if not metric:
+        return []
+    bare = re.sub(r"^(val|valid|validation|test|eval)_", "", metric)
+    losses = [c for c in facts.calls if c.attr == "backward" and c.receiver in (metric, bare)]
+    found: list[str] = []
+    for loss in losses:
+        step = next((c for c in facts.calls if c.attr == "step" and c.function == loss.function
+                     and c.line > loss.line and c.receiver), None)
+        opt = next((o for o in optimizers if step is not None and o.variable == step.receiver), None)
+        for name in pool:
+            if opt is not None and _mentions(opt.params_argument or opt.text, name) and name not in found:
+                found.append(name)
+    return found
+
+
+def model_built_optimizers(info: ModelInfo, facts: Facts, local: list[Facts]) -> list[OptimizerInfo]:
+    """`optimizer = model.configure_optimizers(...)` where the model's own class (in the script or a sibling
+    module) builds a torch.optim optimizer in that method, as nanoGPT's GPT does."""
+    builders: dict[str, tuple[str, str]] = {}  # method name -> (Class.method, file)
+    classes = {i.local_class for i in info.instances if i.local_class}
+    for f in [facts, *local]:
+        for call in f.calls:
+            owner, _, method = (call.function or "").rpartition(".")
+            if owner in classes and method and call.qname.startswith("torch.optim.") and "lr_scheduler" not in call.qname:
+                builders[method] = (f"{owner}.{method}", f.filename)
+    variables = {i.variable for i in info.instances}
+    return [
+        OptimizerInfo(variable=call.target_names[0], type=builders[call.attr][0], name=call.attr, arguments=call.args,
+                      line=call.line, text=call.text, function=call.function, in_loop=bool(call.loops),
+                      builtin=False, params_argument=f"{call.receiver}.parameters()")
+        for call in facts.calls
+        if call.receiver in variables and call.attr in builders and len(call.target_names) == 1
+    ]

@@ -52,6 +52,23 @@ def _kind(call: CallFact) -> str | None:
 
 
 def analyze_parallelism(
+    facts: Facts, arguments: list[ArgumentInfo], lightning_strategy: str | None = None, local: list[Facts] = ()
+) -> ParallelismInfo:
+    """The script's own wrappers; when it has none, a wrapper applied in one of its local modules (a trainer
+    class beside the script) is reported with that module's file."""
+    info = _analyze_parallelism(facts, arguments, lightning_strategy)
+    if info.kind not in ("none", "framework"):
+        return info
+    for module in local:
+        there = _analyze_parallelism(module, [], None)
+        if there.kind not in ("none", "framework", "torch.distributed"):
+            for evidence in there.evidence:
+                evidence.file = module.filename
+            return there
+    return info
+
+
+def _analyze_parallelism(
     facts: Facts, arguments: list[ArgumentInfo], lightning_strategy: str | None = None
 ) -> ParallelismInfo:
     info = ParallelismInfo()
@@ -136,9 +153,20 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
     """Why `pai perforate` cannot integrate this parallel setup by itself (with the plan to follow), or None.
 
     DistributedDataParallel is supported (pai_core.distributed: rank 0 decides, rule PAI009 re-wraps on
-    restructure) when the wrapper is applied to a named model; sharding wrappers and DataParallel are not.
+    restructure) when the wrapper is applied to a named model, and so is nn.DataParallel (PAI012 hands the
+    tracker the bare model and wraps again); sharding wrappers are not.
     """
     kinds = set(info.kinds or []) | {info.kind}
+    elsewhere = next((e for e in info.evidence if e.file), None)
+    if elsewhere is not None and kinds & {"DistributedDataParallel", "DataParallel"}:
+        return (
+            f"PAI008: the model is wrapped in {elsewhere.detail} in {elsewhere.file} (line {elsewhere.line}: "
+            f"`{elsewhere.text}`), the user's own module, not in this script; a rewrite of this file alone would "
+            "leave that wrapper stale after a restructure. Integrate by hand: perforate_model in this script on the "
+            f"bare model before it reaches {elsewhere.file}; there, after add_validation_score, on `restructured` "
+            "wrap the model again (pai_core.distributed.wrap_ddp for DDP, nn.DataParallel(bare) for DataParallel) "
+            "and rebuild the optimizer (pai-distributed skill)."
+        )
     sharded = kinds & _SHARDED
     if sharded:
         return (
@@ -170,16 +198,5 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
             "PAI008: this script uses torch.distributed without a DistributedDataParallel wrapper (gradients "
             "synchronised by hand). Wrap the model in DDP (`ddp_model = DDP(model, device_ids=[local_rank])`) "
             "and run `pai perforate` again; pai_core then keeps every rank's dendrites in step."
-        )
-    if "DataParallel" in kinds:
-        return (
-            "PAI008: this script wraps the model in nn.DataParallel (one process, several GPUs), which pai does "
-            "not rewrite. Recommended: convert it to DistributedDataParallel (torchrun, one process per GPU, a "
-            "DistributedSampler) and run `pai perforate` again. By hand instead: (1) perforate_model on the bare "
-            "model; (2) run one forward pass of a batch through the bare model on one device, so every perforated "
-            "module learns its output size outside the replicas; (3) wrap `model = nn.DataParallel(net)` and build "
-            "the optimizer; (4) each epoch `net, restructured, training_complete = "
-            "GPA.pai_tracker.add_validation_score(score, model.module)`; (5) on restructured: `model = "
-            "nn.DataParallel(net)` and rebuild the optimizer (and scheduler) over `model.parameters()`."
         )
     return None

@@ -114,6 +114,13 @@ class ModelInfo(BaseModel):
     evidence: list[str] = []
     recommended_config: PerforationConfig | None = None
     notes: list[str] = []
+    variable: str | None = Field(
+        default=None, description="the variable holding the model that is perforated (the one that is trained)"
+    )
+    choice: str = Field(default="", description="why that model was chosen when the script builds several")
+    question: str | None = Field(
+        default=None, description="set when several models could be the one to perforate: ask the user (--model)"
+    )
 
 
 class ArgumentInfo(BaseModel):

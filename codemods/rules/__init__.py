@@ -13,6 +13,7 @@ from enum import Enum
 from codemods.rules._base import PaiRule
 from codemods.rules.capacity_test import SetCapacityTest
 from codemods.rules.config_block import InsertConfigBlock
+from codemods.rules.data_parallel import RewrapDataParallel
 from codemods.rules.distributed import RewrapDistributedModel
 from codemods.rules.extra_scores import AddExtraScores
 from codemods.rules.hf_trainer import AddTrainerCallback
@@ -36,10 +37,11 @@ class Rule(str, Enum):
     PAI005 = "PAI005"  # epoch loop, add_validation_score, restructure branch
     PAI006 = "PAI006"  # extra scores (train, opt-in test)
     PAI007 = "PAI007"  # capacity-test flag toggle (explicit only)
-    PAI008 = "PAI008"  # refusal of DataParallel / FSDP / Fabric / sharded HF Trainer or Lightning scripts
+    PAI008 = "PAI008"  # refusal of FSDP / Fabric / sharded HF Trainer or Lightning scripts
     PAI009 = "PAI009"  # DDP: re-wrap the model with pai_core.distributed.wrap_ddp on restructure
     PAI010 = "PAI010"  # HF Trainer: PAITrainerCallback in Trainer(callbacks=[...])
     PAI011 = "PAI011"  # Lightning: PAILightningCallback in Trainer(callbacks=[...])
+    PAI012 = "PAI012"  # DataParallel: the bare model to the tracker, wrapped again on restructure
 
 
 # Order matters: the loop rule re-creates the optimizer the way PAI004 left it, and extra scores are placed
@@ -56,8 +58,10 @@ RULES: dict[str, type[PaiRule]] = {
     "PAI009": RewrapDistributedModel,
     "PAI010": AddTrainerCallback,
     "PAI011": AddLightningCallback,
+    "PAI012": RewrapDataParallel,
 }
-DEFAULT_RULES = ("PAI008", "PAI001", "PAI002", "PAI003", "PAI004", "PAI005", "PAI006", "PAI009", "PAI010", "PAI011")
+DEFAULT_RULES = ("PAI008", "PAI001", "PAI002", "PAI003", "PAI004", "PAI005", "PAI006", "PAI009", "PAI010", "PAI011",
+                 "PAI012")
 
 
 def gather_rules(select: str | list[str] | tuple[str, ...] | None = None) -> list[type[PaiRule]]:

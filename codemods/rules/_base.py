@@ -325,8 +325,10 @@ class PaiRule(VisitorBasedCodemodCommand):
         return function.rsplit(".", 1)[-1] if function else None
 
     def primary_model(self):
-        """The model construction the integration hooks onto: preferably the one in the loop's function."""
-        instances = list(self.report.model.instances)
+        """The model construction the integration hooks onto: of the model the analysis chose (see
+        `codemods.analysis.model.choose_model`), preferably the one in the loop's function."""
+        chosen = self.report.model.variable
+        instances = [i for i in self.report.model.instances if chosen is None or i.variable == chosen]
         if not instances:
             return None
         loop_function = self.loop_function()
@@ -348,17 +350,6 @@ class PaiRule(VisitorBasedCodemodCommand):
             if any(s is node for s in block.body):
                 return list(block.body)
         return [node]
-
-    def hoist(self, node: cst.CSTNode | None) -> cst.CSTNode | None:
-        """The statement to anchor on: climbs out of if/else and try blocks (the model may be built in
-        either branch) but never out of a loop, a with block or a function."""
-        while node is not None:
-            parent = self.lines.parent.get(node)
-            if isinstance(parent, (cst.If, cst.Try, cst.TryStar)):
-                node = parent
-                continue
-            return node
-        return None
 
     @property
     def source(self) -> str:
@@ -600,6 +591,8 @@ def refusal_reason(report) -> str | None:
             "dendrites in place, which sharded parameters (DeepSpeed, FSDP) do not allow. Remove that setting "
             "and run `pai perforate` again to train with dendrites on one device first."
         )
+    if report.model.question:  # several models and nothing says which one is trained: ask, do not guess
+        return f"PAI008: {report.model.question}"
     from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
 
     if library == "huggingface_trainer" and set(report.parallelism.kinds) <= {"torch.distributed",

@@ -23,6 +23,7 @@ import libcst as cst
 from libcst.codemod import SkipFile
 
 from codemods.rules._base import PaiRule
+from codemods.rules._placement import config_anchor, trained_constructions
 
 
 class InsertConfigBlock(PaiRule):
@@ -35,7 +36,7 @@ class InsertConfigBlock(PaiRule):
         instance = self.primary_model()
         if instance is None:
             raise self.skip("no model construction found; put the GPA.pc settings before your model is built")
-        anchor = self.hoist(self.statement_at(self.now(instance.line)))
+        anchor = config_anchor(self, trained_constructions(self))
         if anchor is None:
             raise self.skip("could not find the statement that builds the model", instance.line)
         lines = self.perforation_config().config_lines(self.gpa, "LPA")

@@ -38,6 +38,7 @@ import libcst.matchers as m
 from libcst.codemod import SkipFile
 
 from codemods.rules._base import PaiRule
+from codemods.rules._placement import import_anchor
 
 _RESTRUCTURED = m.If(test=m.Name("restructured"))
 _HELPER_IMPORT = "from pai_core.distributed import wrap_ddp"
@@ -87,8 +88,5 @@ class RewrapDistributedModel(PaiRule):
         return names[0]
 
     def _import_helper(self, tree: cst.Module) -> None:
-        imports = [s for s in tree.body if m.matches(s, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()]))]
-        if imports:
-            self.add_edit(self.lines.get(imports[-1]), after=[self.stmt(_HELPER_IMPORT)])
-        else:
-            self.add_edit(self.lines.get(tree.body[0]), before=[self.stmt(_HELPER_IMPORT)])
+        anchor, after = import_anchor(tree)
+        self.add_edit(self.lines.get(anchor), **{"after" if after else "before": [self.stmt(_HELPER_IMPORT)]})

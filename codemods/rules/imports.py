@@ -11,7 +11,9 @@ After (default backend `pai_core`; `--backend perforatedai` imports the upstream
     from pai_core import utils_perforatedai as UPA
 
 `library_perforatedai as LPA` is added too when the recommended config registers processors (LSTM/GRU).
-Imports a partial integration already has are kept, under their aliases, and never duplicated.
+Imports a partial integration already has are kept, under their aliases, and never duplicated. New imports go
+at the end of the module's first import block (after the docstring and `__future__` imports), never after a late
+import that follows code.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import libcst.matchers as m
 from libcst.codemod import SkipFile
 
 from codemods.rules._base import PaiRule
+from codemods.rules._placement import import_anchor
 
 
 class AddDendriteImports(PaiRule):
@@ -39,13 +42,8 @@ class AddDendriteImports(PaiRule):
         if not needed:
             raise SkipFile(f"{self.CODE}: the library modules are already imported")
         lines = [f"from {self.package} import {module} as {alias}" for module, alias in needed]
-        imports = [s for s in tree.body if m.matches(s, m.SimpleStatementLine(body=[m.Import() | m.ImportFrom()]))]
-        if imports:
-            self.add_edit(self.lines.get(imports[-1]), after=self.stmts(lines))
-        else:  # no imports: after a module docstring, else at the top
-            first = tree.body[0]
-            docstring = m.matches(first, m.SimpleStatementLine(body=[m.Expr(value=m.SimpleString())]))
-            if docstring:
-                self.add_edit(self.lines.get(first), after=self.stmts(lines))
-            else:
-                self.add_edit(self.lines.get(first), before=self.stmts(lines))
+        anchor, after = import_anchor(tree)
+        if after:
+            self.add_edit(self.lines.get(anchor), after=self.stmts(lines))
+        else:
+            self.add_edit(self.lines.get(anchor), before=self.stmts(lines))

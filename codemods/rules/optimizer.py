@@ -24,6 +24,8 @@ and its `scheduler.step()` stays (the tracker does not manage that scheduler).
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
@@ -56,7 +58,7 @@ class ConvertOptimizer(PaiRule):
         if report.optimizer_setup.kind in ("none", "framework") or not report.optimizers:
             raise self.skip("no optimizer construction found: create the optimizer and register it with "
                             f"{self.gpa}.pai_tracker.set_optimizer_instance(optimizer)")
-        opt = report.optimizers[0]
+        opt = self._model_optimizer()
         opt_stmt = self.statement_at(self.now(opt.line))
         target, call = call_value(opt_stmt)
         if not isinstance(target, (cst.Name, cst.Attribute)) or call is None:
@@ -73,16 +75,26 @@ class ConvertOptimizer(PaiRule):
             self.note(f"complex optimizer setup ({report.optimizer_setup.reason}); kept as written", opt.line)
         self._register_instance(opt, opt_stmt, self.code(target))
 
+    def _model_optimizer(self):
+        """The optimizer that trains the perforated model (a GAN's generator optimizer for netG)."""
+        optimizers = self.report.optimizers
+        model = self.primary_model()
+        if model is None:
+            return optimizers[0]
+        pattern = re.compile(rf"(?<![\w.]){re.escape(model.variable)}\b")
+        return next((o for o in optimizers if pattern.search(o.params_argument or o.text)), optimizers[0])
+
     # --- complex: keep the code, register the instance ---------------------------------------------------
     def _register_instance(self, opt, opt_stmt: cst.CSTNode, opt_var: str) -> None:
-        others = [o.variable for o in self.report.optimizers[1:] if o.variable and o.function == opt.function]
+        others = [o.variable for o in self.report.optimizers
+                  if o is not opt and o.variable and o.function == opt.function]
         extra = f", additional_optimizers=[{', '.join(others)}]" if others else ""
         if others:
             self.note(f"several optimizers: `{opt_var}` must own every perforated module; the others "
                       "only get their parameters frozen and unfrozen", opt.line)
         anchor = opt_stmt
         if others:  # register after the last of them is built
-            last = self.report.optimizers[len(others)]
+            last = max((o for o in self.report.optimizers if o.variable in others or o is opt), key=lambda o: o.line)
             anchor = self.statement_at(self.now(last.line)) or opt_stmt
         self.add_edit(self.lines.get(anchor),
                       after=[self.stmt(f"{self.gpa}.pai_tracker.set_optimizer_instance({opt_var}{extra})")])

@@ -12,7 +12,8 @@ After::
     model = model.to(device)
     optimizer = optim.Adadelta(model.parameters(), lr=args.lr)
 
-The call goes after anything that still changes the bare model (a new head, `load_state_dict` of pretrained
+The call goes right after the construction, in the same block (under `if __name__ == "__main__":`, in a
+`try`, in each branch of an if/else that builds the model), after anything that still changes the bare model (a new head, `load_state_dict` of pretrained
 weights, freezing loops) and before `.to(device)`, `torch.compile`, wrappers and the optimizer: a chain or
 wrapper around the constructor is split off. `maximizing_score` is the detected direction of the validation
 metric (accuracy -> True, loss -> False); when it is unknown the library default True is written and a
@@ -28,6 +29,7 @@ import libcst.matchers as m
 from libcst.codemod import SkipFile
 
 from codemods.rules._base import PaiRule
+from codemods.rules._placement import trained_constructions
 from codemods.rules._script import names_in, sanitize_save_name
 
 
@@ -41,25 +43,28 @@ class PerforateModel(PaiRule):
         instance = self.primary_model()
         if instance is None:
             raise self.skip("no model construction found; call UPA.perforate_model right after building it")
-        stmt = self.statement_at(self.now(instance.line))
+        constructions = trained_constructions(self)
+        if not constructions:
+            raise self.skip(f"could not find the statement that builds the model (`{instance.text}`); add "
+                            "`model = UPA.perforate_model(model, ...)` by hand right after it", instance.line)
+        for stmt, built in constructions:  # each branch that builds the trained model gets its own call
+            self._perforate_after(stmt, built)
+
+    def _perforate_after(self, stmt: cst.CSTNode, instance) -> None:
         target = _assign_target(stmt)
-        if stmt is None or target is None:
+        if target is None:
             raise self.skip(
-                f"the model is not built in a plain assignment (`{instance.text}`); add "
+                f"the model is not built in a plain assignment (`{self.code(stmt).strip()}`); add "
                 "`model = UPA.perforate_model(model, ...)` by hand right after it", instance.line)
         model_var = self.code(target)
-        anchor = self.hoist(stmt)
         value = stmt.body[0].value  # type: ignore[attr-defined]
         constructor = _constructor_call(value, instance.constructor)
         rest = None
-        if anchor is stmt and constructor is not None and constructor is not value:
+        if constructor is not None and constructor is not value:
             # `model = Net().to(device)` -> `model = Net()` ... `model = model.to(device)`
             rest = value.deep_replace(constructor, cst.parse_expression(model_var))
             self.add_edit(self.lines.get(stmt), replace=lambda node, c=constructor: [_set_value(node, c)])
-        elif anchor is not stmt and constructor is not value:
-            self.note(f"`{instance.text}` is built inside a branch together with other calls; perforate_model "
-                      "is placed after the whole if/try block", instance.line)
-        anchor = self._after_model_edits(anchor, model_var)
+        anchor = self._after_model_edits(stmt, model_var)
         lines = [self._perforate_line(model_var, instance.line)]
         lines += self.perforation_config().override_lines(model_var)
         if rest is not None:
@@ -100,11 +105,16 @@ def _assign_target(stmt: cst.CSTNode | None) -> cst.BaseAssignTargetExpression |
 def _constructor_call(value: cst.BaseExpression, constructor: str) -> cst.Call | None:
     """The call that builds the model inside `value` (`Net()` in `Net().to(device)`)."""
     short = constructor.rsplit(".", 1)[-1]
-    for call in m.findall(value, m.Call()):
+    calls = m.findall(value, m.Call())
+    for call in calls:
         func = call.func  # type: ignore[attr-defined]
         name = func.attr.value if isinstance(func, cst.Attribute) else getattr(func, "value", None)
         if name == short:
-            return call  # type: ignore[return-value]
+            while True:  # `build_model(cfg)()`: the builder returns the class, the outer call builds the model
+                outer = next((c for c in calls if c.func is call), None)  # type: ignore[attr-defined]
+                if outer is None:
+                    return call  # type: ignore[return-value]
+                call = outer
     return value if isinstance(value, cst.Call) else None
 
 

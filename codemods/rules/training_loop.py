@@ -68,7 +68,19 @@ class ConvertTrainingLoop(PaiRule):
         self.loop_stmt, self.model_var = loop_stmt, model_var
         lines = self._hookup(score, model_var)
         self.add_edit(self.lines.get(val_stmt), after=[self.stmt(code) for code in lines])
+        self._leave_epoch_loop(val_stmt, loop_stmt)
         self._convert_header(loop_stmt, loop)
+
+    def _leave_epoch_loop(self, val_stmt: cst.CSTNode, loop_stmt: cst.CSTNode) -> None:
+        """Validation inside a batch loop: its `break` only leaves that loop, so the epoch loop breaks too,
+        right after it (with `training_complete` set before it, for passes that do not validate)."""
+        ancestors = self.lines.ancestors(val_stmt)
+        inner = [a for a in ancestors[: ancestors.index(loop_stmt)] if isinstance(a, (cst.For, cst.While))]
+        if not inner:
+            return
+        outermost = inner[-1]
+        self.add_edit(self.lines.get(outermost), before=[self.stmt("training_complete = False")],
+                      after=[self.stmt("if training_complete:\n    break\n")])
 
     def _inline_metric_statement(self, loop_stmt: cst.CSTNode, metric: str) -> cst.CSTNode | None:
         if not re.fullmatch(r"[A-Za-z_]\w*", metric):

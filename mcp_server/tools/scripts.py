@@ -32,6 +32,8 @@ KeepForLoop = Annotated[bool, Field(description="keep the `for epoch in ...` hea
                                     "instead of converting the loop to `while True` ending on training_complete")]
 ExtraScores = Annotated[bool, Field(description="also evaluate on the script's test loader each epoch and record "
                                     "it as the 'test' extra score (the train score is always recorded)")]
+ModelVar = Annotated[str | None, Field(description="the variable holding the model to perforate when the script "
+                                   "builds several (e.g. netG of a GAN); default: the one the validation metric measures")]
 
 
 def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
@@ -72,16 +74,18 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
         save_name: SaveName = None,
         keep_for_loop: KeepForLoop = False,
         extra_scores: ExtraScores = False,
+        model_var: ModelVar = None,
     ) -> PerforateResult:
         """Show, as a unified diff, how the script would be rewritten to train with dendrites (imports,
         config block, perforate_model, optimizer registration, validation hookup with the restructure branch,
-        a loop that runs until training is complete; a re-wrap under DDP; the pai callback for HF Trainer and
-        Lightning scripts). Writes nothing. `refused` is true when no complete integration can be written
-        (FSDP/DeepSpeed, a step that cannot be placed, a rewrite `pai check` would flag): the findings say
-        which step and what to do by hand."""
+        a loop that runs until training is complete; a re-wrap under DDP and DataParallel; the pai callback for HF
+        Trainer and Lightning scripts). Writes nothing. `refused` is true when no complete integration can be written
+        (FSDP/DeepSpeed, a step that cannot be placed, several models and no `model_var`, a rewrite `pai check`
+        would flag): the findings say which step and what to do by hand."""
         script = workspace.script(path, await workspace.roots(ctx))
         return await run("previewing the perforation of", script, PERFORATE, write=False, backend=backend,
-                         save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
+                         save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores,
+                         model_var=model_var)
 
     @server.tool(name="pai_apply_perforation", annotations=edits_files("Apply the perforation"))
     async def pai_apply_perforation(
@@ -91,6 +95,7 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
         save_name: SaveName = None,
         keep_for_loop: KeepForLoop = False,
         extra_scores: ExtraScores = False,
+        model_var: ModelVar = None,
     ) -> PerforateResult:
         """Rewrite the script in place to train with dendrites: the same change pai_preview_perforation
         shows (call that first and get the user's agreement). The write is atomic and the original is kept
@@ -98,7 +103,8 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
         script = workspace.script(path, await workspace.roots(ctx))
         async with lock_for(script):
             result = await run("perforating", script, PERFORATE, write=True, backup=True, backend=backend,
-                               save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores)
+                               save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores,
+                               model_var=model_var)
         if result.refused:
             reasons = " ".join(f.message for f in result.findings if f.kind in ("skip", "error"))
             raise ToolError(f"{script.name} was left unchanged: {reasons or 'unsupported setup'} Integrate by "

@@ -1,4 +1,4 @@
-"""PAI009 and the distributed refusals: DDP scripts are integrated, DataParallel and sharded setups get a plan."""
+"""PAI009/PAI012 and the distributed refusals: DDP and DataParallel scripts are integrated, sharded setups get a plan."""
 from __future__ import annotations
 
 import json
@@ -49,9 +49,15 @@ def test_upstream_backend_leaves_the_ddp_rewrap_to_a_finding():
     assert any(f.code == "PAI009" and f.kind == "skip" and "restart" in f.message for f in result.findings)
 
 
+def test_a_dataparallel_script_gives_the_tracker_the_bare_model_and_wraps_again():
+    result = perforate_source((FIXTURES / "dataparallel_training.in.py").read_text(), filename="dp.py")
+    assert not result.refused and "PAI012" in result.applied
+    assert "add_validation_score(score, unwrap(model))" in result.new_source
+    assert ("            if isinstance(model, torch.nn.DataParallel):\n"
+            "                model = nn.DataParallel(bare_model)\n") in result.new_source
+
+
 @pytest.mark.parametrize(("source", "expected"), [
-    ("import torch.nn as nn\nmodel = nn.Linear(2, 2)\nmodel = nn.DataParallel(model)\n",
-     ["DistributedDataParallel", "model.module", "one forward pass"]),
     (("import torch.nn as nn\nfrom torch.distributed.fsdp import FullyShardedDataParallel as FSDP\n"
       "model = FSDP(nn.Linear(2, 2))\n"), ["FSDP", "DistributedDataParallel"]),
     (("import torch.nn as nn\nfrom torch.nn.parallel import DistributedDataParallel as DDP\n"
