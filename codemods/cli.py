@@ -12,16 +12,15 @@ import argparse
 import json
 import sys
 
+from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, FINDINGS, OK, REFUSED
+
 
 def _perforate_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pai perforate",
         description="Rewrite training scripts so they train with dendrites (prints a diff unless --write).",
-        epilog="Exit status: 0 written (or nothing to change), 1 changes pending (diff printed), 2 a file could not "
-               "be processed, 3 refused: a complete integration could not be written, so nothing was (the "
-               "findings name the step and how to do it by hand). "
-               "Each rule also runs under libcst: `python -m libcst.tool codemod --no-format "
-               "imports.AddDendriteImports FILE` (modules listed in .libcst.codemod.yaml).",
+        epilog="Each rule also runs under libcst, from any folder: `python -m libcst.tool codemod -x --no-format "
+               "codemods.rules.imports.AddDendriteImports FILE`. " + EXIT_STATUS_HELP,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="training script(s)")
     parser.add_argument("--write", action="store_true", help="write the changes (atomically) instead of a diff")
@@ -84,10 +83,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     if failures:
-        return 2
+        return BAD_INPUT
     if refused:
-        return 3
-    return 1 if pending else 0
+        return REFUSED
+    return FINDINGS if pending else OK
 
 
 def check_main(argv: list[str] | None = None) -> int:
@@ -96,7 +95,7 @@ def check_main(argv: list[str] | None = None) -> int:
         prog="pai check",
         description="Verify a dendrite integration statically: components present, optimizer rebuilt on "
                     "restructure, loop runs until complete, consistent metric direction...",
-        epilog="Exit status: 0 no errors, 1 errors found, 2 a file could not be read.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
@@ -106,17 +105,17 @@ def check_main(argv: list[str] | None = None) -> int:
     from codemods.analysis import ScriptError
     from codemods.check import check_integration
 
-    reports, status = [], 0
+    reports, status = [], OK
     for path in args.paths:
         try:
             report = check_integration(path if path.endswith((".py", ".pyw")) else __import__("pathlib").Path(path))
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError) as error:
             print(f"{path}: error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
-            status = 2
+            status = BAD_INPUT
             continue
         reports.append(report.model_dump())
-        if report.errors and status == 0:
-            status = 1
+        if report.errors and status == OK:
+            status = FINDINGS
         if not args.json:
             for f in report.findings:
                 where = f"{path}:{f.line}" if f.line else path

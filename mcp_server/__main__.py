@@ -12,18 +12,27 @@ import os
 import sys
 from pathlib import Path
 
+from codemods.exit_status import EXIT_STATUS_HELP, OK
+
+
+def _folder(text: str) -> str:
+    if not Path(text).expanduser().is_dir():
+        raise argparse.ArgumentTypeError(f"{text!r} is not an existing folder; pass the project folder")
+    return text
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pai-mcp",
         description="MCP server for pai: analyze and perforate training scripts, diagnose tracebacks, "
         "analyze run folders. Register it in your assistant (see README) rather than running it by hand.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio",
                         help="stdio for local hosts (default); http serves streamable HTTP at /mcp")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    parser.add_argument("--root", action="append", default=[], metavar="FOLDER",
+    parser.add_argument("--root", action="append", default=[], metavar="FOLDER", type=_folder,
                         help="folder the tools may read and edit (repeatable); default: the working directory. "
                         "A ceiling: roots the client declares can only narrow it, never widen it.")
     parser.add_argument("--no-code-execution", action="store_true",
@@ -58,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
             server.run()
     except KeyboardInterrupt:
         pass
-    return 0
+    return OK
 
 
 if __name__ == "__main__":
