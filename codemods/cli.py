@@ -57,11 +57,10 @@ def main(argv: list[str] | None = None) -> int:
                                     extra_scores=args.extra_scores, capacity_test=capacity)
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError) as error:
             failures += 1
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             if args.json:
-                results.append({"filename": path, "error": message})
+                results.append({"filename": path, "error": _one_line(error)})
             else:
-                print(f"{path}: error: {message}", file=sys.stderr)
+                print(f"pai perforate: error: {_located(path, error)}", file=sys.stderr)
             continue
         pending |= result.changed and not result.written
         refused |= result.refused
@@ -110,7 +109,7 @@ def check_main(argv: list[str] | None = None) -> int:
         try:
             report = check_integration(path if path.endswith((".py", ".pyw")) else __import__("pathlib").Path(path))
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError) as error:
-            print(f"{path}: error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
+            print(f"pai check: error: {_located(path, error)}", file=sys.stderr)
             status = BAD_INPUT
             continue
         reports.append(report.model_dump())
@@ -125,6 +124,17 @@ def check_main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(reports, indent=2))
     return status
+
+
+def _one_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _located(path: str, error: Exception) -> str:
+    """The error's first line, led by the path unless it is a ScriptError, whose message starts with it."""
+    from codemods.analysis import ScriptError
+
+    return _one_line(error) if isinstance(error, ScriptError) else f"{path}: {_one_line(error)}"
 
 
 if __name__ == "__main__":

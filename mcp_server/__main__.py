@@ -12,16 +12,10 @@ import os
 import sys
 from pathlib import Path
 
-from codemods.exit_status import EXIT_STATUS_HELP, OK
-
-
-def _folder(text: str) -> str:
-    if not Path(text).expanduser().is_dir():
-        raise argparse.ArgumentTypeError(f"{text!r} is not an existing folder; pass the project folder")
-    return text
-
 
 def _parser() -> argparse.ArgumentParser:
+    from codemods.exit_status import EXIT_STATUS_HELP
+
     parser = argparse.ArgumentParser(
         prog="pai-mcp",
         description="MCP server for pai: analyze and perforate training scripts, diagnose tracebacks, "
@@ -32,7 +26,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="stdio for local hosts (default); http serves streamable HTTP at /mcp")
     parser.add_argument("--host", default="127.0.0.1", help="HTTP bind address (default 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8000, help="HTTP port (default 8000)")
-    parser.add_argument("--root", action="append", default=[], metavar="FOLDER", type=_folder,
+    parser.add_argument("--root", action="append", default=[], metavar="FOLDER",
                         help="folder the tools may read and edit (repeatable); default: the working directory. "
                         "A ceiling: roots the client declares can only narrow it, never widen it.")
     parser.add_argument("--no-code-execution", action="store_true",
@@ -53,8 +47,15 @@ def _no_project_imports() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _no_project_imports()  # before anything else is imported, codemods.exit_status included
+    from codemods.exit_status import BAD_INPUT, OK
+
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    _no_project_imports()
+    missing = next((root for root in args.root if not Path(root).expanduser().is_dir()), None)
+    if missing is not None:
+        print(f"pai-mcp: error: --root {missing} is not an existing folder; pass the project folder.",
+              file=sys.stderr)
+        return BAD_INPUT
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from mcp_server.server import create_server  # deferred: keeps --help instant

@@ -8,7 +8,7 @@ import textwrap
 import time
 from pathlib import Path
 
-from codemods.exit_status import EXIT_STATUS_HELP, INTERRUPTED, OK, REFUSED
+from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, INTERRUPTED, OK, REFUSED
 
 CAPACITY_SUCCESS = "Successfully added 3 dendrites"
 
@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if Path(args.out).expanduser().exists() and not Path(args.out).expanduser().is_dir():
+        print(f"pai demo: error: --out {args.out} is a file; pass a new or empty folder.", file=sys.stderr)
+        return BAD_INPUT
     from mcp_server.demo import story
 
     start = time.perf_counter()

@@ -81,7 +81,7 @@ def test_cli_diff_exit_status_write_json_and_per_file_errors(tmp_path, capsys):
     assert out.out.startswith("--- a/") and "PAI005 warning" in out.err
     assert main([str(good), str(bad)]) == 2  # one file could not be processed, the other still reported
     err = capsys.readouterr().err
-    assert f"{bad}: error:" in err
+    assert f"pai perforate: error: {bad}:1: cannot parse" in err
     assert main([str(good), "--write", "--no-backup"]) == 0
     assert not (tmp_path / "good.py.orig").exists()
     assert main([str(good)]) == 0
