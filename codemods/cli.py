@@ -1,7 +1,8 @@
 """`pai perforate` and `pai check`: argument parsing and printing around codemods.perforate / codemods.check.
 
 `pai perforate PATH...` prints a unified diff and exits 1 when changes are pending (usable in CI, like
-bump-pydantic --diff); `--write` replaces the files atomically (a `PATH.orig` backup unless `--no-backup`).
+bump-pydantic --diff); `--write` replaces the files atomically, keeping what it replaced in `PATH.orig` (or
+`PATH.orig.1`, ... when an older backup exists) unless `--no-backup`.
 A script that cannot get a complete integration is refused: nothing is written and the exit status is 3.
 `pai check PATH...` prints each finding with its line and exits 1 when there are errors.
 """
@@ -24,7 +25,7 @@ def _perforate_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="training script(s)")
     parser.add_argument("--write", action="store_true", help="write the changes (atomically) instead of a diff")
-    parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep PATH.orig")
+    parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep a PATH.orig backup")
     parser.add_argument("--backend", choices=("pai_core", "perforatedai"), default="pai_core",
                         help="library the script should import (default: pai_core)")
     parser.add_argument("--select", default=None, help="comma-separated rule codes or prefixes, e.g. PAI001,PAI003")

@@ -151,9 +151,16 @@ def perforate_file(path: str | Path, *, write: bool = False, backup: bool = True
 def set_capacity_test(source_or_path: str | Path, enabled: bool, *, write: bool = False,
                       backup: bool = True) -> PerforateResult:
     """Switch `GPA.pc.set_testing_dendrite_capacity` to `enabled` in script text or a file (PAI007)."""
-    if isinstance(source_or_path, Path) or ("\n" not in str(source_or_path) and Path(str(source_or_path)).is_file()):
+    if isinstance(source_or_path, Path) or _names_a_file(source_or_path):
         return perforate_file(source_or_path, write=write, backup=backup, capacity_test=enabled)
     return perforate_source(str(source_or_path), capacity_test=enabled)
+
+
+def _names_a_file(text: str) -> bool:
+    try:
+        return "\n" not in text and Path(text).is_file()
+    except OSError:  # a one-line script longer than a file name can be
+        return False
 
 
 def _diff_name(filename: str) -> str:

@@ -120,3 +120,8 @@ def test_diff_headers_name_the_file_relative_to_the_working_folder(tmp_path, mon
     elsewhere.write_text(MNIST, encoding="utf-8")
     assert perforate_file(elsewhere).diff.splitlines()[:2] == ["--- a/elsewhere.py", "+++ b/elsewhere.py"]
     assert perforate_source(MNIST, filename="m.py").diff.startswith("--- a/m.py\n+++ b/m.py\n")
+
+
+def test_a_long_one_line_script_is_text_not_a_file_name():
+    line = "x = 1; " * 60 + "\n"  # no newline inside, longer than any file name
+    assert not set_capacity_test(line.strip(), False).changed
