@@ -16,7 +16,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pai diagnose",
         description="Explain a traceback or console log of a failing perforated run: likely cause, exact fix, "
         "the lines of your script involved, and how sure the diagnosis is. Offline and deterministic.",
-        epilog="When the log is not recognised a checklist is printed (status 1). " + EXIT_STATUS_HELP,
+        epilog="When the log is not recognised a checklist is printed (status 1). A --script the analysis cannot "
+        "read is named in one warning line and the diagnosis goes on with a line scan of it. " + EXIT_STATUS_HELP,
     )
     parser.add_argument(
         "file", nargs="?", default="-", help="file holding the pasted text, or - for stdin (default)"
