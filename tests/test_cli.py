@@ -68,11 +68,11 @@ def test_a_reader_that_closes_early_ends_the_command_quietly(tmp_path):
 
     fixture = Path(__file__).parent / "codemods" / "fixtures" / "mnist_cnn.in.py"
     script = tmp_path / "big.py"
-    script.write_text(fixture.read_text() + "".join(f"value_{i} = {i}\n" for i in range(3000)))
+    script.write_text(fixture.read_text() + f"BLOB = {'x' * 400_000!r}\n")  # JSON far beyond a pipe's 64 kB
     child = subprocess.Popen([sys.executable, "-m", "mcp_server.cli", "perforate", "--json", str(script)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout.readline().strip() == b"["
-    child.stdout.close()  # far less than the ~200 kB of JSON: the next writes hit a closed pipe
+    child.stdout.close()  # the next writes hit a closed pipe
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=120) == CLOSED_PIPE
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
