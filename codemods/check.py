@@ -77,7 +77,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     """Check an integrated script (a path, or the source text itself); `report` and `module`: its analysis
     and parse, when the caller has them already (`pai perforate` checks its rewrite in memory)."""
     from codemods.analysis import analyze_source
-    from codemods.analysis.source import read_script
+    from codemods.analysis.source import parse_source, read_script
 
     text = str(path_or_source)
     if isinstance(path_or_source, Path) or ("\n" not in text and text.endswith((".py", ".pyw"))):
@@ -86,10 +86,10 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     else:
         source = text
         filename = filename or "<string>"
-    if report is None:
-        report = analyze_source(source, filename=filename)
     if module is None:
-        module = cst.parse_module(source)
+        module = parse_source(source, filename)  # the gate: nothing that can crash libcst reaches it
+    if report is None:
+        report = analyze_source(source, filename=filename, module=module)
     walk = _Walk()
     module.visit(walk)
     calls, parents = walk.calls, walk.parents

@@ -1,7 +1,8 @@
 """`pai perforate` and `pai check`: argument parsing and printing around codemods.perforate / codemods.check.
 
 `pai perforate PATH...` prints a unified diff and exits 1 when changes are pending (usable in CI, like
-bump-pydantic --diff); `--write` replaces the files atomically (a `PATH.orig` backup unless `--no-backup`).
+bump-pydantic --diff); `--write` replaces the files atomically, keeping what it replaced in `PATH.orig` (or
+`PATH.orig.1`, ... when an older backup exists) unless `--no-backup`.
 A script that cannot get a complete integration is refused: nothing is written and the exit status is 3.
 `pai check PATH...` prints each finding with its line and exits 1 when there are errors.
 """
@@ -12,20 +13,19 @@ import argparse
 import json
 import sys
 
+from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, FINDINGS, OK, REFUSED
+
 
 def _perforate_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="pai perforate",
         description="Rewrite training scripts so they train with dendrites (prints a diff unless --write).",
-        epilog="Exit status: 0 written (or nothing to change), 1 changes pending (diff printed), 2 a file could not "
-               "be processed, 3 refused: a complete integration could not be written, so nothing was (the "
-               "findings name the step and how to do it by hand). "
-               "Each rule also runs under libcst: `python -m libcst.tool codemod --no-format "
-               "imports.AddDendriteImports FILE` (modules listed in .libcst.codemod.yaml).",
+        epilog="Each rule also runs under libcst, from any folder: `python -m libcst.tool codemod -x --no-format "
+               "codemods.rules.imports.AddDendriteImports FILE`. " + EXIT_STATUS_HELP,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="training script(s)")
     parser.add_argument("--write", action="store_true", help="write the changes (atomically) instead of a diff")
-    parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep PATH.orig")
+    parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep a PATH.orig backup")
     parser.add_argument("--backend", choices=("pai_core", "perforatedai"), default="pai_core",
                         help="library the script should import (default: pai_core)")
     parser.add_argument("--select", default=None, help="comma-separated rule codes or prefixes, e.g. PAI001,PAI003")
@@ -63,11 +63,10 @@ def main(argv: list[str] | None = None) -> int:
                                     model_var=args.model_var)
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError) as error:
             failures += 1
-            message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
             if args.json:
-                results.append({"filename": path, "error": message})
+                results.append({"filename": path, "error": _one_line(error)})
             else:
-                print(f"{path}: error: {message}", file=sys.stderr)
+                print(f"pai perforate: error: {_located(path, error)}", file=sys.stderr)
             continue
         pending |= result.changed and not result.written
         refused |= result.refused
@@ -89,10 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(results, indent=2))
     if failures:
-        return 2
+        return BAD_INPUT
     if refused:
-        return 3
-    return 1 if pending else 0
+        return REFUSED
+    return FINDINGS if pending else OK
 
 
 def check_main(argv: list[str] | None = None) -> int:
@@ -101,7 +100,7 @@ def check_main(argv: list[str] | None = None) -> int:
         prog="pai check",
         description="Verify a dendrite integration statically: components present, optimizer rebuilt on "
                     "restructure, loop runs until complete, consistent metric direction...",
-        epilog="Exit status: 0 no errors, 1 errors found, 2 a file could not be read.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH")
     parser.add_argument("--json", action="store_true", help="print the reports as JSON")
@@ -111,17 +110,17 @@ def check_main(argv: list[str] | None = None) -> int:
     from codemods.analysis import ScriptError
     from codemods.check import check_integration
 
-    reports, status = [], 0
+    reports, status = [], OK
     for path in args.paths:
         try:
             report = check_integration(path if path.endswith((".py", ".pyw")) else __import__("pathlib").Path(path))
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError) as error:
-            print(f"{path}: error: {str(error).strip().splitlines()[0]}", file=sys.stderr)
-            status = 2
+            print(f"pai check: error: {_located(path, error)}", file=sys.stderr)
+            status = BAD_INPUT
             continue
         reports.append(report.model_dump())
-        if report.errors and status == 0:
-            status = 1
+        if report.errors and status == OK:
+            status = FINDINGS
         if not args.json:
             for f in report.findings:
                 where = f"{path}:{f.line}" if f.line else path
@@ -131,6 +130,17 @@ def check_main(argv: list[str] | None = None) -> int:
     if args.json:
         print(json.dumps(reports, indent=2))
     return status
+
+
+def _one_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _located(path: str, error: Exception) -> str:
+    """The error's first line, led by the path unless it is a ScriptError, whose message starts with it."""
+    from codemods.analysis import ScriptError
+
+    return _one_line(error) if isinstance(error, ScriptError) else f"{path}: {_one_line(error)}"
 
 
 if __name__ == "__main__":

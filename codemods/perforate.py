@@ -2,12 +2,14 @@
 
 This is the library API the CLI and the MCP server call:
 `perforate_source`, `perforate_file`, `set_capacity_test`. Nothing is written unless asked, and a write is
-atomic (temporary file in the same folder + os.replace) with the original kept as `PATH.orig`.
+atomic (temporary file in the same folder + os.replace), in the file's own encoding, with the bytes it
+replaces kept in the first free one of `PATH.orig`, `PATH.orig.1`, ... (the path is `PerforateResult.backup`).
 """
 
 from __future__ import annotations
 
 import difflib
+import itertools
 import logging
 import os
 import tempfile
@@ -52,7 +54,8 @@ class PerforateResult(BaseModel):
     refused: bool = Field(default=False, description="nothing was rewritten: the script needs a manual "
                           "integration; the findings name each step that could not be placed and how to do it")
     written: bool = False
-    backup: str | None = None
+    backup: str | None = Field(default=None, description="the file holding the script as it was before this "
+                               "write (PATH.orig, or PATH.orig.1, ... when an older backup is kept)")
 
     @property
     def warnings(self) -> list[PerforateFinding]:
@@ -129,21 +132,22 @@ def perforate_source(
         if gaps:
             refused, new_source, applied = True, source, []
             findings += [PerforateFinding(code=g.code, line=None, message=g.message, kind="error") for g in gaps]
+    name = _diff_name(filename)
     diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
-                                        f"a/{filename}", f"b/{filename}"))
+                                        f"a/{name}", f"b/{name}"))
     return PerforateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,
                            applied=applied, findings=findings, refused=refused)
 
 
 def perforate_file(path: str | Path, *, write: bool = False, backup: bool = True, **options) -> PerforateResult:
-    """`perforate_source` on a file; with `write=True` the file is replaced atomically (backup `PATH.orig`)."""
-    from codemods.analysis.source import read_script
+    """`perforate_source` on a file; `write=True` replaces it atomically in its own encoding, with a backup."""
+    from codemods.analysis.source import decode_script
 
     p = Path(path)
-    source = read_script(p)
+    source, encoding = decode_script(p)
     result = perforate_source(source, filename=str(p), path=p, **options)
-    if write and result.changed:
-        result.backup = _atomic_write(p, result.new_source, backup)
+    if write and result.changed:  # the rules add ASCII only, which every Python source encoding holds
+        result.backup = _atomic_write(p, result.new_source.encode(encoding), backup)
         result.written = True
     return result
 
@@ -151,22 +155,37 @@ def perforate_file(path: str | Path, *, write: bool = False, backup: bool = True
 def set_capacity_test(source_or_path: str | Path, enabled: bool, *, write: bool = False,
                       backup: bool = True) -> PerforateResult:
     """Switch `GPA.pc.set_testing_dendrite_capacity` to `enabled` in script text or a file (PAI007)."""
-    if isinstance(source_or_path, Path) or ("\n" not in str(source_or_path) and Path(str(source_or_path)).is_file()):
+    if isinstance(source_or_path, Path) or _names_a_file(source_or_path):
         return perforate_file(source_or_path, write=write, backup=backup, capacity_test=enabled)
     return perforate_source(str(source_or_path), capacity_test=enabled)
 
 
-def _atomic_write(path: Path, text: str, backup: bool) -> str | None:
+def _names_a_file(text: str) -> bool:
+    try:
+        return "\n" not in text and Path(text).is_file()
+    except OSError:  # a one-line script longer than a file name can be
+        return False
+
+
+def _diff_name(filename: str) -> str:
+    """The name in a diff header: relative to the working folder when inside it, else the file name."""
+    path = Path(filename)
+    if path.is_absolute():
+        try:
+            path = path.relative_to(Path.cwd())
+        except ValueError:
+            path = Path(path.name)
+    return path.as_posix()
+
+
+def _atomic_write(path: Path, data: bytes, backup: bool) -> str | None:
+    """Replace `path` with `data` atomically; returns the backup holding the bytes it replaced."""
     original = path.read_bytes()
-    backup_path = None
-    if backup:
-        backup_path = str(path) + ".orig"
-        if not Path(backup_path).exists():  # keep the user's very first version across repeated runs
-            Path(backup_path).write_bytes(original)
+    backup_path = _keep_backup(path, original) if backup else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
         os.chmod(tmp, path.stat().st_mode & 0o7777)
         os.replace(tmp, path)
     except BaseException:
@@ -174,6 +193,28 @@ def _atomic_write(path: Path, text: str, backup: bool) -> str | None:
             os.unlink(tmp)
         raise
     return backup_path
+
+
+def _keep_backup(path: Path, original: bytes) -> str:
+    """Store `original` in the first of PATH.orig, PATH.orig.1, ... that is free or already holds exactly it.
+
+    An existing backup of other content (an earlier version) is never overwritten nor reported as this one.
+    """
+    for n in itertools.count():
+        candidate = Path(f"{path}.orig" + (f".{n}" if n else ""))
+        try:
+            handle = open(candidate, "xb")  # exclusive: never replaces a file another run just made
+        except FileExistsError:
+            if candidate.is_file() and candidate.read_bytes() == original:
+                return str(candidate)
+            continue
+        with handle:
+            try:
+                handle.write(original)
+            except BaseException:
+                candidate.unlink()  # no half backup left behind to be mistaken for an earlier version
+                raise
+        return str(candidate)
 
 
 def _finding(f: Finding) -> PerforateFinding:

@@ -14,10 +14,13 @@ from pathlib import Path
 
 
 def _parser() -> argparse.ArgumentParser:
+    from codemods.exit_status import EXIT_STATUS_HELP
+
     parser = argparse.ArgumentParser(
         prog="pai-mcp",
         description="MCP server for pai: analyze and perforate training scripts, diagnose tracebacks, "
         "analyze run folders. Register it in your assistant (see README) rather than running it by hand.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument("--transport", choices=["stdio", "http"], default="stdio",
                         help="stdio for local hosts (default); http serves streamable HTTP at /mcp")
@@ -44,8 +47,15 @@ def _no_project_imports() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    _no_project_imports()  # before anything else is imported, codemods.exit_status included
+    from codemods.exit_status import BAD_INPUT, OK
+
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
-    _no_project_imports()
+    missing = next((root for root in args.root if not Path(root).expanduser().is_dir()), None)
+    if missing is not None:
+        print(f"pai-mcp: error: --root {missing} is not an existing folder; pass the project folder.",
+              file=sys.stderr)
+        return BAD_INPUT
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from mcp_server.server import create_server  # deferred: keeps --help instant
@@ -58,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
             server.run()
     except KeyboardInterrupt:
         pass
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

@@ -2,15 +2,21 @@
 
 Each subcommand lives in the package that owns its logic and is imported only when it runs, so
 `pai --help` and `pai --version` stay instant and never import torch. A subcommand module exposes
-`main(argv: list[str]) -> int` and parses its own arguments (its `--help` shows them).
+`main(argv: list[str]) -> int` and parses its own arguments (its `--help` shows them). What every command
+shares is handled here once: arguments no path can be, a closed output pipe, Ctrl-C, and the exit statuses.
 """
 
 from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from importlib import metadata
+
+from codemods.exit_status import BAD_INPUT, CLOSED_PIPE, EXIT_STATUSES, INTERRUPTED
+
+MAX_ARGUMENT = 4096  # PATH_MAX on Linux: no path or option value is longer
 
 # name -> (module with a `main(argv)` function, one-line summary). Order is the order in `pai --help`.
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -37,11 +43,13 @@ def _version() -> str:
 def _parser() -> argparse.ArgumentParser:
     width = max((len(name) for name in COMMANDS), default=0)
     listing = "\n".join(f"  {name:<{width}}  {summary}" for name, (_, summary) in COMMANDS.items())
+    statuses = "\n".join(f"  {code:<3}  {meaning}" for code, meaning in EXIT_STATUSES.items())
     parser = argparse.ArgumentParser(
         prog="pai",
         description="Artificial dendrites for PyTorch: perforate models, rewrite training scripts, "
         "diagnose failures and analyze runs.",
-        epilog=f"commands:\n{listing}\n\nRun `pai COMMAND --help` for the options of one command.",
+        epilog=f"commands:\n{listing}\n\nexit status (the same for every command):\n{statuses}\n\n"
+        "Run `pai COMMAND --help` for the options of one command.",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"pai {_version()}")
@@ -56,9 +64,37 @@ def main(argv: list[str] | None = None) -> int:
         parser.parse_args(argv[:1])  # handles --help/--version and names an unknown command
         parser.print_help()
         return 0 if not argv else 2
+    problem = next(filter(None, (_unusable(i, a) for i, a in enumerate(argv[1:], 1))), None)
+    if problem:
+        print(f"pai {argv[0]}: error: {problem}", file=sys.stderr)
+        return BAD_INPUT
     module_name, _ = COMMANDS[argv[0]]
-    command = importlib.import_module(module_name)
-    return int(command.main(argv[1:]) or 0)
+    try:
+        command = importlib.import_module(module_name)
+        status = int(command.main(argv[1:]) or 0)
+        sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
+    except BrokenPipeError:  # `pai ... | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return CLOSED_PIPE
+    except KeyboardInterrupt:
+        print(f"pai {argv[0]}: interrupted", file=sys.stderr)
+        return INTERRUPTED
+    except OSError as error:  # a path the command could not use (no permission, a name too long, ...)
+        where = f": {error.filename}" if error.filename else ""
+        print(f"pai {argv[0]}: error: {error.strerror or error}{where}. Check the path and its permissions.",
+              file=sys.stderr)
+        return BAD_INPUT
+    return status
+
+
+def _unusable(position: int, argument: str) -> str | None:
+    """Why an argument can be neither a path nor an option value, or None."""
+    if "\x00" in argument:
+        return f"argument {position} contains a NUL byte; pass the path or value without it"
+    if len(argument) > MAX_ARGUMENT:
+        return (f"argument {position} is {len(argument):,} characters long; paths and option values have at most "
+                f"{MAX_ARGUMENT}")
+    return None
 
 
 if __name__ == "__main__":

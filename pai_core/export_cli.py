@@ -9,6 +9,8 @@ import argparse
 import json
 import sys
 
+from pai_core.exit_status import BAD_INPUT, EXIT_STATUS_HELP, OK
+
 EPILOG = """\
 examples:
   pai export PAI --model train.py:Net --input-shape 1,64
@@ -18,7 +20,9 @@ examples:
 The checkpoint holds weights only: --model names what builds a fresh, plain instance of the architecture
 given to perforate_model: a class or function defined at the top level of a .py file under --root, or an
 installed nn.Module subclass. Nothing else is called. Importing the file runs its top-level code. Every
-exported file is run after export and compared with the eager model."""
+exported file is run after export and compared with the eager model.
+
+""" + EXIT_STATUS_HELP
 
 
 def _shape(text: str) -> list[int]:
@@ -63,12 +67,12 @@ def main(argv: list[str]) -> int:
 
         print(f"pai export: error: --model is required. {MODEL_SPEC_HELP}\n"
               f"e.g. pai export {args.source} --model train.py:Net --input-shape 1,64", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     if not args.input_shapes:
         print("pai export: error: --input-shape is required: the shape of an example input, batch first, e.g. "
               "--input-shape 1,64 for a 64-feature MLP or --input-shape 1,3,32,32 for an image model "
               "(repeat it for a model with several inputs).", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     try:
         kwargs = json.loads(args.model_kwargs)
     except ValueError:
@@ -76,7 +80,7 @@ def main(argv: list[str]) -> int:
     if not isinstance(kwargs, dict):
         print(f"pai export: error: --model-kwargs must be a JSON object like '{{\"width\": 32}}', got "
               f"{args.model_kwargs!r}.", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     formats = None if not args.formats or "all" in args.formats else args.formats
 
     from pai_core.errors import PAIError
@@ -88,9 +92,9 @@ def main(argv: list[str]) -> int:
                             fuse=not args.no_fuse, roots=args.root or ["."])
     except PAIError as exc:
         print(f"pai export: error: {exc}", file=sys.stderr)
-        return 1
+        return BAD_INPUT
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

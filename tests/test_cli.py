@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 from mcp_server import cli
 
@@ -37,3 +38,41 @@ def test_unknown_command_is_an_error(capsys):
 def test_console_script_prints_version():
     result = subprocess.run(["pai", "--version"], capture_output=True, text=True, check=True)
     assert result.stdout.startswith("pai ")
+
+
+def _help(argv: list[str], capsys) -> str:
+    try:
+        cli.main(argv)
+    except SystemExit as stop:
+        assert stop.code == 0
+    return " ".join(capsys.readouterr().out.split())
+
+
+def test_one_exit_status_table_printed_by_pai_and_every_subcommand(capsys):
+    from codemods import exit_status as codemods_side
+    from pai_core import exit_status as pai_core_side
+
+    assert pai_core_side.EXIT_STATUSES == codemods_side.EXIT_STATUSES  # codemods and pai_core each hold it
+    assert pai_core_side.EXIT_STATUS_HELP == codemods_side.EXIT_STATUS_HELP
+    top = _help(["--help"], capsys)
+    for code, meaning in codemods_side.EXIT_STATUSES.items():
+        assert f"{code} {meaning}" in top
+    table = " ".join(codemods_side.EXIT_STATUS_HELP.split())
+    for name in cli.COMMANDS:
+        assert table in _help([name, "--help"], capsys), name
+
+
+def test_a_reader_that_closes_early_ends_the_command_quietly(tmp_path):
+    """`pai perforate --json big.py | head -1`: no BrokenPipeError traceback, the documented status."""
+    from codemods.exit_status import CLOSED_PIPE
+
+    fixture = Path(__file__).parent / "codemods" / "fixtures" / "mnist_cnn.in.py"
+    script = tmp_path / "big.py"
+    script.write_text(fixture.read_text() + f"BLOB = {'x' * 400_000!r}\n")  # JSON far beyond a pipe's 64 kB
+    child = subprocess.Popen([sys.executable, "-m", "mcp_server.cli", "perforate", "--json", str(script)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout.readline().strip() == b"["
+    child.stdout.close()  # the next writes hit a closed pipe
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=120) == CLOSED_PIPE
+    assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr

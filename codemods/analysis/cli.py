@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, OK
+
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
@@ -12,6 +14,7 @@ def main(argv: list[str] | None = None) -> int:
         description="Statically analyze a PyTorch training script (never runs it): model and architecture, "
         "optimizer/scheduler, epoch loop, validation metric and direction, parallelism, training library and "
         "existing dendrite integration.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument("path", help="the training script (.py); local modules beside it are followed")
     parser.add_argument("--json", action="store_true", help="print the full report as JSON")
@@ -23,9 +26,9 @@ def main(argv: list[str] | None = None) -> int:
         report = analyze_script(args.path)
     except ScriptError as exc:
         print(f"pai analyze-script: {exc}", file=sys.stderr)
-        return 2
+        return BAD_INPUT
     print(report.model_dump_json(indent=2) if args.json else report.to_text())
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

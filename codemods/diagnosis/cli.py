@@ -6,7 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-EXIT_RECOGNISED, EXIT_NOT_RECOGNISED, EXIT_BAD_INPUT = 0, 1, 2
+from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, FINDINGS, OK
+
 MAX_READ = 50_000_000  # bytes; diagnose() itself keeps only the tail
 
 
@@ -15,7 +16,8 @@ def _parser() -> argparse.ArgumentParser:
         prog="pai diagnose",
         description="Explain a traceback or console log of a failing perforated run: likely cause, exact fix, "
         "the lines of your script involved, and how sure the diagnosis is. Offline and deterministic.",
-        epilog="exit status: 0 recognised, 1 not recognised (a checklist is printed), 2 bad input.",
+        epilog="When the log is not recognised a checklist is printed (status 1). A --script the analysis cannot "
+        "read is named in one warning line and the diagnosis goes on with a line scan of it. " + EXIT_STATUS_HELP,
     )
     parser.add_argument(
         "file", nargs="?", default="-", help="file holding the pasted text, or - for stdin (default)"
@@ -51,6 +53,6 @@ def main(argv: list[str]) -> int:
         result = diagnose(text, script=args.script)
     except ValueError as exc:
         print(f"pai diagnose: {exc}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+        return BAD_INPUT
     print(result.model_dump_json(indent=2) if args.json else result.to_text())
-    return EXIT_RECOGNISED if result.recognised else EXIT_NOT_RECOGNISED
+    return OK if result.recognised else FINDINGS

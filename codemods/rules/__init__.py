@@ -3,7 +3,8 @@
 Each rule has a code (PAI001...), a docstring with a before/after example, and is idempotent: it detects
 work already in the script (a partial integration) and does only what is missing. PAI007 (capacity-test
 toggle) is not part of the default run: `pai perforate --capacity-test on|off` selects it alone.
-Run one with libcst's own tool: `python -m libcst.tool codemod --no-format rules.imports.AddDendriteImports FILE`.
+Run one with libcst's own tool, from any folder:
+`python -m libcst.tool codemod -x --no-format codemods.rules.imports.AddDendriteImports FILE`.
 """
 
 from __future__ import annotations

@@ -8,6 +8,8 @@ import textwrap
 import time
 from pathlib import Path
 
+from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, INTERRUPTED, OK, REFUSED
+
 CAPACITY_SUCCESS = "Successfully added 3 dendrites"
 
 
@@ -18,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
         "on scikit-learn's bundled 8x8 digits, nothing downloaded) is analyzed, rewritten to train with "
         "dendrites, put through the capacity test, trained with pai_core until complete, and its run folder "
         "analyzed and plotted.",
+        epilog="A step that fails stops the demo with status 3 and names the log to read. " + EXIT_STATUS_HELP,
     )
     parser.add_argument("--out", default="pai_demo", metavar="DIR",
                         help="output folder (default ./pai_demo; a previous demo's folder is replaced)")
@@ -30,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if Path(args.out).expanduser().exists() and not Path(args.out).expanduser().is_dir():
+        print(f"pai demo: error: --out {args.out} is a file; pass a new or empty folder.", file=sys.stderr)
+        return BAD_INPUT
     from mcp_server.demo import story
 
     start = time.perf_counter()
@@ -50,8 +56,8 @@ def main(argv: list[str] | None = None) -> int:
 
         header("Rewrite a copy to train with dendrites (as `pai perforate --write --extra-scores` does)")
         result = story.perforate(paths)
-        print(_indent(_short(result.diff, paths)))
-        print(f"  rules applied: {', '.join(result.applied)}; the original is kept as {paths.original.name}")
+        print(_indent(result.diff.rstrip()))
+        print(f"  rules applied: {', '.join(result.applied)}; the original is kept as {Path(result.backup).name}")
         for finding in result.findings:
             print(f"  {finding.code} {finding.kind}: {finding.message}")
 
@@ -66,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
             header("Switch the capacity test off (as `pai perforate --capacity-test off --write` does) and train "
                    "with pai_core until it says training is complete")
             aside = story.set_capacity_test_aside(paths)
-            print(_indent(_short(story.capacity_test_off(paths).diff, paths)))
+            print(_indent(story.capacity_test_off(paths).diff.rstrip()))
             training = story.train(paths, "training.log", "training", timeout_s=args.timeout)
             print(f"  training complete: {training.epochs} epochs in {training.seconds:.1f} s; best validation "
                   f"{_pct(training.best_valid)}, test accuracy of the model kept {_pct(training.test_accuracy)}")
@@ -80,13 +86,13 @@ def main(argv: list[str] | None = None) -> int:
         print(_where(paths, training, args.quick))
     except story.DemoError as error:
         print(f"pai demo: {error}", file=sys.stderr)
-        return 1
+        return REFUSED
     except KeyboardInterrupt:
         print("pai demo: interrupted", file=sys.stderr)
-        return 130
+        return INTERRUPTED
     print(f"\nDemo finished in {time.perf_counter() - start:.0f} s.")
     print(_next_steps())
-    return 0
+    return OK
 
 
 def _where(paths, training, quick: bool) -> str:
@@ -121,11 +127,6 @@ def _next_steps() -> str:
                                                 choose it); from a virtual environment give `which pai-mcp`
           pai install-skills                    the Claude skills that drive those tools
         then ask: "add dendrites to YOUR_SCRIPT.py".""").rstrip()
-
-
-def _short(diff: str, paths) -> str:
-    """The diff with the script's file name in its header instead of the absolute path."""
-    return diff.replace(f"/{paths.script}", paths.script.name).replace(str(paths.script), paths.script.name).rstrip()
 
 
 def _rel(path: Path) -> str:

@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, OK, REFUSED
 from mcp_server.skillset import install_skills, list_skills
 
 
@@ -13,6 +14,7 @@ def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(
         prog="pai install-skills",
         description="Copy the pai skills (setup, debugging, results analysis, ...) where Claude Code finds them.",
+        epilog=EXIT_STATUS_HELP,
     )
     where = parser.add_mutually_exclusive_group()
     where.add_argument("--project", action="store_true",
@@ -26,19 +28,26 @@ def main(argv: list[str]) -> int:
     if args.list:
         for skill in list_skills():
             print(f"{skill.name}: {skill.description}")
-        return 0
+        return OK
     if args.target is not None:
         target = args.target
     elif args.user:
         target = Path.home() / ".claude" / "skills"
     else:
         target = Path.cwd() / ".claude" / "skills"
+    if target.exists() and not target.is_dir():
+        print(f"pai install-skills: {target} is a file; pass a folder (or leave it out for ./.claude/skills).",
+              file=sys.stderr)
+        return BAD_INPUT
     try:
         written = install_skills(target, force=args.force)
-    except (FileExistsError, FileNotFoundError) as error:
+    except FileExistsError as error:
         print(f"pai install-skills: {error}", file=sys.stderr)
-        return 1
+        return REFUSED
+    except (FileNotFoundError, NotADirectoryError) as error:
+        print(f"pai install-skills: {error}", file=sys.stderr)
+        return BAD_INPUT
     for folder in written:
         print(f"installed {folder}")
     print("Restart Claude Code (or start a new session) so it picks the skills up.")
-    return 0
+    return OK

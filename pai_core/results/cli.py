@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from pai_core.exit_status import BAD_INPUT, EXIT_STATUS_HELP, OK
 from pai_core.results.errors import ResultsError
 
 
@@ -14,6 +15,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pai analyze-results",
         description="Analyze a finished (or stopped) run folder written by pai_core or perforatedai: training "
         "summary, dendrite impact, problems found and the config changes to make.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument(
         "target",
@@ -40,11 +42,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def emit(result, *, as_json: bool) -> None:
-    """Print a report model as JSON or as its readable text; a closed pipe (`| head`) is not an error."""
-    try:
-        print(result.model_dump_json(indent=2) if as_json else result.to_text())
-    except BrokenPipeError:
-        sys.stderr.close()
+    """Print a report model as JSON or as its readable text."""
+    print(result.model_dump_json(indent=2) if as_json else result.to_text())
 
 
 def resolve_target(target: str) -> Path:
@@ -79,10 +78,10 @@ def main(argv: list[str] | None = None) -> int:
         log = _read_log(args.log) if args.log else None
         report = analyze_run(folder, plot=plot, max_rows=args.max_rows, log=log)
     except ResultsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        print(f"pai analyze-results: error: {error}", file=sys.stderr)
+        return BAD_INPUT
     emit(report, as_json=args.json)
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from pai_core.exit_status import BAD_INPUT, EXIT_STATUS_HELP, OK
 from pai_core.results.errors import ResultsError
 
 
@@ -13,6 +14,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="pai compare",
         description="Compare run folders (e.g. a baseline and a dendritic run): best score, parameters, epochs to "
         "best, and whether the difference exceeds run-to-run variance. The first run is the reference.",
+        epilog=EXIT_STATUS_HELP,
     )
     parser.add_argument("runs", nargs="+", help="run folders or training scripts; the first is the reference")
     parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
@@ -31,10 +33,10 @@ def main(argv: list[str] | None = None) -> int:
             [resolve_target(r) for r in args.runs], plot=args.plot, max_rows=args.max_rows
         )
     except ResultsError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 1
+        print(f"pai compare: error: {error}", file=sys.stderr)
+        return BAD_INPUT
     emit(comparison, as_json=args.json)
-    return 0
+    return OK
 
 
 if __name__ == "__main__":

@@ -51,8 +51,7 @@ def _constants(tree: ast.Module) -> dict[str, str]:
 
 def _parse(path: Path) -> ast.Module:
     try:
-        source = path.read_text(encoding="utf-8")
-        tree = ast.parse(source, filename=str(path))
+        tree = ast.parse(path.read_bytes(), filename=str(path))  # bytes: Python honours the coding line
     except OSError as error:
         raise ResultsError(
             f"Cannot read {str(path)!r} ({error.strerror}); pass the run folder instead."
@@ -61,6 +60,8 @@ def _parse(path: Path) -> ast.Module:
         raise ResultsError(
             f"{path.name} does not parse (line {error.lineno}: {error.msg}); pass the run folder."
         ) from None
+    except (ValueError, RecursionError, MemoryError):  # NUL bytes, undecodable text, absurd nesting
+        raise ResultsError(f"{path.name} is not a readable Python script; pass the run folder.") from None
     return tree
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -80,7 +81,7 @@ def test_cli_diff_exit_status_write_json_and_per_file_errors(tmp_path, capsys):
     assert out.out.startswith("--- a/") and "PAI005 warning" in out.err
     assert main([str(good), str(bad)]) == 2  # one file could not be processed, the other still reported
     err = capsys.readouterr().err
-    assert f"{bad}: error:" in err
+    assert f"pai perforate: error: {bad}:1: cannot parse" in err
     assert main([str(good), "--write", "--no-backup"]) == 0
     assert not (tmp_path / "good.py.orig").exists()
     assert main([str(good)]) == 0
@@ -111,6 +112,17 @@ def test_libcst_tool_runs_a_rule_from_the_yaml_modules(tmp_path):
                            "perforate_model.PerforateModel", str(script)], cwd=root, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert 'model = UPA.perforate_model(model, save_name="t_dendritic", maximizing_score=True)' in script.read_text()
+
+
+def test_the_readme_libcst_command_works_outside_the_checkout(tmp_path):
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    command = re.search(r"`(python -m libcst\.tool codemod [^`]+) train\.py`", readme).group(1).split()
+    script = tmp_path / "train.py"
+    script.write_text(MNIST)
+    done = subprocess.run([sys.executable, *command[1:], "--hide-progress", str(script)], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "from pai_core import globals_perforatedai as GPA" in script.read_text()
 
 
 def test_rewriting_never_imports_torch():

@@ -55,12 +55,13 @@ def test_quick_demo_rewrites_trains_and_analyzes(tmp_path):
     assert "set_testing_dendrite_capacity(True)" in (out / "train_digits.py").read_text()  # quick stops there
     assert "Successfully added 3 dendrites" in (out / "capacity_test.log").read_text()
     assert "status: capacity_test" in done.stdout
+    assert "  --- a/demo/train_digits.py\n  +++ b/demo/train_digits.py\n" in done.stdout
     assert "capacity test" in done.stderr  # the tqdm progress bar
 
 
 def test_demo_refuses_a_folder_it_did_not_write(tmp_path, capsys):
     (tmp_path / "notes.txt").write_text("mine")
-    assert demo_main(["--out", str(tmp_path), "--quick"]) == 1
+    assert demo_main(["--out", str(tmp_path), "--quick"]) == 3  # refused: nothing of the user's touched
     assert "already holds files the demo did not write" in capsys.readouterr().err
     assert (tmp_path / "notes.txt").read_text() == "mine"
 

@@ -138,7 +138,7 @@ def test_pai_export_command(project, tmp_path, capsys, monkeypatch):
                  "--input-shape", "3,64"]) == 2
     assert "JSON object" in capsys.readouterr().err
     assert main(["export", str(root / "PAI"), "--model", f"{root / 'net.py'}:Net", "--model-kwargs",
-                 '{"width": 9}', "--input-shape", "3,64"]) == 1
+                 '{"width": 9}', "--input-shape", "3,64"]) == 2  # bad input in the exit-status table
     assert "same arguments" in capsys.readouterr().err
 
 
@@ -171,8 +171,8 @@ def test_pai_export_calls_nothing_it_cannot_vouch_for(project, tmp_path, capsys,
     ]
     for spec, kwargs, reason in cases:
         assert main(["export", str(root / "PAI"), "--model", spec, "--model-kwargs", json.dumps(kwargs),
-                     "--input-shape", "1,64", "--format", "torch_export", "--out", str(tmp_path / "out")]) == 1
-        error = capsys.readouterr().err
+                     "--input-shape", "1,64", "--format", "torch_export", "--out", str(tmp_path / "out")]) == 2
+        error = capsys.readouterr().err  # 2: bad input in the exit-status table (codemods/pai_core exit_status)
         assert error.startswith("pai export: error: ") and reason in error and "pass " in error.lower(), error
         assert not marker.exists() and not imported.exists() and not (tmp_path / "out").exists(), spec
     assert main(["export", str(root / "PAI"), "--model", "noisy.py:Net", "--input-shape", "1,64",

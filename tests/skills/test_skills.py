@@ -114,7 +114,7 @@ def test_pai_install_skills_command(tmp_path):
     assert (tmp_path / ".claude" / "skills" / "pai-debugging" / "SKILL.md").is_file()
     again = subprocess.run([sys.executable, "-m", "mcp_server.cli", "install-skills"],
                            cwd=tmp_path, capture_output=True, text=True, timeout=60)
-    assert again.returncode == 1 and "--force" in again.stderr
+    assert again.returncode == 3 and "--force" in again.stderr  # refused: nothing was overwritten
 
 
 def test_a_wheel_finds_its_bundled_copy(tmp_path, monkeypatch):

@@ -119,8 +119,8 @@ def test_only_snapshots_left(upstream_copy):
 def test_cli_prints_error_without_traceback(tmp_path, capsys):
     code = analyze_main([str(tmp_path / "missing")])
     err = capsys.readouterr().err
-    assert code == 1
-    assert err.startswith("error: ") and "Traceback" not in err
+    assert code == 2  # bad input in the table of pai_core.exit_status
+    assert err.startswith("pai analyze-results: error: ") and "Traceback" not in err
 
 
 CSV_NAMES = [

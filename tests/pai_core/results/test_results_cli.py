@@ -61,7 +61,7 @@ def test_compare_warns_about_mixed_metrics():
 
 
 def test_compare_needs_two_runs(capsys):
-    assert compare_main([str(FIXTURES / "loss")]) == 1
+    assert compare_main([str(FIXTURES / "loss")]) == 2
     assert "at least two" in capsys.readouterr().err
 
 
@@ -110,14 +110,14 @@ def test_script_resolves_folder_next_to_it(tmp_path, capsys):
 def test_script_without_perforate_call(tmp_path, capsys):
     script = tmp_path / "train.py"
     script.write_text("print('hello')\n")
-    assert analyze_main([str(script)]) == 1
+    assert analyze_main([str(script)]) == 2
     assert "No perforate_model" in capsys.readouterr().err
 
 
 def test_script_whose_run_has_not_happened(tmp_path, capsys):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT.format(value='"not_run_yet"') + "GPA.pai_tracker.add_validation_score(acc, model)\n")
-    assert analyze_main([str(script)]) == 1
+    assert analyze_main([str(script)]) == 2
     assert "Run the training first" in capsys.readouterr().err
 
 
