@@ -65,6 +65,7 @@ class FunctionFact:
     params: list[str]
     decorators: list[str]
     returns: list[tuple[int, str, cst.BaseExpression | None]] = field(default_factory=list)
+    node: cst.FunctionDef | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -78,6 +79,7 @@ class LoopFact:
     test_text: str | None
     function: str | None
     depth: int  # number of enclosing loops
+    node: cst.For | cst.While | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -103,6 +105,7 @@ class AssignFact:
     function: str | None
     cls: str | None
     loops: tuple[int, ...]
+    in_with: tuple[str, ...] = ()
 
 
 @dataclass
@@ -382,6 +385,7 @@ class _Collector:
             cls=in_class,
             params=params,
             decorators=[get_full_name_for_node(d.decorator) or "" for d in node.decorators],
+            node=node,
         )
         self.f.functions.append(fact)
         self.func_stack.append(fact)
@@ -415,6 +419,7 @@ class _Collector:
                 test_text=None,
                 function=self.func,
                 depth=len(self.loop_stack),
+                node=node,
             )
         )
         self.loop_stack.append(line)
@@ -435,6 +440,7 @@ class _Collector:
                 test_text=self.text(node.test),
                 function=self.func,
                 depth=len(self.loop_stack),
+                node=node,
             )
         )
         self.loop_stack.append(line)
@@ -525,6 +531,7 @@ class _Collector:
                 function=self.func,
                 cls=self.cls,
                 loops=tuple(self.loop_stack),
+                in_with=tuple(self.with_stack),
             )
         )
 

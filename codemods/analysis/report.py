@@ -226,6 +226,10 @@ class EpochLoop(BaseModel):
     function: str | None = None
     train_calls: list[Evidence] = []
     validation_calls: list[Evidence] = []
+    eval_condition: str | None = Field(
+        default=None, description="`iter_num % eval_interval == 0`: the loop validates only when this holds, "
+        "so each validation (not each iteration) is one epoch for the tracker",
+    )
     text: str = ""
 
 
@@ -238,6 +242,9 @@ class ValidationInfo(BaseModel):
     metric_only_printed: bool = False
     returns: str | None = None
     direction: Direction = "unknown"
+    split: Literal["validation", "test", "train"] | None = Field(
+        default=None, description="the data split the metric is computed on"
+    )
     evidence: list[Evidence] = []
 
 

@@ -600,9 +600,10 @@ def refusal_reason(report) -> str | None:
             "dendrites in place, which sharded parameters (DeepSpeed, FSDP) do not allow. Remove that setting "
             "and run `pai perforate` again to train with dendrites on one device first."
         )
+    from codemods.analysis.loop import loop_refusal
     from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
 
     if library == "huggingface_trainer" and set(report.parallelism.kinds) <= {"torch.distributed",
                                                                                 "DistributedDataParallel"}:
         return None  # the Trainer wraps the model in DDP itself; a script's own init_process_group is its setup
-    return distributed_refusal(report.parallelism)
+    return distributed_refusal(report.parallelism) or loop_refusal(report)
