@@ -76,7 +76,7 @@ _PRINTERS = (
 )
 _NO_GRAD = ("no_grad", "inference_mode")
 _SPLITS = (
-    ("validation", {"val", "valid", "validation", "dev", "eval", "evaluation", "valid_loader", "va"}),
+    ("validation", {"val", "valid", "validate", "validation", "dev", "eval", "evaluate", "evaluation", "va"}),
     ("test", {"test", "tst", "holdout"}),
     ("train", {"train", "training", "trn"}),
 )
@@ -121,7 +121,7 @@ def _user_function(facts: Facts, c: CallFact) -> FunctionFact | None:
     return facts.function(c.written.replace("self.", "")) or facts.function(c.attr)
 
 
-def _is_validation_call(facts: Facts, c: CallFact, evaluating: set[str]) -> bool:
+def _is_validation_call(facts: Facts, c: CallFact, evaluating: set[str], model_vars: list[str]) -> bool:
     if _method_noise(c):
         return False
     if _VALID.search(c.attr) and not c.attr.startswith(("test_", "set_")) or c.attr in ("test", "test_epoch"):
@@ -129,11 +129,13 @@ def _is_validation_call(facts: Facts, c: CallFact, evaluating: set[str]) -> bool
     fn = _user_function(facts, c)
     if fn is None:
         return False
-    # run_epoch(model, val_loader) next to run_epoch(model, train_loader, optimizer): the split decides
-    return fn.qualname in evaluating or any(split_of(n) in ("validation", "test") for n in c.target_names)
+    # run_epoch(model, val_loader) next to run_epoch(model, train_loader, optimizer): the split decides; a
+    # metric helper such as accuracy(output[idx_val], labels) does not take the model and is not the step
+    takes_model = any(a.split(".")[0] in ("model", "net", "self") or a in model_vars for a in c.args)
+    return fn.qualname in evaluating or takes_model and any(split_of(n) in ("validation", "test") for n in c.target_names)
 
 
-def _eval_condition(loop: LoopFact, facts: Facts, evaluating: set[str]) -> tuple[str, int] | None:
+def _eval_condition(loop: LoopFact, facts: Facts, evaluating: set[str], model_vars: list[str]) -> tuple[str, int] | None:
     """(`it % eval_interval == 0`, line) when the loop validates only every n iterations."""
     if loop.node is None:
         return None
@@ -141,7 +143,7 @@ def _eval_condition(loop: LoopFact, facts: Facts, evaluating: set[str]) -> tuple
         tests = m.findall(iff.test, _EVERY_N)
         if not tests:
             continue
-        lines = {c.line for c in facts.calls if loop.line in c.loops and _is_validation_call(facts, c, evaluating)}
+        lines = {c.line for c in facts.calls if loop.line in c.loops and _is_validation_call(facts, c, evaluating, model_vars)}
         start = facts.code(iff.test)
         body_calls = {
             c.line for c in facts.calls if c.node in set(m.findall(iff.body, m.Call()))
@@ -151,7 +153,7 @@ def _eval_condition(loop: LoopFact, facts: Facts, evaluating: set[str]) -> tuple
     return None
 
 
-def _score_loop(loop: LoopFact, facts: Facts, evaluating: set[str]) -> int:
+def _score_loop(loop: LoopFact, facts: Facts, evaluating: set[str], model_vars: list[str]) -> int:
     score = 0
     target = loop.target or ""
     head = loop.iter_text or loop.test_text or ""
@@ -174,11 +176,11 @@ def _score_loop(loop: LoopFact, facts: Facts, evaluating: set[str]) -> int:
         score += 2
     if any(c.attr == "backward" or c.attr == "step" and "optim" in (c.receiver or "").lower() for c in body_calls):
         score += 1
-    if any(_is_validation_call(facts, c, evaluating) for c in body_calls):
+    if any(_is_validation_call(facts, c, evaluating, model_vars) for c in body_calls):
         score += 1
-    if _eval_condition(loop, facts, evaluating):
+    if _eval_condition(loop, facts, evaluating, model_vars):
         score += 2
-    elif _inline_start(loop, facts, []) is not None:
+    elif _inline_start(loop, facts, model_vars) is not None:
         score += 1
     score -= loop.depth
     return score
@@ -225,7 +227,7 @@ def counter_condition(test: cst.BaseExpression) -> bool:
 def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[EpochLoop, ValidationInfo]:
     evaluating = _evaluating(facts)
     scored = sorted(
-        ((s, -lp.depth, -lp.line, lp) for lp in facts.loops if (s := _score_loop(lp, facts, evaluating)) >= 3),
+        ((s, -lp.depth, -lp.line, lp) for lp in facts.loops if (s := _score_loop(lp, facts, evaluating, model_vars)) >= 3),
         key=lambda t: (t[0], t[1], t[2]),
         reverse=True,
     )
@@ -238,6 +240,7 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
                 c
                 for c in facts.calls
                 if c.attr in ("train", "fit") and c.receiver and "trainer" in c.receiver.lower()
+                or c.qname.endswith("LightningCLI")
             ),
             None,
         )
@@ -251,7 +254,7 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
     bound = _bound(chosen)
     kind = "while" if chosen.kind == "while" else ("for-range" if bound is not None else "for")
     text_line = facts.source.splitlines()[chosen.line - 1] if chosen.line <= facts.line_count else ""
-    every = _eval_condition(chosen, facts, evaluating)
+    every = _eval_condition(chosen, facts, evaluating, model_vars)
     loop = EpochLoop(
         kind=kind,
         line=chosen.line,
@@ -269,7 +272,7 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
             c.receiver in model_vars or c.receiver.split(".")[0] in ("torch", "np", "os", "time")
         ):
             continue
-        if _is_validation_call(facts, c, evaluating):
+        if _is_validation_call(facts, c, evaluating, model_vars):
             loop.validation_calls.append(Evidence(line=c.line, text=c.text, detail=c.written))
         elif _TRAIN.search(c.attr):
             loop.train_calls.append(Evidence(line=c.line, text=c.text, detail=c.written))
@@ -320,11 +323,8 @@ def _validation(
             if values:
                 v.metric_returned = True
                 v.returns = values[-1][1]
-                if not candidates:
-                    for ln, text in values:
-                        candidates += [
-                            (n, f"returned by {fn.name}() at line {ln}", ln) for n in _return_names(text)
-                        ]
+                for ln, text in values:
+                    candidates += [(n, f"returned by {fn.name}() at line {ln}", ln) for n in _return_names(text)]
             else:
                 _unreturned(facts, fn, v, candidates)
         else:
@@ -335,7 +335,7 @@ def _validation(
             v.evidence.append(Evidence(line=start, text=facts.source.splitlines()[start - 1].strip(),
                                        detail="inline validation in the loop"))
             for a in facts.assigns:
-                if a.loops and a.loops[-1] == chosen.line and a.line >= start:
+                if chosen.line in a.loops and a.line >= start:
                     candidates += [
                         (n, f"assigned at line {a.line}", a.line)
                         for n in a.target_names
@@ -356,7 +356,7 @@ def _inline_start(loop: LoopFact, facts: Facts, model_vars: list[str]) -> int | 
     lines = [
         c.line
         for c in facts.calls
-        if c.loops and c.loops[-1] == loop.line
+        if loop.line in c.loops
         and (c.attr == "eval" and c.receiver and (not model_vars or c.receiver in model_vars) and not c.args
              or any(w.split("(")[0].endswith(_NO_GRAD) for w in c.in_with))
     ]

@@ -199,6 +199,12 @@ class OptimizerInfo(BaseModel):
     )
     in_loop: bool = False
     builtin: bool = True
+    built_by: Literal["class", "model_method", "helper", "config", "manual"] = Field(
+        default="class",
+        description="how it is built: a class called here, a method of the model (configure_optimizers), a "
+        "helper function of the script, a class named by a config key (getattr(torch.optim, cfg[...])), or "
+        "by hand (a manual LR schedule writing optimizer.param_groups[...]['lr'])",
+    )
 
 
 class SchedulerInfo(OptimizerInfo):

@@ -73,7 +73,10 @@ def render_text(r: ScriptReport) -> str:
     else:
         out.append("Optimizer: none found")
     for s in r.schedulers:
-        out.append(f"Scheduler: {s.variable or '?'} = {s.type}(...)  [line {s.line}]")
+        if s.built_by == "manual":
+            out.append(f"Scheduler: manual, `{s.text}` writes the learning rate by hand  [line {s.line}]")
+        else:
+            out.append(f"Scheduler: {s.variable or '?'} = {s.type}(...)  [line {s.line}, {s.built_by}]")
     if r.scheduler_steps:
         out.append("  scheduler.step() at lines " + _lines(s.line for s in r.scheduler_steps))
     out.append(f"  setup: {r.optimizer_setup.kind} - {r.optimizer_setup.reason}")

@@ -30,16 +30,16 @@ def main():
     parser.add_argument("--threshold", type=float, default=1e-6)
     args = parser.parse_args()
     torch.manual_seed(0)
-    fc = torch.nn.Linear(W_target.size(0), 1)
+    fc = torch.nn.Sequential(torch.nn.Linear(W_target.size(0), 1))
+    optimizer = torch.optim.SGD(fc.parameters(), lr=0.01)
     x_val, y_val = get_batch(64)
     for batch_idx in count(1):
         batch_x, batch_y = get_batch()
-        fc.zero_grad()
+        optimizer.zero_grad()
         output = F.smooth_l1_loss(fc(batch_x), batch_y)
         loss = output.item()
         output.backward()
-        for param in fc.parameters():
-            param.data.add_(-0.01 * param.grad)
+        optimizer.step()
         with torch.no_grad():
             val_mae = (fc(x_val) - y_val).abs().mean().item()
         print(f"batch {batch_idx} train loss {loss:.6f} val_mae {val_mae:.6f}")

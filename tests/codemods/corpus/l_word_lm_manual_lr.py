@@ -38,7 +38,7 @@ class RNNModel(nn.Module):
 
     def forward(self, input):
         output, _ = self.rnn(self.encoder(input))
-        return self.decoder(output).view(-1, ntoken)
+        return self.decoder(output).view(-1, self.decoder.out_features)
 
 
 model = RNNModel(ntokens, args.emsize, args.nhid)
