@@ -134,6 +134,7 @@ class IfFact:
     function: str | None
     body_first_line: int
     names: tuple[str, ...]  # plain names tested, e.g. ("training_complete",)
+    node: cst.If | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -458,6 +459,7 @@ class _Collector:
                 function=self.func,
                 body_first_line=self.line(node.body),
                 names=_names_in(node.test),
+                node=node,
             )
         )
         self.cond_stack.append(test)

@@ -135,21 +135,20 @@ def _is_validation_call(facts: Facts, c: CallFact, evaluating: set[str], model_v
     return fn.qualname in evaluating or takes_model and any(split_of(n) in ("validation", "test") for n in c.target_names)
 
 
-def _eval_condition(loop: LoopFact, facts: Facts, evaluating: set[str], model_vars: list[str]) -> tuple[str, int] | None:
+def _eval_condition(
+    loop: LoopFact, facts: Facts, evaluating: set[str], model_vars: list[str]
+) -> tuple[str, int] | None:
     """(`it % eval_interval == 0`, line) when the loop validates only every n iterations."""
-    if loop.node is None:
-        return None
-    for iff in m.findall(loop.node.body, m.If()):
-        tests = m.findall(iff.test, _EVERY_N)
-        if not tests:
+    for iff in facts.ifs:
+        if not (loop.line < iff.line <= loop.end_line and "%" in iff.test) or not m.findall(iff.node.test, _EVERY_N):
             continue
-        lines = {c.line for c in facts.calls if loop.line in c.loops and _is_validation_call(facts, c, evaluating, model_vars)}
-        start = facts.code(iff.test)
-        body_calls = {
-            c.line for c in facts.calls if c.node in set(m.findall(iff.body, m.Call()))
-        }
-        if lines & body_calls:
-            return shorten(start), min(lines & body_calls)
+        validations = [
+            c.line
+            for c in facts.calls
+            if iff.body_first_line <= c.line <= iff.end_line and _is_validation_call(facts, c, evaluating, model_vars)
+        ]
+        if validations:
+            return iff.test, min(validations)
     return None
 
 

@@ -286,7 +286,7 @@ def _indirect(facts: Facts, model_vars: list[str], optimizers: list, schedulers:
     """
     helpers = {f.qualname: f for f in facts.functions}
     for call in facts.calls:
-        if not call.target_names or call.loops:
+        if not call.target_names or call.loops or call.attr in ("parameters", "to", "cuda"):
             continue
         kind, inner = _built_by(facts, call, model_vars, helpers)
         if kind is None:
@@ -304,7 +304,7 @@ def _indirect(facts: Facts, model_vars: list[str], optimizers: list, schedulers:
                          params_argument=_params_argument(call), line=call.line, text=call.text,
                          function=call.function, in_loop=False, builtin=False, built_by=kind))
     for loop in facts.loops:
-        if loop.node is None or not m.findall(loop.node.body, _LR_WRITE) or "param_groups" not in (loop.iter_text or ""):
+        if "param_groups" not in (loop.iter_text or "") or not m.findall(loop.node.body, _LR_WRITE):
             continue
         schedulers.append(SchedulerInfo(variable=None, type="manual", name="manual LR schedule",
                                         arguments=[], line=loop.line, text=f"for {loop.target} in {loop.iter_text}",
