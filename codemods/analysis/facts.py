@@ -65,7 +65,6 @@ class FunctionFact:
     params: list[str]
     decorators: list[str]
     returns: list[tuple[int, str, cst.BaseExpression | None]] = field(default_factory=list)
-    node: cst.FunctionDef | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -105,7 +104,6 @@ class AssignFact:
     function: str | None
     cls: str | None
     loops: tuple[int, ...]
-    in_with: tuple[str, ...] = ()
 
 
 @dataclass
@@ -386,7 +384,6 @@ class _Collector:
             cls=in_class,
             params=params,
             decorators=[get_full_name_for_node(d.decorator) or "" for d in node.decorators],
-            node=node,
         )
         self.f.functions.append(fact)
         self.func_stack.append(fact)
@@ -533,7 +530,6 @@ class _Collector:
                 function=self.func,
                 cls=self.cls,
                 loops=tuple(self.loop_stack),
-                in_with=tuple(self.with_stack),
             )
         )
 

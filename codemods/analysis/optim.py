@@ -332,22 +332,17 @@ def _built_by(facts: Facts, call: CallFact, model_vars: list[str], helpers: dict
 
 
 def _role(facts: Facts, call: CallFact, inner: FunctionFact | None) -> str | None:
-    """'optimizer' / 'scheduler' from what the builder constructs, else from the variable's name."""
-    if inner is not None:
-        built = [c for c in facts.calls if c.function == inner.qualname]
-        if any(_optimizer_kind(c, set()) for c in built):
+    """'optimizer' / 'scheduler': what the helper constructs (or names by config), else the variable's name."""
+    if inner is None:
+        name = call.target_names[0].rsplit(".", 1)[-1].lower()
+        return "scheduler" if "sched" in name else "optimizer" if "optim" in name or name == "opt" else None
+    for c in facts.calls:
+        if c.function != inner.qualname:
+            continue
+        if _optimizer_kind(c, set()):
             return "optimizer"
-        if any(_scheduler_kind(c) for c in built):
+        if _scheduler_kind(c):
             return "scheduler"
-        texts = " ".join(c.text for c in built)
-        if "lr_scheduler" in texts:
-            return "scheduler"
-        if "optim" in texts:
-            return "optimizer"
-        return None
-    name = call.target_names[0].rsplit(".", 1)[-1].lower()
-    if "sched" in name:
-        return "scheduler"
-    if "optim" in name or name == "opt":
-        return "optimizer"
+        if m.matches(c.node, _BY_NAME) and "optim" in c.args[0]:  # getattr(torch.optim, name)
+            return "scheduler" if "lr_scheduler" in c.args[0] else "optimizer"
     return None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codemods.analysis import analyze_script
+from codemods.analysis import analyze_script, analyze_source
 from codemods.perforate import perforate_file
 
 CORPUS = Path(__file__).parent / "corpus"
@@ -68,3 +68,67 @@ def test_refusals_ask_the_question():
         result = perforate_file(CORPUS / slug)
         assert result.refused and not result.changed
         assert any(question in f.message for f in result.skips), result.findings
+
+
+LOGGED = '''
+import torch
+import torch.nn as nn
+{imports}
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x)
+
+
+def validate(model, loader, epoch):
+    model.eval()
+    with torch.no_grad():
+{body}
+
+
+def main():
+    model = Net()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    loader = [(torch.randn(8, 4), torch.randint(0, 2, (8,)))]
+    for epoch in range(3):
+        for x, y in loader:
+            optimizer.zero_grad()
+            nn.functional.cross_entropy(model(x), y).backward()
+            optimizer.step()
+        validate(model, loader, epoch)
+'''
+
+
+def test_metrics_only_logged_are_returned_for_the_tracker():
+    from codemods.perforate import perforate_source
+
+    cases = {
+        "writer.add_scalar": ("from torch.utils.tensorboard import SummaryWriter\nwriter = SummaryWriter()",
+                              "        val_acc = sum((model(x).argmax(1) == y).float().mean().item() for x, y in loader)\n"
+                              "    writer.add_scalar('val/acc', val_acc, epoch)", "val_acc", "maximize"),
+        "wandb.log": ("import wandb",
+                      "        val_loss = sum(nn.functional.cross_entropy(model(x), y).item() for x, y in loader)\n"
+                      "    wandb.log({'val_loss': val_loss, 'epoch': epoch})", "val_loss", "minimize"),
+    }
+    for imports, body, metric, direction in cases.values():
+        script = LOGGED.format(imports=imports, body=body)
+        report = analyze_source(script)
+        assert (report.validation.metric, report.validation.direction) == (metric, direction)
+        result = perforate_source(script, filename="t.py")
+        assert f"    return {metric}\n" in result.new_source, result.findings
+
+
+def test_a_metric_object_gives_the_direction_of_an_unnamed_metric():
+    body = ("        metric = evaluate.load('accuracy')\n"
+            "        for x, y in loader:\n"
+            "            metric.add_batch(predictions=model(x).argmax(1), references=y)\n"
+            "        result = metric.compute()\n"
+            "    return result")
+    report = analyze_source(LOGGED.format(imports="import evaluate", body=body).replace(
+        "        validate(model, loader, epoch)", "        result = validate(model, loader, epoch)"))
+    assert (report.validation.metric, report.validation.direction) == ("result", "maximize")
