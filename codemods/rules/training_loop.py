@@ -20,7 +20,12 @@ After::
         elif restructured:
             optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, {...}, {...})
 
-The counter starts one before the original first epoch (-1 for `range(n)`), so epoch numbers are unchanged.
+The counter starts one before the original first epoch (-1 for `range(n)`), so epoch numbers are unchanged;
+`while epoch < max_epochs` becomes `while True`. A loop that validates every n iterations (nanoGPT's
+`if iter_num % eval_interval == 0:`) gets the hookup inside that block: each validation is one tracker epoch.
+A dict of scores passes its validation entry (`losses['val']`); a loop in a method passes `self.model`, and
+the restructure branch re-points aliases of the model (`m = model`). The rule refuses, asking the question,
+when there is no epoch loop, no validation metric, or the metric's direction is unknown.
 `--keep-for-loop` keeps the `for` header with a large bound instead. A validation function that only prints
 its metric gets a `return` of it. On restructure the optimizer (and scheduler) are re-created exactly as the
 script first builds them (the same setup_optimizer call, or the same construction plus

@@ -24,7 +24,7 @@ from codemods.perforate import perforate_file
 
 CORPUS = Path(__file__).parent / "corpus"
 ROOT = Path(__file__).resolve().parents[2]
-QUICK = {"l_nanogpt_while_true", "l_inline_epoch_acc", "l_printed_only_val"}
+QUICK = {"l_nanogpt_while_true", "l_inline_epoch_acc"}
 # rewrites that break outside the loop rules (issue 16 parts 3-5: placement, configuration); strict, so a fix shows
 KNOWN = {
     "l_train_function_dict": "perforate_model is placed after the __main__ block that calls train(model)",
