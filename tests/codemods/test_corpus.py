@@ -35,6 +35,10 @@ PENDING = {
     "c_model_in_main_guard": "cm-place (issue 16 part 4): perforate_model right after a model built under __main__",
     "c_dataparallel_flag": "cm-place (issue 16 part 5): the DataParallel re-wrap recipe",
     "c_mutual_learning_two_peers": "cm-place (issue 16 part 4): refuse with a question when two models are trained",
+    "l_train_function_dict": "cm-place (issue 16 part 4): perforate_model before the train(model) call under __main__",
+    "l_steps_lbfgs": "cm-place (issue 16 parts 4, 5): perforate_model for the LSTMCell model under __main__",
+    "l_bigram_eval_interval": "cm-place (issue 16): a config that perforates or tracks the Embedding",
+    "l_user_trainer_fit": "pai check PAI104: the optimizer built in Trainer.__init__ runs after perforate_model in main",
 }
 
 
