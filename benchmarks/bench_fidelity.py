@@ -24,9 +24,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_codemods import measure  # noqa: E402
+from codemods.analysis.fidelity import field_accuracy  # noqa: E402
 from codemods.check import check_integration  # noqa: E402
 from codemods.perforate import perforate_file  # noqa: E402
-from tests.codemods.test_corpus import ALL, SUCCESS, Fixture, train  # noqa: E402
+from tests.codemods.test_corpus import ALL, CORPUS, SUCCESS, Fixture, train  # noqa: E402
 
 
 def classify(fixture: Fixture) -> tuple[str, str]:
@@ -98,6 +99,9 @@ def main() -> None:
         if args.serial:
             _, serial = run_all(runnable, workers=1)
             print(f"runs wall time, one at a time: {serial:.1f} s ({serial / wall:.2f}x the parallel time)")
+    facts = field_accuracy(CORPUS)
+    print(f"\nlabelled facts stated by the analysis over {facts.scripts} fixtures (goal >= 95% per field):")
+    print(facts.table())
     m = measure(5)
     print(f"\nperforate_source on a {m['lines']}-line script: {m['total'] * 1000:.0f} ms, bare libcst parse+render "
           f"{m['bare'] * 1000:.0f} ms: {m['total'] / m['bare']:.1f}x (target <= 3x: "

@@ -104,7 +104,7 @@ def perforate_source(
                "extra_scores": extra_scores, "capacity_test": capacity_test}
     applied: list[str] = []
     current = source
-    refused = refusal_reason(report) is not None
+    refused = refusal_reason(report, loop=RULES["PAI005"] in rules) is not None
     if refused:  # nothing is rewritten; the refusal rule records why and what to do by hand
         rules = [RULES["PAI008"]]
     for rule_class in rules:

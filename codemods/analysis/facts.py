@@ -78,6 +78,7 @@ class LoopFact:
     test_text: str | None
     function: str | None
     depth: int  # number of enclosing loops
+    node: cst.For | cst.While | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -131,6 +132,7 @@ class IfFact:
     function: str | None
     body_first_line: int
     names: tuple[str, ...]  # plain names tested, e.g. ("training_complete",)
+    node: cst.If | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -415,6 +417,7 @@ class _Collector:
                 test_text=None,
                 function=self.func,
                 depth=len(self.loop_stack),
+                node=node,
             )
         )
         self.loop_stack.append(line)
@@ -435,6 +438,7 @@ class _Collector:
                 test_text=self.text(node.test),
                 function=self.func,
                 depth=len(self.loop_stack),
+                node=node,
             )
         )
         self.loop_stack.append(line)
@@ -452,6 +456,7 @@ class _Collector:
                 function=self.func,
                 body_first_line=self.line(node.body),
                 names=_names_in(node.test),
+                node=node,
             )
         )
         self.cond_stack.append(test)

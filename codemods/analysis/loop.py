@@ -1,23 +1,35 @@
-"""The epoch loop, the validation step, its metric and direction, test set and early stopping."""
+"""The epoch loop, the validation step, its metric, direction and split, test set and early stopping.
+
+The epoch loop is the loop that trains (calls the user's train step, or steps the optimizer) and validates;
+a loop that validates only under `if it % eval_interval == 0:` (nanoGPT) makes each validation one epoch.
+The validation step is a call to a function named like validation, or to a user function that evaluates
+(calls `.eval()` or runs under `no_grad`), or the code after `model.eval()` / `with torch.no_grad()` in
+the loop. Its metric is the value the script selects the model by (`if val_loss < best`, a scheduler's
+`mode=`, `monitor=`), preferring the validation split over train and test, and its direction comes from
+those comparisons, then from the metric's name or the metric object it is computed by.
+"""
 
 from __future__ import annotations
 
 import re
 
 import libcst as cst
+import libcst.matchers as m
 
-from codemods.analysis.facts import CallFact, Facts, LoopFact, shorten
-from codemods.analysis.report import EpochLoop, Evidence, PresenceInfo, ValidationInfo
+from codemods.analysis.facts import CallFact, Facts, FunctionFact, LoopFact, shorten
+from codemods.analysis.report import EpochLoop, Evidence, PresenceInfo, ScriptReport, ValidationInfo
 from codemods.analysis.vocab import metric_direction, name_tokens
 
-__all__ = ["analyze_loop", "analyze_presence"]
+__all__ = ["analyze_loop", "analyze_presence", "loop_refusal", "split_of"]
 
 _EPOCH_VAR = re.compile(r"epoch", re.IGNORECASE)
+_STEP_VAR = re.compile(r"(^|_)(it|iters?|iterations?|steps?|iter_num|step_num|global_step)(_|$)", re.IGNORECASE)
+_STEP_WORDS = {"steps", "iters", "iterations", "max_iters", "num_steps", "total_steps", "train_steps"}
 _BATCH_ITER = re.compile(
     r"loader|dataloader|batch|enumerate\(\s*(train|data|val)|dataset|\bdl\b|iterator|data\b", re.IGNORECASE
 )
 _TRAIN = re.compile(r"train|run_epoch|fit_epoch|one_epoch", re.IGNORECASE)
-_VALID = re.compile(r"valid|(^|_)val(_|$|idate)|eval|(^|_)test", re.IGNORECASE)
+_VALID = re.compile(r"valid|(^|_)val(_|$|idate)|eval|(^|_)test|estimate_loss", re.IGNORECASE)
 _TRACKER_CALLS = {
     "add_validation_score",
     "addValidationScore",
@@ -46,6 +58,8 @@ _NOT_CALLS = _TRACKER_CALLS | {
     "state_dict",
     "load_state_dict",
     "set_epoch",
+    "compute",
+    "reset",
 }
 _PRINTERS = (
     "print",
@@ -60,10 +74,85 @@ _PRINTERS = (
     "progress.display",
     "_logger.",
 )
-_FRAMEWORK_CALLS = {"train": "huggingface_trainer", "fit": "lightning"}
+_NO_GRAD = ("no_grad", "inference_mode")
+_SPLITS = (
+    ("validation", {"val", "valid", "validate", "validation", "dev", "eval", "evaluate", "evaluation", "va"}),
+    ("test", {"test", "tst", "holdout"}),
+    ("train", {"train", "training", "trn"}),
+)
+_SPLIT_RANK = {"validation": 0, None: 1, "test": 2, "train": 3}
+# `if it % eval_interval == 0` (or `... == 0 or it == max_iters - 1`)
+_EVERY_N = m.Comparison(
+    left=m.BinaryOperation(operator=m.Modulo()),
+    comparisons=[m.ComparisonTarget(operator=m.Equal(), comparator=m.Integer("0"))],
+)
+# a loop counter compared with its bound: `while epoch < max_epochs`, `while step <= args.steps`
+_COUNTER_TEST = m.Comparison(
+    left=m.Name(), comparisons=[m.ComparisonTarget(operator=m.LessThan() | m.LessThanEqual())]
+)
 
 
-def _score_loop(loop: LoopFact, facts: Facts) -> int:
+def split_of(name: str) -> str | None:
+    """'validation' / 'test' / 'train' when a name says which data split it is about (val_loss, test_loader)."""
+    tokens = set(name_tokens(name.replace("'", " ").replace('"', " ")))
+    for split, words in _SPLITS:
+        if tokens & words:
+            return split
+    return None
+
+
+def _evaluating(facts: Facts) -> set[str]:
+    """User functions that evaluate: they call `.eval()` or run under no_grad / inference_mode."""
+    found = set()
+    for fn in facts.functions:
+        if any(d.rsplit(".", 1)[-1] in _NO_GRAD for d in fn.decorators):
+            found.add(fn.qualname)
+    for c in facts.calls:
+        if c.function and (
+            c.attr == "eval" and c.receiver and not c.args or any(w.split("(")[0].endswith(_NO_GRAD) for w in c.in_with)
+        ):
+            found.add(c.function)
+    return {q for q in found if not _TRAIN.search(q.rsplit(".", 1)[-1])}
+
+
+def _user_function(facts: Facts, c: CallFact) -> FunctionFact | None:
+    if c.receiver not in (None, "self"):
+        return None
+    return facts.function(c.written.replace("self.", "")) or facts.function(c.attr)
+
+
+def _is_validation_call(facts: Facts, c: CallFact, evaluating: set[str], model_vars: list[str]) -> bool:
+    if _method_noise(c):
+        return False
+    if _VALID.search(c.attr) and not c.attr.startswith(("test_", "set_")) or c.attr in ("test", "test_epoch"):
+        return True
+    fn = _user_function(facts, c)
+    if fn is None:
+        return False
+    # run_epoch(model, val_loader) next to run_epoch(model, train_loader, optimizer): the split decides; a
+    # metric helper such as accuracy(output[idx_val], labels) does not take the model and is not the step
+    takes_model = any(a.split(".")[0] in ("model", "net", "self") or a in model_vars for a in c.args)
+    return fn.qualname in evaluating or takes_model and any(split_of(n) in ("validation", "test") for n in c.target_names)
+
+
+def _eval_condition(
+    loop: LoopFact, facts: Facts, evaluating: set[str], model_vars: list[str]
+) -> tuple[str, int] | None:
+    """(`it % eval_interval == 0`, line) when the loop validates only every n iterations."""
+    for iff in facts.ifs:
+        if not (loop.line < iff.line <= loop.end_line and "%" in iff.test) or not m.findall(iff.node.test, _EVERY_N):
+            continue
+        validations = [
+            c.line
+            for c in facts.calls
+            if iff.body_first_line <= c.line <= iff.end_line and _is_validation_call(facts, c, evaluating, model_vars)
+        ]
+        if validations:
+            return iff.test, min(validations)
+    return None
+
+
+def _score_loop(loop: LoopFact, facts: Facts, evaluating: set[str], model_vars: list[str]) -> int:
     score = 0
     target = loop.target or ""
     head = loop.iter_text or loop.test_text or ""
@@ -71,9 +160,11 @@ def _score_loop(loop: LoopFact, facts: Facts) -> int:
         score += 3
     elif target in ("ep", "e", "i_ep"):
         score += 1
+    elif _STEP_VAR.search(target) or set(name_tokens(_bound(loop) or "")) & _STEP_WORDS:
+        score += 1
     if _EPOCH_VAR.search(head):
         score += 3
-    if loop.kind == "for" and re.match(r"\s*(t?range|tqdm\(\s*range|tqdm\.trange|trange)\b", head):
+    if loop.kind == "for" and re.match(r"\s*(t?range|tqdm\(\s*range|tqdm\.trange|trange|count|itertools\.count)\b", head):
         score += 1
     if loop.kind == "for" and _BATCH_ITER.search(head) and not _EPOCH_VAR.search(head):
         score -= 5
@@ -82,9 +173,13 @@ def _score_loop(loop: LoopFact, facts: Facts) -> int:
     body_calls = [c for c in facts.calls if loop.line in c.loops]
     if any(_TRAIN.search(c.attr) and not _method_noise(c) for c in body_calls):
         score += 2
-    if any(c.attr in ("backward",) for c in body_calls):
+    if any(c.attr == "backward" or c.attr == "step" and "optim" in (c.receiver or "").lower() for c in body_calls):
         score += 1
-    if any(_VALID.search(c.attr) and not _method_noise(c) for c in body_calls):
+    if any(_is_validation_call(facts, c, evaluating, model_vars) for c in body_calls):
+        score += 1
+    if _eval_condition(loop, facts, evaluating, model_vars):
+        score += 2
+    elif _inline_start(loop, facts, model_vars) is not None:
         score += 1
     score -= loop.depth
     return score
@@ -123,21 +218,28 @@ def _callee(call: cst.Call) -> str:
     return ""
 
 
+def counter_condition(test: cst.BaseExpression) -> bool:
+    """`epoch < max_epochs`: a while loop bounded by its own counter (the tracker decides the end instead)."""
+    return m.matches(test, _COUNTER_TEST)
+
+
 def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[EpochLoop, ValidationInfo]:
+    evaluating = _evaluating(facts)
     scored = sorted(
-        ((s, -lp.depth, -lp.line, lp) for lp in facts.loops if (s := _score_loop(lp, facts)) >= 3),
+        ((s, -lp.depth, -lp.line, lp) for lp in facts.loops if (s := _score_loop(lp, facts, evaluating, model_vars)) >= 3),
         key=lambda t: (t[0], t[1], t[2]),
         reverse=True,
     )
     loop = EpochLoop()
     validation = ValidationInfo()
     chosen = scored[0][3] if scored else None
-    if chosen is None:
+    if chosen is None or library in ("huggingface_trainer", "lightning"):
         framework = next(
             (
                 c
                 for c in facts.calls
                 if c.attr in ("train", "fit") and c.receiver and "trainer" in c.receiver.lower()
+                or c.qname.endswith("LightningCLI")
             ),
             None,
         )
@@ -145,11 +247,13 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
             loop = EpochLoop(
                 kind="framework", line=framework.line, function=framework.function, text=framework.text
             )
-        _validation(facts, None, model_vars, validation, library)
-        return loop, validation
+        if framework is not None or chosen is None:
+            _validation(facts, None, model_vars, validation, library, evaluating)
+            return loop, validation
     bound = _bound(chosen)
     kind = "while" if chosen.kind == "while" else ("for-range" if bound is not None else "for")
     text_line = facts.source.splitlines()[chosen.line - 1] if chosen.line <= facts.line_count else ""
+    every = _eval_condition(chosen, facts, evaluating, model_vars)
     loop = EpochLoop(
         kind=kind,
         line=chosen.line,
@@ -158,6 +262,7 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
         iterable=chosen.iter_text,
         function=chosen.function,
         text=shorten(text_line),
+        eval_condition=every[0] if every else None,
     )
     for c in facts.calls:
         if chosen.line not in c.loops or _method_noise(c):
@@ -166,16 +271,23 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
             c.receiver in model_vars or c.receiver.split(".")[0] in ("torch", "np", "os", "time")
         ):
             continue
-        if _TRAIN.search(c.attr):
-            loop.train_calls.append(Evidence(line=c.line, text=c.text, detail=c.written))
-        elif (
-            _VALID.search(c.attr)
-            and not c.attr.startswith(("test_", "set_"))
-            or c.attr in ("test", "test_epoch")
-        ):
+        if _is_validation_call(facts, c, evaluating, model_vars):
             loop.validation_calls.append(Evidence(line=c.line, text=c.text, detail=c.written))
-    _validation(facts, chosen, model_vars, validation, library, loop)
+        elif _TRAIN.search(c.attr):
+            loop.train_calls.append(Evidence(line=c.line, text=c.text, detail=c.written))
+    _validation(facts, chosen, model_vars, validation, library, evaluating, loop)
     return loop, validation
+
+
+def _call_split(facts: Facts, e: Evidence) -> str | None:
+    site = next((c for c in facts.calls if c.line == e.line and c.written == e.detail), None)
+    if site is None:
+        return split_of(e.detail)
+    for names in (site.target_names, site.args):
+        splits = [s for s in (split_of(n) for n in names) if s]
+        if splits:
+            return min(splits, key=lambda s: _SPLIT_RANK[s])
+    return split_of(e.detail)
 
 
 def _validation(
@@ -184,57 +296,100 @@ def _validation(
     model_vars: list[str],
     v: ValidationInfo,
     library: str,
+    evaluating: set[str],
     loop: EpochLoop | None = None,
 ) -> None:
     call: Evidence | None = None
     if loop and loop.validation_calls:
-        ranked = sorted(
-            loop.validation_calls, key=lambda e: (bool(re.search(r"test", e.detail, re.IGNORECASE)), e.line)
-        )
-        call = ranked[0]
+        call = min(loop.validation_calls, key=lambda e: (_SPLIT_RANK[_call_split(facts, e)], e.line))
     candidates: list[tuple[str, str, int]] = []  # (metric name, where, line)
     if call is not None:
         name = call.detail.rsplit(".", 1)[-1]
         v.call_line = call.line
-        fn = facts.function(name) or facts.function(call.detail.replace("self.", ""))
+        v.split = _call_split(facts, call)
+        fn = facts.function(call.detail.replace("self.", "")) or facts.function(name)
         v.function = fn.qualname if fn else name
         v.line = fn.line if fn else None
         site = next((c for c in facts.calls if c.line == call.line and c.written == call.detail), None)
         if site is not None:
             for n in site.target_names:
-                candidates.append((n, f"assigned from {name}() at line {call.line}", call.line))
+                keys = _subscript_keys(facts, n, chosen)
+                candidates += [(k, f"{k} read after {name}() at line {call.line}", call.line) for k in keys]
+                if not keys:
+                    candidates.append((n, f"assigned from {name}() at line {call.line}", call.line))
         if fn is not None:
             values = [(ln, text) for ln, text, node in fn.returns if text]
             if values:
                 v.metric_returned = True
                 v.returns = values[-1][1]
                 for ln, text in values:
-                    candidates += [
-                        (n, f"returned by {fn.name}() at line {ln}", ln) for n in _return_names(text)
-                    ]
+                    candidates += [(n, f"returned by {fn.name}() at line {ln}", ln) for n in _return_names(text)]
             else:
                 _unreturned(facts, fn, v, candidates)
         else:
             v.metric_returned = bool(site and site.target_names)
     elif chosen is not None:
-        evals = [
-            c for c in facts.calls if chosen.line in c.loops and c.attr == "eval" and c.receiver in model_vars
-        ]
-        if evals:
-            v.line = evals[0].line
-            v.evidence.append(
-                Evidence(line=evals[0].line, text=evals[0].text, detail="inline validation in the loop")
-            )
+        start = _inline_start(chosen, facts, model_vars)
+        if start is not None:
+            v.evidence.append(Evidence(line=start, text=facts.source.splitlines()[start - 1].strip(),
+                                       detail="inline validation in the loop"))
             for a in facts.assigns:
-                if chosen.line in a.loops and a.line > evals[0].line:
+                if chosen.line in a.loops and a.line >= start:
                     candidates += [
                         (n, f"assigned at line {a.line}", a.line)
                         for n in a.target_names
-                        if metric_direction(n)
+                        if _direction(facts, n) and not _accumulator(n)
                     ]
     if library in ("huggingface_trainer", "lightning") and call is None:
         candidates += _framework_metrics(facts, v)
+        v.split = "validation"
     _choose_metric(facts, v, candidates)
+    if v.metric and chosen is not None and call is None:
+        v.line = max((ln for n, _, ln in candidates if n == v.metric), default=v.line)
+    if v.metric and (call is None or v.split is None):
+        v.split = split_of(v.metric) or v.split or _inline_split(facts, chosen, v.line)
+
+
+def _inline_start(loop: LoopFact, facts: Facts, model_vars: list[str]) -> int | None:
+    """First line of validation written in the loop body: `model.eval()` or a `with torch.no_grad():` block."""
+    lines = [
+        c.line
+        for c in facts.calls
+        if loop.line in c.loops
+        and (c.attr == "eval" and c.receiver and (not model_vars or c.receiver in model_vars) and not c.args
+             or any(w.split("(")[0].endswith(_NO_GRAD) for w in c.in_with))
+    ]
+    return min(lines) if lines else None
+
+
+def _inline_split(facts: Facts, loop: LoopFact | None, line: int | None) -> str | None:
+    """The split of the data an inline validation iterates (`for x, y in val_loader`)."""
+    if loop is None or line is None:
+        return None
+    inner = [lp for lp in facts.loops if lp.line < line and loop.line < lp.line and lp.depth == loop.depth + 1]
+    for lp in reversed(inner):
+        split = split_of(lp.iter_text or "")
+        if split:
+            return split
+    names = [n for c in facts.calls if c.loops and c.loops[-1] == loop.line and c.line <= line for n in c.args]
+    splits = [s for s in map(split_of, names) if s]
+    return splits[-1] if splits else None
+
+
+def _accumulator(name: str) -> bool:
+    """`correct`, `n_correct`, `total`: running counts a metric is computed from, not the metric."""
+    return set(name_tokens(name)) & {"correct", "total", "count", "running"} != set() and split_of(name) is None
+
+
+def _subscript_keys(facts: Facts, name: str, loop: LoopFact | None) -> list[str]:
+    """`losses['val']`, `metrics["accuracy"]`: the string keys the loop reads from a returned dict."""
+    if loop is None:
+        return []
+    keys = []
+    for value, index, line in facts.subscripts:
+        if value == name and loop.line <= line <= loop.end_line and re.fullmatch(r"[\'\"]\w[\w/.-]*[\'\"]", index):
+            keys.append(f"{name}['{index[1:-1]}']")
+    return list(dict.fromkeys(keys))
 
 
 def _unreturned(facts: Facts, fn, v: ValidationInfo, candidates: list[tuple[str, str, int]]) -> None:
@@ -244,17 +399,22 @@ def _unreturned(facts: Facts, fn, v: ValidationInfo, candidates: list[tuple[str,
         for a in facts.assigns
         if a.function == fn.qualname
         for n in a.target_names
-        if metric_direction(n) and not n.lower().startswith("best")
+        if metric_direction(n) and not n.lower().startswith("best") and not _accumulator(n)
     ]
     printed = _printed_metrics(facts, fn.qualname)
     for ln, labels, text in printed:
         v.evidence.append(
             Evidence(line=ln, text=text, detail=f"{', '.join(dict.fromkeys(labels))} printed, not returned")
         )
-    for ln, labels, _ in printed:
-        candidates += [(label, f"printed by {fn.name}() at line {ln}", ln) for label in labels]
     for n, ln in computed:
         candidates.append((n, f"computed in {fn.name}() at line {ln} but not returned", ln))
+    covered = {t for n, _ in computed for t in name_tokens(n)}  # "loss" printed for test_loss computed
+    for ln, labels, _ in printed:
+        candidates += [
+            (label, f"printed by {fn.name}() at line {ln}", ln)
+            for label in labels
+            if not set(name_tokens(label)) <= covered
+        ]
     v.metric_only_printed = bool(printed) or bool(computed)
 
 
@@ -298,7 +458,7 @@ def _printed_metrics(facts: Facts, function: str) -> list[tuple[int, list[str], 
         if c.function != function or not c.written.startswith(_PRINTERS) and c.written != "print":
             continue
         words = re.findall(r"[A-Za-z][A-Za-z0-9_]*", c.text)
-        labels = [w for w in words if metric_direction(w) and w.lower() not in ("print",)]
+        labels = [w for w in words if metric_direction(w) and not _accumulator(w)]
         if labels:
             found.append((c.line, labels, c.text))
     return found
@@ -335,8 +495,38 @@ def _framework_metrics(facts: Facts, v: ValidationInfo) -> list[tuple[str, str, 
     return found
 
 
+def _direction(facts: Facts, name: str) -> str | None:
+    """A metric's direction from its name, else from the metric object it is computed by.
+
+    `eval_metric = metric.compute()` with `metric = MulticlassF1Score(...)` or `evaluate.load("f1")` is an F1.
+    """
+    by_name = metric_direction(name)
+    if by_name or not name.isidentifier():
+        return by_name
+    for a in facts.assigns:
+        if name not in a.target_names:
+            continue
+        for call in m.findall(a.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("compute")))):
+            source = call.func.value.value  # type: ignore[attr-defined]
+            for b in facts.assigns:
+                if source in b.target_names and isinstance(b.value, cst.Call):
+                    found = _metric_class_direction(b.value)
+                    if found:
+                        return found
+    return None
+
+
+def _metric_class_direction(call: cst.Call) -> str | None:
+    """`MulticlassF1Score(...)` -> maximize; `evaluate.load("accuracy")` / `load_metric("wer")` by its name."""
+    if m.matches(call.func, m.Attribute(attr=m.Name("load")) | m.Name("load_metric") | m.Name("load")) and call.args:
+        value = call.args[0].value
+        if isinstance(value, cst.SimpleString):
+            return metric_direction(value.evaluated_value if isinstance(value.evaluated_value, str) else "")
+    return metric_direction(_callee(call))
+
+
 def _choose_metric(facts: Facts, v: ValidationInfo, candidates: list[tuple[str, str, int]]) -> None:
-    metric_like = [c for c in candidates if metric_direction(c[0])]
+    metric_like = [c for c in candidates if _direction(facts, c[0])]
     if not metric_like:
         if candidates:
             name, where, line = candidates[0]
@@ -346,29 +536,37 @@ def _choose_metric(facts: Facts, v: ValidationInfo, candidates: list[tuple[str, 
             )
         return
     compared = _comparisons(facts)
-    chosen = None
-    for cand in metric_like:
-        n = cand[0]
-        if any(n in names or n.rsplit(".", 1)[-1] in names for names, _, _, _ in compared):
-            chosen = cand
-            break
+
+    def is_compared(n: str) -> bool:
+        return any(_refers(n, names, text) for names, _, _, text in compared)
+
+    chosen = next((c for c in metric_like if is_compared(c[0])), None)
     if chosen is None:
-        maximize = [c for c in metric_like if metric_direction(c[0]) == "maximize"]
-        chosen = (maximize or metric_like)[0]
+        best_split = min(_SPLIT_RANK[split_of(c[0])] for c in metric_like)
+        pool = [c for c in metric_like if _SPLIT_RANK[split_of(c[0])] == best_split]
+        maximize = [c for c in pool if _direction(facts, c[0]) == "maximize"]
+        chosen = (maximize or pool)[0]
     name, where, line = chosen
     v.metric = name
-    by_name = metric_direction(name)
+    by_name = _direction(facts, name)
     v.evidence.append(Evidence(line=line, text=name, detail=f"{where}; the name says {by_name}"))
     evidence_dirs: list[str] = []
-    short = name.rsplit(".", 1)[-1]
     for names, direction, cline, text in compared:
-        if name in names or short in names:
+        if _refers(name, names, text):
             evidence_dirs.append(direction)
             v.evidence.append(Evidence(line=cline, text=text, detail=f"comparison says {direction}"))
     if evidence_dirs:
         v.direction = max(set(evidence_dirs), key=evidence_dirs.count)
     elif by_name:
         v.direction = by_name
+
+
+def _refers(metric: str, names: tuple[str, ...], text: str) -> bool:
+    """Does a comparison mention the metric (`acc1`, `meters.acc1`, `losses["val"]` for `losses['val']`)?"""
+    if "[" in metric:
+        key = metric.split("[", 1)[1].strip("[]'\"")
+        return metric.split("[", 1)[0] in names and f"'{key}'" in text.replace('"', "'")
+    return metric in names or metric.rsplit(".", 1)[-1] in names
 
 
 def _comparisons(facts: Facts) -> list[tuple[tuple[str, ...], str, int, str]]:
@@ -393,6 +591,7 @@ def _comparisons(facts: Facts) -> list[tuple[tuple[str, ...], str, int, str]]:
         else:
             continue
         out.append((cmp.names, direction, cmp.line, cmp.text))
+    plateaus: dict[str, str] = {}
     for c in facts.calls:
         if c.written in ("max", "min") and len(c.args) == 2 and any("best" in a.lower() for a in c.args):
             names = tuple(n for a in c.args for n in re.findall(r"[A-Za-z_][\w.]*", a))
@@ -403,14 +602,49 @@ def _comparisons(facts: Facts) -> list[tuple[tuple[str, ...], str, int, str]]:
         ):
             monitor = c.kwargs.get("monitor", "").strip("'\"")
             names = (monitor,) if monitor else ()
-            out.append((names, "maximize" if mode == "max" else "minimize", c.line, c.text))
+            direction = "maximize" if mode == "max" else "minimize"
+            out.append((names, direction, c.line, c.text))
+            for target in c.target_names:
+                plateaus[target] = direction
         if "greater_is_better" in c.kwargs:
             names = (c.kwargs.get("metric_for_best_model", "").strip("'\""),)
             direction = "maximize" if c.kwargs["greater_is_better"] == "True" else "minimize"
             out.append((names, direction, c.line, c.text))
-        if c.attr == "step" and c.receiver and "sched" in c.receiver.lower() and c.args:
-            out.append((tuple(re.findall(r"[A-Za-z_][\w.]*", c.args[0])), "", c.line, c.text))
+    for c in facts.calls:  # ReduceLROnPlateau(mode=...).step(val_auc): the metric the scheduler watches
+        if c.attr == "step" and c.receiver in plateaus and c.node.args:
+            names = tuple(n.value for n in m.findall(c.node.args[0].value, m.Name()))
+            out.append((names, plateaus[c.receiver], c.line, c.text))
     return [o for o in out if o[1]]
+
+
+def loop_refusal(report: ScriptReport) -> str | None:
+    """Why PAI005 cannot hook the tracker into a plain script, as the question to ask the user, or None."""
+    if report.training_library.kind != "plain" or report.integration.step("add_validation_score") and \
+            report.integration.step("add_validation_score").status == "present":
+        return None
+    loop, v = report.epoch_loop, report.validation
+    if loop.kind == "none":
+        return (
+            "PAI005: no epoch loop was found in this script: the training loop looks delegated to code outside it "
+            "(a config `_target_` / instantiate, or a trainer in an imported package). Which file runs the epoch "
+            "loop? Run `pai perforate` on that file, or call GPA.pai_tracker.add_validation_score(score, model) "
+            "once per epoch there by hand."
+        )
+    if v.metric is None:
+        return (
+            f"PAI005: no validation metric was found for the epoch loop at line {loop.line}: the tracker needs one "
+            "score per epoch measured on held-out data. Which value should add_validation_score receive (for "
+            "example a validation loss or accuracy), and is a higher value better? Compute it each epoch and "
+            "run `pai perforate` again."
+        )
+    if v.direction == "unknown":
+        return (
+            f"PAI005: the direction of the validation metric '{v.metric}' is unknown: is a higher {v.metric} better "
+            "(maximizing_score=True) or a lower one (maximizing_score=False)? Compare it with a best value in the "
+            "script (e.g. `if val_score > best_score:`) or name it after what it measures, then run "
+            "`pai perforate` again."
+        )
+    return None
 
 
 _TEST_NAMES = re.compile(r"(^|_)test(_|$)|testloader|testset|test_?loader|test_?data", re.IGNORECASE)

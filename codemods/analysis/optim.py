@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import libcst as cst
+import libcst.matchers as m
 
-from codemods.analysis.facts import CallFact, Facts
+from codemods.analysis.facts import CallFact, Facts, FunctionFact
 from codemods.analysis.report import OptimizerInfo, OptimizerSetup, SchedulerInfo, StepCall
 
 __all__ = ["analyze_optim"]
@@ -164,6 +165,7 @@ def analyze_optim(
                 )
             )
     _tracker_managed(facts, optimizers, schedulers)
+    _indirect(facts, model_vars, optimizers, schedulers)
     sched_vars = {s.variable for s in schedulers if s.variable}
     steps = [
         StepCall(variable=c.receiver or "", line=c.line, function=c.function, text=c.text)
@@ -203,6 +205,7 @@ def _per_batch(step: StepCall, facts: Facts, loop_function: str | None) -> bool:
 
 
 def _classify(optimizers, schedulers, model_vars, loop_function, library, ema_lines, amp_lines, custom):
+    schedulers = [s for s in schedulers if s.built_by != "manual"]  # it writes whichever optimizer is current
     managed = [
         o
         for o in optimizers
@@ -266,3 +269,80 @@ def _classify(optimizers, schedulers, model_vars, loop_function, library, ema_li
         reason=f"one {opt.name}{sched} built in one place (line {opt.line}) from `{opt.params_argument}`: "
         "convertible to setup_optimizer",
     )
+
+
+# getattr(torch.optim, cfg["optimizer"]["name"]) / getattr(optim.lr_scheduler, name): a class named by config
+_BY_NAME = m.Call(func=m.Name("getattr"), args=[m.Arg(), m.Arg()])
+# for g in optimizer.param_groups: g["lr"] = lr
+_LR_WRITE = m.Assign(targets=[m.AssignTarget(target=m.Subscript(slice=[m.SubscriptElement(
+    slice=m.Index(value=m.SimpleString(value=m.MatchIfTrue(lambda v: v.strip("'\"") == "lr"))))]))])
+
+
+def _indirect(facts: Facts, model_vars: list[str], optimizers: list, schedulers: list) -> None:
+    """Optimizers and schedulers built by a model method, a helper, from a config key, or by hand.
+
+    The construction inside a helper or a `configure_optimizers` method of a plain model is replaced by the
+    call site that assigns its result, since that is the variable the tracker must be given.
+    """
+    helpers = {f.qualname: f for f in facts.functions}
+    for call in facts.calls:
+        if not call.target_names or call.loops or call.attr in ("parameters", "to", "cuda"):
+            continue
+        kind, inner = _built_by(facts, call, model_vars, helpers)
+        if kind is None:
+            continue
+        role = _role(facts, call, inner)
+        if role is None:
+            continue
+        found = optimizers if role == "optimizer" else schedulers
+        cls = OptimizerInfo if role == "optimizer" else SchedulerInfo
+        if any(o.line == call.line for o in found):
+            continue
+        if inner is not None:  # the helper's own construction is not what the tracker is handed
+            found[:] = [o for o in found if not (inner.line <= o.line <= inner.end_line)]
+        found.append(cls(variable=call.target_names[0], type=call.qname, name=call.attr, arguments=call.args,
+                         params_argument=_params_argument(call), line=call.line, text=call.text,
+                         function=call.function, in_loop=False, builtin=False, built_by=kind))
+    for loop in facts.loops:
+        if "param_groups" not in (loop.iter_text or "") or not m.findall(loop.node.body, _LR_WRITE):
+            continue
+        schedulers.append(SchedulerInfo(variable=None, type="manual", name="manual LR schedule",
+                                        arguments=[], line=loop.line, text=f"for {loop.target} in {loop.iter_text}",
+                                        function=loop.function, in_loop=bool(loop.depth) or _in_epoch(facts, loop),
+                                        builtin=False, built_by="manual"))
+
+
+def _in_epoch(facts: Facts, loop) -> bool:
+    return any(lp.line < loop.line <= lp.end_line for lp in facts.loops if lp is not loop)
+
+
+def _built_by(facts: Facts, call: CallFact, model_vars: list[str], helpers: dict[str, FunctionFact]):
+    """('model_method' | 'helper' | 'config', the function that builds it) for an indirect construction."""
+    if m.matches(call.node.func, _BY_NAME):
+        return "config", None
+    if call.receiver in model_vars:
+        method = next((f for f in facts.functions if f.cls and f.name == call.attr), None)
+        return ("model_method", method) if method else (None, None)
+    fn = helpers.get(call.written) if call.receiver is None else None
+    if fn is None:
+        return None, None
+    if any(c.function == fn.qualname and m.matches(c.node.func, _BY_NAME) for c in facts.calls):
+        return "config", fn
+    return "helper", fn
+
+
+def _role(facts: Facts, call: CallFact, inner: FunctionFact | None) -> str | None:
+    """'optimizer' / 'scheduler': what the helper constructs (or names by config), else the variable's name."""
+    if inner is None:
+        name = call.target_names[0].rsplit(".", 1)[-1].lower()
+        return "scheduler" if "sched" in name else "optimizer" if "optim" in name or name == "opt" else None
+    for c in facts.calls:
+        if c.function != inner.qualname:
+            continue
+        if _optimizer_kind(c, set()):
+            return "optimizer"
+        if _scheduler_kind(c):
+            return "scheduler"
+        if m.matches(c.node, _BY_NAME) and "optim" in c.args[0]:  # getattr(torch.optim, name)
+            return "scheduler" if "lr_scheduler" in c.args[0] else "optimizer"
+    return None

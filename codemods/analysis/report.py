@@ -206,6 +206,12 @@ class OptimizerInfo(BaseModel):
     )
     in_loop: bool = False
     builtin: bool = True
+    built_by: Literal["class", "model_method", "helper", "config", "manual"] = Field(
+        default="class",
+        description="how it is built: a class called here, a method of the model (configure_optimizers), a "
+        "helper function of the script, a class named by a config key (getattr(torch.optim, cfg[...])), or "
+        "by hand (a manual LR schedule writing optimizer.param_groups[...]['lr'])",
+    )
 
 
 class SchedulerInfo(OptimizerInfo):
@@ -233,6 +239,10 @@ class EpochLoop(BaseModel):
     function: str | None = None
     train_calls: list[Evidence] = []
     validation_calls: list[Evidence] = []
+    eval_condition: str | None = Field(
+        default=None, description="`iter_num % eval_interval == 0`: the loop validates only when this holds, "
+        "so each validation (not each iteration) is one epoch for the tracker",
+    )
     text: str = ""
 
 
@@ -245,6 +255,9 @@ class ValidationInfo(BaseModel):
     metric_only_printed: bool = False
     returns: str | None = None
     direction: Direction = "unknown"
+    split: Literal["validation", "test", "train"] | None = Field(
+        default=None, description="the data split the metric is computed on"
+    )
     evidence: list[Evidence] = []
 
 

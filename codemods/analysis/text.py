@@ -73,7 +73,10 @@ def render_text(r: ScriptReport) -> str:
     else:
         out.append("Optimizer: none found")
     for s in r.schedulers:
-        out.append(f"Scheduler: {s.variable or '?'} = {s.type}(...)  [line {s.line}]")
+        if s.built_by == "manual":
+            out.append(f"Scheduler: manual, `{s.text}` writes the learning rate by hand  [line {s.line}]")
+        else:
+            out.append(f"Scheduler: {s.variable or '?'} = {s.type}(...)  [line {s.line}, {s.built_by}]")
     if r.scheduler_steps:
         out.append("  scheduler.step() at lines " + _lines(s.line for s in r.scheduler_steps))
     out.append(f"  setup: {r.optimizer_setup.kind} - {r.optimizer_setup.reason}")
@@ -87,6 +90,7 @@ def render_text(r: ScriptReport) -> str:
             f"Epoch loop: {lp.kind} at line {lp.line}"
             + (f", variable {lp.variable}" if lp.variable else "")
             + (f", bound {lp.bound}" if lp.bound else "")
+            + (f"; validates when `{lp.eval_condition}` (one tracker epoch each)" if lp.eval_condition else "")
         )
         if lp.train_calls:
             out.append("  train calls: " + _lines(f"{e.detail} (line {e.line})" for e in lp.train_calls))
@@ -97,7 +101,8 @@ def render_text(r: ScriptReport) -> str:
     v = r.validation
     if v.metric:
         how = "returned" if v.metric_returned else ("only printed" if v.metric_only_printed else "assigned")
-        out.append(f"Validation: {v.function or 'inline'}() -> {v.metric} ({how}), direction {v.direction}")
+        split = f", {v.split} split" if v.split else ""
+        out.append(f"Validation: {v.function or 'inline'}() -> {v.metric} ({how}), direction {v.direction}{split}")
         for e in v.evidence[:4]:
             out.append(f"  line {e.line}: {e.detail}")
     else:

@@ -219,7 +219,7 @@ _MIN_TOKENS = {
     "smape",
     "huber",
 }
-_TOKEN_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z])(?=[A-Z])")
+_TOKEN_SPLIT = re.compile(r"[^A-Za-z0-9]+|(?<=[a-z0-9])(?=[A-Z])")
 
 
 def name_tokens(name: str) -> list[str]:

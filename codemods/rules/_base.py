@@ -574,8 +574,12 @@ def _alias_for(report, role: str, default: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------- refusals
-def refusal_reason(report) -> str | None:
-    """Why this script cannot be rewritten automatically (and what to do by hand), or None."""
+def refusal_reason(report, *, loop: bool = False) -> str | None:
+    """Why this script cannot be rewritten automatically (and what to do by hand), or None.
+
+    `loop=True` adds the epoch-loop questions (no loop, no metric, unknown direction), which only stop a
+    rewrite that includes PAI005.
+    """
     library = report.training_library.kind  # HF Trainer and Lightning Trainer scripts get PAI010 / PAI011
     if library == "lightning_fabric":
         return (
@@ -593,9 +597,10 @@ def refusal_reason(report) -> str | None:
         )
     if report.model.question:  # several models and nothing says which one is trained: ask, do not guess
         return f"PAI008: {report.model.question}"
+    from codemods.analysis.loop import loop_refusal
     from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
 
     if library == "huggingface_trainer" and set(report.parallelism.kinds) <= {"torch.distributed",
                                                                                 "DistributedDataParallel"}:
         return None  # the Trainer wraps the model in DDP itself; a script's own init_process_group is its setup
-    return distributed_refusal(report.parallelism)
+    return distributed_refusal(report.parallelism) or (loop_refusal(report) if loop else None)

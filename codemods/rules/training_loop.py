@@ -20,7 +20,12 @@ After::
         elif restructured:
             optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, {...}, {...})
 
-The counter starts one before the original first epoch (-1 for `range(n)`), so epoch numbers are unchanged.
+The counter starts one before the original first epoch (-1 for `range(n)`), so epoch numbers are unchanged;
+`while epoch < max_epochs` becomes `while True`. A loop that validates every n iterations (nanoGPT's
+`if iter_num % eval_interval == 0:`) gets the hookup inside that block: each validation is one tracker epoch.
+A dict of scores passes its validation entry (`losses['val']`); a loop in a method passes `self.model`, and
+the restructure branch re-points aliases of the model (`m = model`). The rule refuses, asking the question,
+when there is no epoch loop, no validation metric, or the metric's direction is unknown.
 `--keep-for-loop` keeps the `for` header with a large bound instead. A validation function that only prints
 its metric gets a `return` of it. On restructure the optimizer (and scheduler) are re-created exactly as the
 script first builds them (the same setup_optimizer call, or the same construction plus
@@ -35,6 +40,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.analysis.loop import counter_condition, loop_refusal
 from codemods.rules._base import PaiRule
 from codemods.rules._script import call_value, device_expression, names_in
 
@@ -48,6 +54,9 @@ class ConvertTrainingLoop(PaiRule):
     def plan(self, tree: cst.Module) -> None:
         if self.integrated("add_validation_score"):
             raise SkipFile(f"{self.CODE}: add_validation_score is already called")
+        question = loop_refusal(self.report)
+        if question:
+            raise self.skip(question.removeprefix(f"{self.CODE}: "), self.report.epoch_loop.line)
         loop = self.report.epoch_loop
         loop_stmt = self.statement_at(self.now(loop.line)) if loop.line else None
         if not isinstance(loop_stmt, (cst.For, cst.While)):
@@ -98,8 +107,8 @@ class ConvertTrainingLoop(PaiRule):
     def _score(self, val_stmt: cst.CSTNode, validation) -> str:
         target, call = call_value(val_stmt)
         metric = validation.metric or ""
-        if isinstance(target, cst.Name):
-            return target.value
+        if isinstance(target, cst.Name):  # `losses = estimate_loss()`, metric `losses['val']`: pass the entry
+            return metric if metric.startswith(f"{target.value}[") else target.value
         if isinstance(target, cst.Tuple):
             names = [self.code(e.value) for e in target.elements]
             chosen = [n for n in names if n.lower() == metric.lower()] or [
@@ -135,6 +144,11 @@ class ConvertTrainingLoop(PaiRule):
     # --- the hookup -------------------------------------------------------------------------------------
     def _loop_model_var(self, loop_stmt: cst.CSTNode) -> str:
         instance = self.primary_model()
+        if "." in (self.report.epoch_loop.function or ""):  # Trainer.fit(): the model is an attribute of self
+            used = {self.code(a) for a in m.findall(loop_stmt, m.Attribute(value=m.Name("self")))}
+            for name in (f"self.{instance.variable}" if instance else "", "self.model", "self.net"):
+                if name in used:
+                    return name
         if instance is not None and instance.variable.split(".")[0] in names_in(loop_stmt):
             return instance.variable
         model_stmt = self.statement_at(self.now(instance.line)) if instance is not None else None
@@ -154,7 +168,7 @@ class ConvertTrainingLoop(PaiRule):
             lines.append(f"{model_var}.cuda()")
         elif device is not None:
             lines.append(f"{model_var}.to({device})")
-        rebuild = self._rebuild_lines()
+        rebuild = self._rebuild_lines() + self._aliases(model_var)
         branch = f"if training_complete:\n{indent}break\n"
         if rebuild:
             branch += "elif restructured:\n" + "".join(f"{indent}{line}\n" for line in rebuild)
@@ -185,6 +199,14 @@ class ConvertTrainingLoop(PaiRule):
         self.note("no optimizer registration found: re-create the optimizer in the `elif restructured:` branch")
         return ["pass"]
 
+    def _aliases(self, model_var: str) -> list[str]:
+        """`m = model` in the loop's scope: after a restructure the alias must name the new model too."""
+        alias = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())],
+                                                     value=m.Name(model_var))])
+        scope = self.function_name(self.loop_stmt)
+        return [_strip(self.code(s)) for s in self.lines.start if isinstance(s, cst.SimpleStatementLine)
+                and m.matches(s, alias) and self.function_name(s) == scope]
+
     def _copy(self, stmt: cst.CSTNode) -> str:
         """A statement's code for the restructure branch, continuation lines re-indented to their new depth.
 
@@ -193,6 +215,8 @@ class ConvertTrainingLoop(PaiRule):
         """
         text = _strip(self.code(stmt))
         there, here = self.function_name(stmt), self.function_name(self.loop_stmt)
+        if there == "__init__" and self.model_var.startswith("self."):  # built in __init__, looped in a method
+            return self._copy_from_init(stmt, text)
         if there != here:
             instance = self.primary_model()
             if instance is not None and instance.variable != self.model_var:
@@ -207,6 +231,16 @@ class ConvertTrainingLoop(PaiRule):
         return "\n".join([lines[0], *(new + (ln[len(old):] if ln.startswith(old) else ln.lstrip())
                                        for ln in lines[1:])])
 
+    def _copy_from_init(self, stmt: cst.CSTNode, text: str) -> str:
+        """`lr=config.lr` in __init__ is `lr=self.config.lr` in the method, when __init__ keeps `self.config = config`."""
+        init = next(a for a in self.lines.ancestors(stmt) if isinstance(a, cst.FunctionDef))
+        kept = m.Assign(targets=[m.AssignTarget(target=m.Attribute(value=m.Name("self")))], value=m.Name())
+        for assign in m.findall(init, kept):
+            name = assign.value.value  # type: ignore[attr-defined]
+            if assign.targets[0].target.attr.value == name:  # type: ignore[attr-defined]
+                text = re.sub(rf"(?<![\w.]){re.escape(name)}\b", f"self.{name}", text)
+        return text
+
     def _statements_calling(self, attr: str) -> list[cst.CSTNode]:
         pattern = m.SimpleStatementLine(body=[m.Assign(value=m.Call(func=m.Attribute(attr=m.Name(attr))))
                                               | m.Expr(value=m.Call(func=m.Attribute(attr=m.Name(attr))))])
@@ -217,7 +251,11 @@ class ConvertTrainingLoop(PaiRule):
     # --- the loop header ----------------------------------------------------------------------------------
     def _convert_header(self, loop_stmt: cst.CSTNode, loop) -> None:
         if isinstance(loop_stmt, cst.While):
-            if self.code(loop_stmt.test).strip() not in ("True", "1"):
+            if counter_condition(loop_stmt.test):  # `while epoch < max_epochs`: the tracker ends training now
+                self.add_edit(self.lines.get(loop_stmt), replace=lambda node: [node.with_changes(test=cst.Name("True"))])
+                self.note(f"the epoch loop `while {self.code(loop_stmt.test)}` now runs until training_complete",
+                          loop.line)
+            elif self.code(loop_stmt.test).strip() not in ("True", "1"):
                 self.note("the epoch loop is a `while` with its own condition: make sure it keeps running until "
                           "training_complete", loop.line)
             return

@@ -22,7 +22,7 @@ class RefuseUnsupportedSetups(PaiRule):
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.context = _ctx(self, tree)
-        reason = refusal_reason(self.report)
+        reason = refusal_reason(self.report, loop=True)
         if reason:
             line = None
             evidence = list(self.report.parallelism.evidence) or list(self.report.training_library.evidence)

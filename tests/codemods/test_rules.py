@@ -106,10 +106,11 @@ def test_two_space_indentation_is_kept():
     compile(new, "t", "exec")
 
 
-def test_unknown_direction_writes_true_with_a_warning():
-    result = perforate_source(SCRIPT.replace("accuracy", "quality"), filename="t.py")
-    assert "maximizing_score=True" in result.new_source
-    assert any(f.code == "PAI003" and "`quality`" in f.message for f in result.warnings)
+def test_unknown_direction_is_refused_with_the_question():
+    script = SCRIPT.replace("accuracy", "quality")
+    result = perforate_source(script, filename="t.py")
+    assert result.refused and result.new_source == script
+    assert any(f.code == "PAI008" and "is a higher quality better" in f.message for f in result.skips)
 
 
 def test_validation_returning_a_tuple_picks_the_metric():
