@@ -639,6 +639,8 @@ class Tracker:
         s["num_dendrite_tries"] = 0
         k = 2 * len(s["switch_epochs"])
         self._snapshot(f"_beforeSwitch_{k}")
+        if self._writes and self.making_graphs:  # upstream's per-switch graph, <save>_beforeSwitch_<k>.png
+            self.files.write_png(self.state, f"_beforeSwitch_{k}", zooming=self.zooming_graph)
         if self.opt("test_saves") and self._writes:
             self._save_model_file(model, f"beforeSwitch_{k}", epoch_open=False)
             best = self.folder / "best_model.pt"
@@ -906,6 +908,38 @@ class Tracker:
         return self.load_state(model, "latest")
 
     # ------------------------------------------------------------------ upstream compatibility
+    def save_graphs(self, extra_string: str = "") -> Path | None:
+        """Write the CSVs and <save><extra_string>.png now (pai also writes them on its own at switches and at
+        the end); returns the PNG path."""
+        if not (self._writes and self.making_graphs):
+            return None
+        self.flush()
+        self.files.write_csvs(self.state, self._module_names(), extra_string)
+        path = self.files.write_png(self.state, extra_string, zooming=self.zooming_graph)
+        self.writer.flush()
+        return path
+
+    def generate_accuracy_plots(self, ax: Any = None, save_folder: Any = None, extra_string: str = "") -> None:
+        """Upstream draws one panel into `ax`; pai draws its whole figure (scores, LR and times) instead."""
+        self.save_graphs(extra_string)
+
+    generate_learning_rate_plots = generate_time_plots = generate_accuracy_plots
+
+    def generate_extra_csv_files(self, save_folder: Any = None, extra_string: str = "") -> None:
+        """The CSVs with `extra_string` in their names."""
+        if self._writes and self.making_graphs:
+            self.files.write_csvs(self.state, self._module_names(), extra_string)
+            self.writer.flush()
+
+    def initialize(self, model: nn.Module, doing_pai: bool = True, save_name: str = "PAI", making_graphs: bool = True,
+                   maximizing_score: bool = True, num_classes: int = 10_000_000_000, values_per_train_epoch: int = -1,
+                   values_per_val_epoch: int = -1, zooming_graph: bool = True) -> nn.Module:
+        """Upstream's `GPA.pai_tracker.initialize(model, ...)`: perforate `model` for a new run, return it."""
+        from pai_core.perforate import perforate_model
+
+        return perforate_model(model, doing_pai, save_name, making_graphs, maximizing_score, num_classes,
+                               values_per_train_epoch, values_per_val_epoch, zooming_graph)
+
     def save_tracker_settings(self) -> None:
         """Upstream's DataParallel helper; nothing to do here (dendrite shapes live in the state_dict)."""
 
@@ -922,6 +956,7 @@ class Tracker:
     setOptimizerInstance = set_optimizer_instance
     startEpoch = start_epoch
     stopEpoch = stop_epoch
+    saveGraphs = save_graphs
     saveTrackerSettings = save_tracker_settings
     initializeTrackerSettings = initialize_tracker_settings
 
