@@ -554,6 +554,7 @@ PATTERNS: list[Pattern] = [
         category="api",
         signals=[
             r"has no attribute '(initialize_pai|initializePB|convertNetwork|addValidationScore|addExtraScore|addTestScore|setupOptimizer|setOptimizer|setOptimizerInstance|setThisInputDimensions|set_this_input_dimensions|mainModule|pbValueTracker|initialize_dendrites)'",
+            r"module '(pb_globals|pb_utils|globalsFile)' has no attribute",
             r"unexpected keyword argument '(demo_mode|demo_phase_steps|demo_sample_input|doingPB|saveName|maximizingScore|makingGraphs|input_dimensions)'",
             r"No module named '(pb_globals|pb_utils|pb_models|perforatedai\.pb_\w+|perforatedbp)'",
             r"(not enough|too many) values to unpack \(expected (3|4), got (4|3)\)",
