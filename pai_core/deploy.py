@@ -467,7 +467,8 @@ def to_inference(model: nn.Module, *, fuse: bool = True) -> nn.Module:
     if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
         model = model.module
     copied = copy.deepcopy(model)
-    wrappers = [(path, m) for path, m in nn.Module.named_modules(copied) if isinstance(m, (PAINeuronModule, TrackedNeuronModule))]
+    wrappers = [(path, m) for path, m in nn.Module.named_modules(copied)
+                if isinstance(m, (PAINeuronModule, TrackedNeuronModule))]
     for path, wrapper in wrappers:
         if isinstance(wrapper, TrackedNeuronModule):
             layer = wrapper.main_module

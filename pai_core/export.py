@@ -308,7 +308,7 @@ def export_run(source: str | Path, model: str | nn.Module, input_shapes: Sequenc
     inputs = example_inputs(input_shapes, input_dtype)
     layers: dict[str, int] = {}
     dendrites = 0
-    for module in nn.Module.modules(inference):
+    for module in inference.modules():
         count = getattr(module, "num_dendrites", None)
         if type(module).__name__ in ("FusedDendrites", "DendriteCopies") and count is not None:
             layers[type(module).__name__] = layers.get(type(module).__name__, 0) + 1
