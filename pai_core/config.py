@@ -16,6 +16,7 @@ import json
 import logging
 import re
 import sys
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -176,6 +177,10 @@ class PAIConfig(BaseModel):
     candidate_weight_initialization_multiplier: Sched = _f(0.01, "Std of the Gaussian a new dendrite copy "
                                                                  "is initialised with.")
     candidate_weight_init_by_main: Sched = _f(False, "Also scale that std by mean |param| of the main module.")
+    dendrite_init_rules: dict[str, str] = _lf("How a dendrite copy's parameters start, {pattern: 'reinit' | "
+                                              "'perturb' | 'keep'} on 'Class.param' or 'param' (fnmatch); "
+                                              "default: weights re-drawn, other modules' taus/thresholds "
+                                              "perturbed relatively (pai_core.dendrite_init).", dict)
     global_candidates: Sched = _f(1, "Candidates per module; only 1 is supported.")
     # Dendrite computation
     pai_forward_function: Any = _f(torch.sigmoid, "Activation applied to every dendrite output.")
@@ -232,10 +237,23 @@ class PAIConfig(BaseModel):
     perforated_backpropagation: bool = _f(False, "True only with the proprietary perforatedbp package.")
     learn_dendrites_live: bool = _f(False, "Perforated Backpropagation feature (inert).")
     no_extra_n_modes: bool = _f(True, "After a dendrite phase go straight back to neuron training.")
+    inert_options: dict[str, Any] = _lf("Upstream Perforated Backpropagation / dashboard settings a script set: "
+                                        "stored, never used (pai_core.upstream_names.INERT_OPTIONS).", dict)
     param_vals_setting: int = _f(PARAM_VALS_BY_UPDATE_EPOCH, "How epochs since a switch are counted for "
                                                              "scheduler fast-forward.")
 
     # ---- validation -------------------------------------------------------------------------------
+    @field_validator("dendrite_init_rules")
+    @classmethod
+    def _check_init_rules(cls, value: dict[str, str]) -> dict[str, str]:
+        from pai_core.dendrite_init import KINDS
+
+        bad = {pattern: kind for pattern, kind in value.items() if kind not in KINDS}
+        if bad:
+            raise InvalidOptionValueError(f"dendrite_init_rules {bad} : every value must be one of {KINDS}, e.g. "
+                                          "GPA.pc.set_dendrite_init_rules({'LIFTorch.tau_*': 'keep'}).")
+        return value
+
     @field_validator("module_ids_to_track", "module_ids_to_perforate", "parameter_ids_to_track", mode="before")
     @classmethod
     def _check_ids(cls, value: Any, info: Any) -> Any:
@@ -394,17 +412,18 @@ def _snake(name: str) -> str:
 
 
 def canonical_option(name: str) -> str:
-    """Current option name for `name` (handles legacy aliases and camelCase); AttributeError otherwise."""
-    if name in PAIConfig.model_fields:
-        return name
-    if name in ALIASES:
-        return ALIASES[name]
+    """Current option name for `name` (handles legacy aliases, camelCase and the inert upstream names of
+    pai_core.upstream_names.INERT_OPTIONS, returned as they are); AttributeError otherwise."""
+    from pai_core.upstream_names import INERT_OPTIONS
+
+    for candidate in (name, _snake(name)):
+        if candidate in PAIConfig.model_fields or candidate in INERT_OPTIONS:
+            return candidate
+        if candidate in ALIASES:
+            return ALIASES[candidate]
     snake = _snake(name)
-    if snake in PAIConfig.model_fields:
-        return snake
-    if snake in ALIASES:
-        return ALIASES[snake]
-    close = difflib.get_close_matches(snake, list(OPTION_NAMES) + list(ALIASES), n=1, cutoff=0.5)
+    close = difflib.get_close_matches(snake, list(OPTION_NAMES) + list(ALIASES) + list(INERT_OPTIONS), n=1,
+                                      cutoff=0.5)
     hint = f" Did you mean {close[0]!r}?" if close else ""
     raise UnknownOptionError(f"PAI config has no option {name!r}.{hint} "
                              f"All options: PAIConfig.model_fields (or dir(GPA.pc)).")
@@ -427,8 +446,9 @@ class ConfigFacade:
         camel = re.match(r"^(set|get|append)([A-Z].*)$", attr)
         if camel:
             return getattr(self, f"{camel.group(1)}_{_snake(camel.group(2))}")
-        raise AttributeError(f"GPA.pc has no attribute {attr!r}; options are read and written with "
-                             f"get_<option>() / set_<option>(value) / append_<option>([...]).")
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        return self._getter(canonical_option(attr))()  # `GPA.pc.max_dendrites` reads the value, like upstream
 
     def __setattr__(self, attr: str, value: Any) -> None:
         # Older builds allowed `GPA.pc.option = value`; route it through the validating setter.
@@ -444,6 +464,10 @@ class ConfigFacade:
 
     def _setter(self, name: str) -> Callable[[Any], None]:
         def set_option(value: Any) -> None:
+            if name not in PAIConfig.model_fields:  # an inert upstream option
+                _warn_inert(name)
+                self.config.inert_options = {**self.config.inert_options, name: value}
+                return
             if name in ID_OPTIONS:
                 check_module_ids(name, value)
             setattr(self.config, name, value)
@@ -453,6 +477,10 @@ class ConfigFacade:
 
     def _getter(self, name: str) -> Callable[[], Any]:
         def get_option() -> Any:
+            if name not in PAIConfig.model_fields:  # an inert upstream option: what was set, else its default
+                from pai_core.upstream_names import INERT_OPTIONS
+
+                return self.config.inert_options.get(name, INERT_OPTIONS[name][0])
             return self.config.resolve(name, _current_dendrite_count())
         get_option.__name__ = f"get_{name}"
         return get_option
@@ -489,6 +517,23 @@ class ConfigFacade:
 
     def __repr__(self) -> str:
         return f"GPA.pc({self.config!r})"
+
+
+_WARNED_INERT: set[str] = set()
+
+
+def _warn_inert(name: str) -> None:
+    """One warning per inert option name and process (a script's setting, not an error)."""
+    from pai_core.upstream_names import INERT_OPTIONS, INERT_REASON
+
+    if name not in _WARNED_INERT:
+        _WARNED_INERT.add(name)
+        warnings.warn(f"GPA.pc.set_{name} {INERT_REASON} (upstream {INERT_OPTIONS[name][1]}); the value is "
+                      "stored and ignored.", InertOptionWarning, stacklevel=3)
+
+
+class InertOptionWarning(UserWarning):
+    """An upstream option pai accepts but that has no effect here."""
 
 
 def _current_dendrite_count() -> int:

@@ -358,7 +358,7 @@ def load_for_inference(model: nn.Module, source: str | Path | Mapping[str, torch
     """
     from pai_core.modules import PAINeuronModule, TrackedNeuronModule
 
-    if any(isinstance(m, (PAINeuronModule, TrackedNeuronModule)) for m in model.modules()):
+    if any(isinstance(m, (PAINeuronModule, TrackedNeuronModule)) for m in nn.Module.modules(model)):
         raise CheckpointError("load_for_inference takes a fresh PLAIN model (before perforate_model); this one is "
                               "perforated. For a perforated model in memory call to_inference(model) instead.")
     weights, meta = read_weights(source)
@@ -414,7 +414,7 @@ def _wrapped_paths(model: nn.Module, weights: Mapping[str, torch.Tensor]) -> tup
             if part == "main_module":
                 wrapper_prefixes.add(".".join(parts[:i]))
     perforated, tracked = [], []
-    for path, module in model.named_modules():
+    for path, module in nn.Module.named_modules(model):
         if any(path.startswith(p + ".") or p == "" for p in (*perforated, *tracked)):
             continue
         prefix = f"{path}." if path else ""
@@ -446,7 +446,7 @@ def _parts(main: nn.Module, weights: Mapping[str, torch.Tensor], prefix: str,
     dendrites = [load(copy.deepcopy(main), f"{prefix}dendrite_module.layers.{i}.") for i in range(k)]
     to_top = weights.get(prefix + "dendrites_to_top") if k else None
     links = [weights[f"{prefix}dendrite_module.dendrites_to_dendrites.{i}"] for i in range(k - 1)]
-    like = next(iter(main.parameters()), weights[prefix + _COUNT].float())  # the model's device and dtype
+    like = next(iter(nn.Module.parameters(main)), weights[prefix + _COUNT].float())  # the model's device and dtype
     to_top = to_top.to(like) if to_top is not None else None
     links = [v.to(like) for v in links]
     return main, dendrites, to_top, links, dims
@@ -467,7 +467,8 @@ def to_inference(model: nn.Module, *, fuse: bool = True) -> nn.Module:
     if isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
         model = model.module
     copied = copy.deepcopy(model)
-    wrappers = [(path, m) for path, m in copied.named_modules() if isinstance(m, (PAINeuronModule, TrackedNeuronModule))]
+    wrappers = [(path, m) for path, m in nn.Module.named_modules(copied)
+                if isinstance(m, (PAINeuronModule, TrackedNeuronModule))]
     for path, wrapper in wrappers:
         if isinstance(wrapper, TrackedNeuronModule):
             layer = wrapper.main_module

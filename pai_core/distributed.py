@@ -152,7 +152,7 @@ def rewrap_ddp(model: nn.Module, make_optimizer: Callable[[list[nn.Parameter]], 
 
     wrapped = wrap_ddp(model, **ddp_kwargs)
     bare = wrapped.module
-    built = make_optimizer([p for p in bare.parameters() if p.requires_grad])
+    built = make_optimizer([p for p in nn.Module.parameters(bare) if p.requires_grad])
     optimizer = built[0] if isinstance(built, tuple) else built
     if not isinstance(optimizer, torch.optim.Optimizer):
         raise TypeError(f"make_optimizer must return a torch.optim.Optimizer (or an (optimizer, scheduler) pair), "
@@ -207,7 +207,7 @@ def _gather(obj: Any) -> list[Any]:
 def _on_model_device(model: nn.Module):
     """NCCL's object collectives run on the current CUDA device: make it the model's for pai's collectives, so a
     script that forgot torch.cuda.set_device(local_rank) does not put every rank's messages on GPU 0."""
-    for param in model.parameters():
+    for param in nn.Module.parameters(model):
         return torch.cuda.device(param.device) if param.is_cuda else contextlib.nullcontext()
     return contextlib.nullcontext()
 
@@ -224,7 +224,7 @@ def _raise_agreed(errors: list[tuple[str, str] | None], local: BaseException | N
 
 def _param_checksum(model: nn.Module) -> float:
     """A cheap fingerprint of the trainable weights, to catch replicas that drifted apart."""
-    total = sum(p.detach().sum(dtype=torch.float64) for p in model.parameters() if p.requires_grad)
+    total = sum(p.detach().sum(dtype=torch.float64) for p in nn.Module.parameters(model) if p.requires_grad)
     return float(total)  # one device sync, not one per parameter
 
 

@@ -17,6 +17,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from pai_core.dendrite_init import init_dendrite
 from pai_core.errors import DendriteError, OutputDimensionsError, ProcessorError, TupleOutputError
 from pai_core.fused import fused_forward, plan, worth_fusing
 
@@ -83,33 +84,30 @@ def check_output_shape(shape: torch.Size, dims: list[int], name: str, module: nn
 
 def set_wrapped_params(model: nn.Module) -> None:
     """Tag every parameter of `model` as wrapped by a neuron module (upstream's `wrapped` marker)."""
-    for param in model.parameters():
+    for param in nn.Module.parameters(model):
         param.wrapped = True
 
 
 def set_tracked_params(model: nn.Module) -> None:
     """Tag every parameter of `model` as tracked (accounted for, no dendrites)."""
-    for param in model.parameters():
+    for param in nn.Module.parameters(model):
         param.tracked = True
 
 
 @torch.no_grad()
 def init_params(module: nn.Module, neuron_main_module: nn.Module, multiplier: float = 0.01,
-                init_by_main: bool = False) -> None:
-    """Re-initialise a fresh dendrite copy: every parameter ~ N(0, multiplier) (uint8 ones random bytes).
+                init_by_main: bool = False, rules: dict[str, str] | None = None) -> None:
+    """Re-initialise a fresh dendrite copy by parameter kind (pai_core.dendrite_init): weights ~ N(0, multiplier),
+    time constants / thresholds of other modules perturbed relatively, `rules` (dendrite_init_rules) override.
 
     With `init_by_main` the std is also scaled by the mean absolute parameter value of the main module,
     so dendrites start in proportion to the layer they extend. Buffers are left as copied.
     """
     if init_by_main:
-        total = sum(float(p.detach().abs().sum()) for p in neuron_main_module.parameters())
-        count = sum(p.numel() for p in neuron_main_module.parameters())
+        total = sum(float(p.detach().abs().sum()) for p in nn.Module.parameters(neuron_main_module))
+        count = sum(p.numel() for p in nn.Module.parameters(neuron_main_module))
         multiplier = multiplier * (total / count if count else 1.0)
-    for param in module.parameters():
-        if param.dtype == torch.uint8:
-            param.copy_(torch.randint(0, 256, param.shape, dtype=torch.uint8, device=param.device))
-        elif param.is_floating_point() or param.is_complex():
-            param.normal_(0.0, 1.0).mul_(multiplier)
+    init_dendrite(module, multiplier, rules)
 
 
 class DendriteValueTracker(nn.Module):
@@ -413,7 +411,8 @@ class PAINeuronModule(_FallsThroughToMain, nn.Module):
         candidate = self.create_dendrite(main) if self.create_dendrite is not None else copy.deepcopy(main)
         cfg = self.pai_config
         init_params(candidate, main, cfg.resolve("candidate_weight_initialization_multiplier", self._k),
-                    bool(cfg.resolve("candidate_weight_init_by_main", self._k)))
+                    bool(cfg.resolve("candidate_weight_init_by_main", self._k)),
+                    getattr(cfg, "dendrite_init_rules", None))
         self.dendrite_module.candidate = candidate
         self.dendrite_module.candidate_processor = (
             self.processor_class() if self.processor_class is not None else None)
@@ -550,7 +549,7 @@ def _trimmed_dimensions(module: nn.Module, dims: list[int]) -> list[int]:
 
 
 def _module_device(module: nn.Module, config: Any) -> torch.device:
-    for tensor in module.parameters():
+    for tensor in nn.Module.parameters(module):
         return tensor.device
     for tensor in module.buffers():
         return tensor.device
@@ -559,19 +558,19 @@ def _module_device(module: nn.Module, config: Any) -> torch.device:
 
 def neuron_modules(model: nn.Module) -> list[PAINeuronModule]:
     """Every dendrite-growing module of `model`, in module order."""
-    return [m for m in model.modules() if isinstance(m, PAINeuronModule)]
+    return [m for m in nn.Module.modules(model) if isinstance(m, PAINeuronModule)]
 
 
 def tracked_modules(model: nn.Module) -> list[TrackedNeuronModule]:
     """Every tracked (no-dendrite) wrapper of `model`."""
-    return [m for m in model.modules() if isinstance(m, TrackedNeuronModule)]
+    return [m for m in nn.Module.modules(model) if isinstance(m, TrackedNeuronModule)]
 
 
 def count_params(model: nn.Module) -> int:
     """Number of parameter elements, each shared storage counted once (trainable and frozen)."""
     seen: set[tuple[int, int, int]] = set()
     total = 0
-    for param in model.parameters():
+    for param in nn.Module.parameters(model):
         key = (param.data_ptr(), param.numel(), param.storage_offset()) if param.numel() else (id(param), 0, 0)
         if key not in seen:
             seen.add(key)
@@ -587,7 +586,7 @@ def prepare_to_load(model: nn.Module, state_dict: dict[str, torch.Tensor]) -> di
     """
     if state_dict and all(key.startswith("module.") for key in state_dict):
         state_dict = {key[len("module."):]: value for key, value in state_dict.items()}
-    for path, module in model.named_modules():
+    for path, module in nn.Module.named_modules(model):
         if isinstance(module, PAINeuronModule):
             module.resize_from_state_dict(state_dict, f"{path}." if path else "")
     return state_dict

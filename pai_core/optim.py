@@ -134,3 +134,40 @@ def restore_optimizer(optimizer: torch.optim.Optimizer, scheduler: Any, pending:
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             logger.warning("Saved scheduler state could not be restored (%s).", exc)
     return True
+
+
+class NewParameterWatch:
+    """Notices an optimizer that does not train the parameters a restructure added.
+
+    An optimizer built over `model.parameters()` before a restructure keeps stepping the old parameters and
+    never the new dendrites, so the run looks healthy while they stay frozen. At a restructure the tracker
+    starts a watch over the new trainable parameters (a copy of each and a gradient hook); at the following
+    scores a parameter that received a nonzero gradient but still holds its copied value is in no optimizer
+    that steps. Costs one copy of the new parameters per switch and one hook call per new parameter per
+    backward until the verdict, usually one epoch; nothing on the other epochs.
+    """
+
+    def __init__(self, model: torch.nn.Module, before: list, patience: int = 2):
+        old = {id(p) for p in before}  # `before` holds the old parameters alive, so no id is reused meanwhile
+        self.params = [(name, p, p.detach().clone()) for name, p in torch.nn.Module.named_parameters(model)
+                       if p.requires_grad and id(p) not in old]
+        self.touched: set[int] = set()
+        self.patience = patience  # scores without any gradient evidence before the watch gives up
+        self.handles = [p.register_post_accumulate_grad_hook(self._seen) for _, p, _ in self.params]
+
+    def _seen(self, param: torch.Tensor) -> None:
+        if id(param) not in self.touched and param.grad is not None and bool(param.grad.any()):
+            self.touched.add(id(param))
+
+    def verdict(self) -> list[str] | None:
+        """Names of new parameters that got a gradient and never moved; None while there is no evidence yet."""
+        stale = [name for name, p, start in self.params if id(p) in self.touched and torch.equal(p.detach(), start)]
+        if stale or self.touched or not self.params:
+            return stale
+        self.patience -= 1
+        return None if self.patience > 0 else []
+
+    def close(self) -> None:
+        for handle in self.handles:
+            handle.remove()
+        self.params, self.handles = [], []

@@ -92,7 +92,7 @@ class _Converter:
 
     def _find_aliases(self, model: nn.Module) -> None:
         first_path: dict[int, str] = {}
-        for path, module in model.named_modules(remove_duplicate=False):
+        for path, module in nn.Module.named_modules(model, remove_duplicate=False):
             module_id = f".{path}" if path else ""
             if id(module) not in first_path:
                 first_path[id(module)] = module_id
@@ -139,7 +139,7 @@ class _Converter:
     # ---- audit ----
     def audit(self, model: nn.Module) -> None:
         cfg = self.config
-        wrappers = [m for m in model.modules() if isinstance(m, (PAINeuronModule, TrackedNeuronModule))]
+        wrappers = [m for m in nn.Module.modules(model) if isinstance(m, (PAINeuronModule, TrackedNeuronModule))]
         if not any(isinstance(m, PAINeuronModule) for m in wrappers):
             log.warning("No module was perforated, so no dendrites can be added. Nothing matched "
                         "module_names_to_perforate=%s, modules_to_perforate=%s or module_ids_to_perforate=%s; "
@@ -151,10 +151,10 @@ class _Converter:
         accounted = set(self.tracked_param_ids)
         inside: set[int] = set()
         for wrapper in wrappers:
-            accounted.update(id(p) for p in wrapper.parameters())
-            inside.update(id(m) for m in wrapper.modules())
-        missing = [name for name, p in model.named_parameters() if id(p) not in accounted]
-        norms = [f".{name}" for name, m in model.named_modules()
+            accounted.update(id(p) for p in nn.Module.parameters(wrapper))
+            inside.update(id(m) for m in nn.Module.modules(wrapper))
+        missing = [name for name, p in nn.Module.named_parameters(model) if id(p) not in accounted]
+        norms = [f".{name}" for name, m in nn.Module.named_modules(model)
                  if isinstance(m, _NORM_TYPES) and id(m) not in inside and f".{name}" not in self.aliases]
         if not missing and not norms:
             return

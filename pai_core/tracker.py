@@ -280,6 +280,7 @@ class Tracker:
         self.scheduler_class: type | None = None
         self.optimizer: torch.optim.Optimizer | None = None
         self._awaiting_optimizer = False  # True after a restructure dropped the registered optimizer
+        self._watch: _optim.NewParameterWatch | None = None  # are the last restructure's parameters training?
         self.scheduler: Any = None
         self._pending_optimizer_state: tuple[dict, dict] | None = None
         self._best: bytes | None = None  # the best model's checkpoint, kept in memory for restores
@@ -489,6 +490,30 @@ class Tracker:
                 "`optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, optim_args, sched_args)` (or create it "
                 "yourself and call `GPA.pai_tracker.set_optimizer_instance(optimizer)`).")
 
+    def _check_new_parameters_train(self) -> None:
+        if self._watch is None:
+            return
+        stale = self._watch.verdict()
+        if stale is None:
+            return
+        count = len(self._watch.params)
+        self._stop_watch()
+        if stale:
+            shown = ", ".join(stale[:4]) + (", ..." if len(stale) > 4 else "")
+            raise OptimizerNotRebuiltError(
+                f"The model was restructured (dendrites were added), but {len(stale)} of its {count} new "
+                f"parameters ({shown}) received gradients during the epoch since and did not change: no optimizer "
+                "steps them, so the dendrites would never train. The optimizer was probably built over "
+                "model.parameters() before the restructure and kept. In the `if restructured:` branch rebuild it "
+                "over the returned model: `optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, "
+                "optim_args, sched_args)` (or create it yourself and call "
+                "`GPA.pai_tracker.set_optimizer_instance(optimizer)`).")
+
+    def _stop_watch(self) -> None:
+        if self._watch is not None:
+            self._watch.close()
+            self._watch = None
+
     def _distributed(self) -> bool:
         """True when torch.distributed is initialized and this is not rank 0's own (local) decision."""
         return not self._local_call and is_distributed()
@@ -523,6 +548,7 @@ class Tracker:
         if s["completed"]:  # e.g. a resumed run that had already finished
             return model, False, True
         self._check_ready()
+        self._check_new_parameters_train()
         if not s["manual_train_switch"]:
             s["n_epoch_times"].append(now - self._epoch_started)
         s["training_learning_rates"].append(_optim.current_lr(self.optimizer))
@@ -576,6 +602,7 @@ class Tracker:
 
     # ------------------------------------------------------------------ switches
     def _handle_switch(self, model: nn.Module) -> tuple[nn.Module, bool, bool]:
+        before = list(nn.Module.parameters(model))  # to tell the parameters a restructure adds
         self._write_best_file()  # switches read and copy checkpoint files
         self.writer.flush()
         self._module_name_cache = None
@@ -596,7 +623,7 @@ class Tracker:
                 self._restore_best(model)
                 self.state["num_dendrite_tries"] = tries + 1
                 self._add_dendrites(model)
-                return self._after_restructure(model)
+                return self._after_restructure(model, before)
             self._say(f"The newest dendrites did not improve the best score after {tries + 1} tries: training "
                       "complete, the best model is loaded.")
             self._complete(model, "no_improvement", restore=True)
@@ -612,6 +639,8 @@ class Tracker:
         s["num_dendrite_tries"] = 0
         k = 2 * len(s["switch_epochs"])
         self._snapshot(f"_beforeSwitch_{k}")
+        if self._writes and self.making_graphs:  # upstream's per-switch graph, <save>_beforeSwitch_<k>.png
+            self.files.write_png(self.state, f"_beforeSwitch_{k}", zooming=self.zooming_graph)
         if self.opt("test_saves") and self._writes:
             self._save_model_file(model, f"beforeSwitch_{k}", epoch_open=False)
             best = self.folder / "best_model.pt"
@@ -621,10 +650,12 @@ class Tracker:
                 atomic_write_bytes(self.folder / f"best_model_beforeSwitch_{k}.pt", best.read_bytes())
         self._restore_best(model)
         self._add_dendrites(model)
-        return self._after_restructure(model)
+        return self._after_restructure(model, before)
 
-    def _after_restructure(self, model: nn.Module) -> tuple[nn.Module, bool, bool]:
+    def _after_restructure(self, model: nn.Module, before: list) -> tuple[nn.Module, bool, bool]:
         self.clear_optimizer_and_scheduler()
+        self._stop_watch()
+        self._watch = _optim.NewParameterWatch(model, before)
         if self._writes:
             self._save_model_file(model, f"switch_{2 * len(self.state['switch_epochs'])}", epoch_open=False)
         return model, True, False
@@ -860,6 +891,7 @@ class Tracker:
             self._pending_optimizer_state = (opt_tensors, meta["optimizer"])
         self._best = None  # re-read best_model.pt from disk when needed
         self._best_due = self._outputs_due = False
+        self._stop_watch()
         self._model_ref = weakref.ref(model)
         _REGISTRY[model] = self
         self._epoch_started = time.perf_counter()
@@ -876,6 +908,38 @@ class Tracker:
         return self.load_state(model, "latest")
 
     # ------------------------------------------------------------------ upstream compatibility
+    def save_graphs(self, extra_string: str = "") -> Path | None:
+        """Write the CSVs and <save><extra_string>.png now (pai also writes them on its own at switches and at
+        the end); returns the PNG path."""
+        if not (self._writes and self.making_graphs):
+            return None
+        self.flush()
+        self.files.write_csvs(self.state, self._module_names(), extra_string)
+        path = self.files.write_png(self.state, extra_string, zooming=self.zooming_graph)
+        self.writer.flush()
+        return path
+
+    def generate_accuracy_plots(self, ax: Any = None, save_folder: Any = None, extra_string: str = "") -> None:
+        """Upstream draws one panel into `ax`; pai draws its whole figure (scores, LR and times) instead."""
+        self.save_graphs(extra_string)
+
+    generate_learning_rate_plots = generate_time_plots = generate_accuracy_plots
+
+    def generate_extra_csv_files(self, save_folder: Any = None, extra_string: str = "") -> None:
+        """The CSVs with `extra_string` in their names."""
+        if self._writes and self.making_graphs:
+            self.files.write_csvs(self.state, self._module_names(), extra_string)
+            self.writer.flush()
+
+    def initialize(self, model: nn.Module, doing_pai: bool = True, save_name: str = "PAI", making_graphs: bool = True,
+                   maximizing_score: bool = True, num_classes: int = 10_000_000_000, values_per_train_epoch: int = -1,
+                   values_per_val_epoch: int = -1, zooming_graph: bool = True) -> nn.Module:
+        """Upstream's `GPA.pai_tracker.initialize(model, ...)`: perforate `model` for a new run, return it."""
+        from pai_core.perforate import perforate_model
+
+        return perforate_model(model, doing_pai, save_name, making_graphs, maximizing_score, num_classes,
+                               values_per_train_epoch, values_per_val_epoch, zooming_graph)
+
     def save_tracker_settings(self) -> None:
         """Upstream's DataParallel helper; nothing to do here (dendrite shapes live in the state_dict)."""
 
@@ -892,6 +956,7 @@ class Tracker:
     setOptimizerInstance = set_optimizer_instance
     startEpoch = start_epoch
     stopEpoch = stop_epoch
+    saveGraphs = save_graphs
     saveTrackerSettings = save_tracker_settings
     initializeTrackerSettings = initialize_tracker_settings
 

@@ -30,6 +30,30 @@ def deep_copy_pai(net: nn.Module) -> nn.Module:
     return copy.deepcopy(net)
 
 
+def save_net(net: nn.Module, folder: str, name: str):
+    """Upstream's weights-and-state save: `save_system`."""
+    from pai_core.tracker import save_system
+
+    return save_system(net, folder, name)
+
+
+pai_save_net = save_pai_net = save_net  # upstream's scaffolding-free saves: pai's checkpoint is already lean
+
+
+def load_net(net: nn.Module, folder: str, name: str) -> nn.Module:
+    """Load <folder>/<name>.pt into `net` (dendrites resized) without advancing the run's epoch."""
+    from pai_core.tracker import load_system
+
+    return load_system(net, folder, name, load_from_manual_save=True)
+
+
+def prepare_final_model(net: nn.Module) -> nn.Module:
+    """A lean inference copy without the dendrite scaffolding (pai_core.deploy.to_inference)."""
+    from pai_core.deploy import to_inference
+
+    return to_inference(net)
+
+
 def __getattr__(name: str) -> Any:
     if name in _CHECKPOINT_FUNCTIONS:  # the tracker engineer's save/load functions, imported on first use
         from pai_core import checkpoint, tracker

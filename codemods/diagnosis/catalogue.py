@@ -554,6 +554,7 @@ PATTERNS: list[Pattern] = [
         category="api",
         signals=[
             r"has no attribute '(initialize_pai|initializePB|convertNetwork|addValidationScore|addExtraScore|addTestScore|setupOptimizer|setOptimizer|setOptimizerInstance|setThisInputDimensions|set_this_input_dimensions|mainModule|pbValueTracker|initialize_dendrites)'",
+            r"module '(pb_globals|pb_utils|globalsFile)' has no attribute",
             r"unexpected keyword argument '(demo_mode|demo_phase_steps|demo_sample_input|doingPB|saveName|maximizingScore|makingGraphs|input_dimensions)'",
             r"No module named '(pb_globals|pb_utils|pb_models|perforatedai\.pb_\w+|perforatedbp)'",
             r"(not enough|too many) values to unpack \(expected (3|4), got (4|3)\)",
@@ -592,12 +593,17 @@ PATTERNS: list[Pattern] = [
             r"(no optimizer|optimizer (is |was )?(not|never) (registered|set)|optimizer instance (is )?None)",
             r"rebuild the optimizer",
             r"set_optimizer_instance[^\n]{0,60}(after|every) (each )?restructur",
+            r"new parameters[^\n]{0,200}did not change",
+            r"dendrite (parameters|weights)[^\n]{0,60}(never|do not|don't) (change|move|train)",
         ],
         facts=[_NO_REBUILD, _REBUILDS],
         point_at=["restructure_branch_line", "optimizer_line", "add_validation_score_line"],
-        cause="When add_validation_score returns restructured=True (a dendrite was added or a checkpoint reloaded) "
-        "the tracker drops the old optimizer; the next call finds none. The same error appears when no "
-        "optimizer was ever registered.",
+        cause="A restructure (add_validation_score returning restructured=True) adds new dendrite parameters; an "
+        "optimizer built over model.parameters() before it keeps stepping only the old ones, so without a "
+        "check the run ends normally with the dendrites untrained. pai_core raises at the next score when "
+        "the optimizer it had registered was not replaced, and within an epoch or two when new parameters "
+        "got gradients but did not change (a hand-built optimizer kept, or the old instance registered "
+        "again). Upstream instead fails with 'NoneType' object has no attribute 'param_groups'.",
         fix="Rebuild exactly as at the start in the restructure branch, after `model, restructured, "
         "training_complete = GPA.pai_tracker.add_validation_score(score, model)`{validation_at}: "
         "`if restructured: optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, optim_args, sched_args)` "

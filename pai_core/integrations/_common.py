@@ -73,7 +73,7 @@ def perforate_in_place(model: nn.Module, config: Any, *, save_name: str, maximiz
                     "embedding): %s", ", ".join(tied))
     result = perforate_model(model, save_name=save_name, maximizing_score=maximizing_score, config=config,
                              resume=resume)
-    devices = {p.device for p in model.parameters()}
+    devices = {p.device for p in nn.Module.parameters(model)}
     if len(devices) == 1:  # the frameworks moved the model already: the wrappers' buffers follow it
         model.to(devices.pop())
     fit_linear_output_dimensions(model)
@@ -92,8 +92,8 @@ def tied_module_ids(model: nn.Module) -> list[str]:
     checkpoints (transformers' tied-weight check), and each dendrite would copy a vocabulary-sized matrix."""
     first_holder: dict[int, str] = {}
     tied = []
-    for name, module in model.named_modules():
-        params = list(module.parameters(recurse=False))
+    for name, module in nn.Module.named_modules(model):
+        params = list(nn.Module.parameters(module, recurse=False))
         if params and all(id(p) in first_holder for p in params):
             tied.append(f".{name}")
         for p in params:
@@ -151,8 +151,8 @@ class ParamLayout(dict):
 def groups_by_name(optimizer: Any, model: nn.Module) -> ParamLayout:
     """Where every named parameter of `model` is in `optimizer`'s groups."""
     where = {id(p): i for i, group in enumerate(optimizer.param_groups) for p in group["params"]}
-    return ParamLayout({name: where.get(id(p)) for name, p in model.named_parameters()},
-                       {id(p) for p in model.parameters()})
+    return ParamLayout({name: where.get(id(p)) for name, p in nn.Module.named_parameters(model)},
+                       {id(p) for p in nn.Module.parameters(model)})
 
 
 def refresh_optimizer(optimizer: Any, model: nn.Module, known: ParamLayout) -> ParamLayout:
@@ -170,7 +170,7 @@ def refresh_optimizer(optimizer: Any, model: nn.Module, known: ParamLayout) -> P
     fallback = min(range(len(param_groups)), key=lambda i: float(param_groups[i].get("weight_decay") or 0.0))
     members = [[p for p in group["params"] if id(p) not in known.model_ids] for group in param_groups]
     seen: set[int] = set()
-    for name, param in model.named_parameters():
+    for name, param in nn.Module.named_parameters(model):
         if not param.requires_grad or id(param) in seen:
             continue
         if name in known:

@@ -128,3 +128,12 @@ def test_every_pai_core_error_is_recognised(path: str, line: int, name: str, mes
     result = diagnose(text)
     assert result.recognised, message
     assert not result.top.informational
+
+
+def test_both_optimizer_not_rebuilt_messages_point_at_the_rebuild() -> None:
+    messages = [(p, n, m) for p, n, name, m in RAISES if name == "OptimizerNotRebuiltError"]
+    assert len(messages) == 2  # the dropped registered optimizer, and new parameters that never moved
+    for path, line, message in messages:
+        text = (f'Traceback (most recent call last):\n  File "{path}", line {line}, in add_validation_score\n'
+                f"pai_core.errors.OptimizerNotRebuiltError: {message}\n")
+        assert diagnose(text).top.pattern_id == "optimizer-not-rebuilt", message

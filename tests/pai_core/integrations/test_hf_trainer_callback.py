@@ -83,12 +83,16 @@ def test_trainer_grows_trains_and_stops_with_dendrites(tmp_path, monkeypatch):
 
 
 def test_probe_detects_dendrites_the_optimizer_does_not_train(tmp_path, monkeypatch):
-    """Negative control: without the optimizer refresh the new dendrites stay untouched, and the probe says so."""
+    """Negative control: without the optimizer refresh the new dendrites stay untouched; the probe says so and
+    the tracker refuses the next score."""
+    from pai_core.errors import OptimizerNotRebuiltError
+
     monkeypatch.chdir(tmp_path)
     monkeypatch.setattr("pai_core.integrations.huggingface.refresh_optimizer",
                         lambda optimizer, model, known: _common.groups_by_name(optimizer, model))
     pai, probe = pai_callback("hf_untrained"), ProbeCallback()
-    digits_trainer(tmp_path, [pai, probe]).train()
+    with pytest.raises(OptimizerNotRebuiltError, match="did not change"):
+        digits_trainer(tmp_path, [pai, probe]).train()
     assert probe.probe.checked_epochs >= 1
     assert any(name.endswith("dendrites_to_top") for name in probe.probe.unchanged)
 

@@ -102,7 +102,10 @@ def test_fit_grows_trains_and_stops_with_dendrites(tmp_path, monkeypatch):
 
 
 def test_probe_detects_an_optimizer_that_was_not_rebuilt(tmp_path, monkeypatch):
-    """Negative control: with configure_optimizers not re-run the dendrites stay untouched, and the probe sees it."""
+    """Negative control: with configure_optimizers not re-run the dendrites stay untouched; the probe sees it and
+    the tracker refuses the next score."""
+    from pai_core.errors import OptimizerNotRebuiltError
+
     monkeypatch.chdir(tmp_path)
     original, calls = L.pytorch.strategies.SingleDeviceStrategy.setup_optimizers, []
 
@@ -114,7 +117,8 @@ def test_probe_detects_an_optimizer_that_was_not_rebuilt(tmp_path, monkeypatch):
     monkeypatch.setattr(L.pytorch.strategies.SingleDeviceStrategy, "setup_optimizers", first_time_only)
     torch.manual_seed(0)
     pai, probe = pai_callback("pl_untrained", monitor="val_acc", mode="max"), ProbeCallback()
-    trainer_with([pai, probe], max_epochs=3).fit(DigitsModule(), *loaders())
+    with pytest.raises(OptimizerNotRebuiltError, match="did not change"):
+        trainer_with([pai, probe], max_epochs=3).fit(DigitsModule(), *loaders())
     assert len(calls) > 1 and probe.probe.checked_epochs >= 1
     assert any(name.endswith("dendrites_to_top") for name in probe.probe.unchanged)
 
