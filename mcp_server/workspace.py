@@ -25,7 +25,7 @@ logger = logging.getLogger(__name__)
 # Limits measured by benchmarks/bench_limits.py on a 128 KB script, 2 cores under a load of ~8: four script
 # tools take 3-5 s, pai_check_integration (the slowest) 33 s; peak memory is 120-140 MB (~0.7 MB per KB of
 # script, so 2 MB would need ~1.5 GB). A real training script is 5-60 KB; anything bigger is generated code.
-MAX_SCRIPT_BYTES = 128 * 1024
+MAX_SCRIPT_BYTES = 128 * 1024  # the same as codemods.analysis.source.MAX_BYTES (the CLI's), kept equal by a test
 WORKER_TIMEOUT_S = 60.0  # per call in a worker: about twice the slowest accepted input on a loaded machine
 WORKER_MEMORY_MB = 1024  # address space per worker: ~145 MB for the largest script, ~300 MB for a run folder
 MAX_RUN_FOLDER_BYTES = 200_000_000  # CSV logs and graphs; checkpoints are not read but are counted

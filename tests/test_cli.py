@@ -76,3 +76,10 @@ def test_a_reader_that_closes_early_ends_the_command_quietly(tmp_path):
     stderr = child.stderr.read().decode()
     assert child.wait(timeout=120) == CLOSED_PIPE
     assert "Traceback" not in stderr and "BrokenPipeError" not in stderr, stderr
+
+
+def test_the_cli_and_the_server_accept_the_same_largest_script():
+    from codemods.analysis.source import MAX_BYTES
+    from mcp_server.workspace import MAX_SCRIPT_BYTES
+
+    assert MAX_BYTES == MAX_SCRIPT_BYTES

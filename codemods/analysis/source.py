@@ -15,7 +15,7 @@ from codemods.analysis.errors import ScriptError
 
 __all__ = ["MAX_BYTES", "MAX_DEPTH", "decode_script", "parse_source", "read_script"]
 
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = 128 * 1024  # measured (benchmarks/bench_limits.py): the largest size every tool handles in seconds
 # Deepest syntax tree handed to libcst. Measured with libcst 1.9 (benchmarks/bench_parse_limits.py): 3000
 # nested brackets or a 10,000-term `and` chain kill its native parser (SIGSEGV), a 5,000-term `+` chain or
 # 2,000 chained method calls take over 40 s, and the rules' visitors hit RecursionError from depth ~400.
@@ -112,8 +112,8 @@ def decode_script(path: str | Path) -> tuple[str, str]:
         )
     if size > MAX_BYTES:
         raise ScriptError(
-            f"{shown} is {size / 1e6:.1f} MB; scripts above {MAX_BYTES // (1024 * 1024)} MB are not analyzed "
-            "(likely generated or data). Pass the hand-written training script.",
+            f"{shown} is {size // 1024:,} KB; scripts above {MAX_BYTES // 1024} KB are not analyzed (a training "
+            "script is well under that; this is likely generated code or data). Pass the hand-written script.",
             path=str(p),
         )
     try:

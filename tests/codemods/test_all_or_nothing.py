@@ -93,4 +93,4 @@ def test_help_documents_the_exit_codes(capsys):
     except SystemExit:
         pass
     out = " ".join(capsys.readouterr().out.split())
-    assert "3 refused" in out and "1 changes pending" in out
+    assert "3 refused" in out and "1 findings or pending changes" in out and "perforate: a diff to apply" in out

@@ -39,7 +39,7 @@ def test_file_errors_say_what_to_do(tmp_path):
         "notebook.ipynb": ('{"cells": []}', "nbconvert"),
         "weights.bin": (None, "binary"),
         "notes": ("This is not a script, just some words.\n", "does not look like a Python script"),
-        "huge.py": ("x = 1\n" * 400_000, "2 MB"),
+        "huge.py": ("x = 1\n" * 40_000, "128 KB"),
     }
     for name, (text, expected) in cases.items():
         path = tmp_path / name
