@@ -68,7 +68,7 @@ def test_a_reader_that_closes_early_ends_the_command_quietly(tmp_path):
 
     fixture = Path(__file__).parent / "codemods" / "fixtures" / "mnist_cnn.in.py"
     script = tmp_path / "big.py"
-    script.write_text(fixture.read_text() + f"BLOB = {'x' * 400_000!r}\n")  # JSON far beyond a pipe's 64 kB
+    script.write_text(fixture.read_text() + f"BLOB = {'x' * 100_000!r}\n")  # source and diff in the JSON: far beyond a pipe's 64 kB
     child = subprocess.Popen([sys.executable, "-m", "mcp_server.cli", "perforate", "--json", str(script)],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert child.stdout.readline().strip() == b"["

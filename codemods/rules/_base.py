@@ -595,12 +595,13 @@ def refusal_reason(report, *, loop: bool = False) -> str | None:
             "dendrites in place, which sharded parameters (DeepSpeed, FSDP) do not allow. Remove that setting "
             "and run `pai perforate` again to train with dendrites on one device first."
         )
-    if report.model.question:  # several models and nothing says which one is trained: ask, do not guess
-        return f"PAI008: {report.model.question}"
     from codemods.analysis.loop import loop_refusal
     from codemods.analysis.parallel import distributed_refusal  # DDP is integrated by PAI009
 
+    # A missing metric or loop comes first: without it no choice of model can be integrated.
+    question = (loop_refusal(report) if loop else None) or (
+        f"PAI008: {report.model.question}" if report.model.question else None)  # several models: ask
     if library == "huggingface_trainer" and set(report.parallelism.kinds) <= {"torch.distributed",
                                                                                 "DistributedDataParallel"}:
-        return None  # the Trainer wraps the model in DDP itself; a script's own init_process_group is its setup
-    return distributed_refusal(report.parallelism) or (loop_refusal(report) if loop else None)
+        return question  # the Trainer wraps the model in DDP itself; a script's own init_process_group is its setup
+    return distributed_refusal(report.parallelism) or question

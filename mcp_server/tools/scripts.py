@@ -33,7 +33,8 @@ KeepForLoop = Annotated[bool, Field(description="keep the `for epoch in ...` hea
 ExtraScores = Annotated[bool, Field(description="also evaluate on the script's test loader each epoch and record "
                                     "it as the 'test' extra score (the train score is always recorded)")]
 ModelVar = Annotated[str | None, Field(description="the variable holding the model to perforate when the script "
-                                   "builds several (e.g. netG of a GAN); default: the one the validation metric measures")]
+                                   "builds several (e.g. netG of a GAN); default: the one the validation metric measures",
+                                   max_length=100)]
 
 
 def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:

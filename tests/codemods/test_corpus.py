@@ -33,7 +33,6 @@ PENDING = {
     "c_nanogpt_while_true": "cm-loop (issue 17): the while-True iteration loop and the estimate_loss() dict",
     "p_teacher_student": "cm-place: the harness's pai check flags the teacher/student rewrite (left open at the deadline)",
     "c_gcn_dense_inline": "cm-place: the dense-adjacency [-1, -1, 0] rule does not fit this GCN's layers (regression, open)",
-    "p_nanogpt_style": "cm-loop (issue 17): nanoGPT's module-level while-True loop with estimate_loss() every eval_interval",
     "l_train_function_dict": "cm-place (issue 16 part 4): perforate_model before the train(model) call under __main__",
     "l_steps_lbfgs": "cm-place (issue 16 parts 4, 5): perforate_model for the LSTMCell model under __main__",
     "l_bigram_eval_interval": "cm-place (issue 16): a config that perforates or tracks the Embedding",

@@ -35,7 +35,7 @@ HUGE = "a" * 10_000_000
 # How each string parameter is fuzzed: a script path, a folder/file path, a model spec, or plain text.
 PATH_PARAMS = {"path": "script", "script_path": "script", "folder": "folder", "folders": "folder",
                "source": "folder", "output_dir": "folder", "model": "spec"}
-TEXT_PARAMS = {"text", "log", "name", "contains", "save_name", "head", "layers", "block_names", "backend", "plot",
+TEXT_PARAMS = {"text", "log", "name", "model_var", "contains", "save_name", "head", "layers", "block_names", "backend", "plot",
                "architecture", "input_dtype", "formats"}
 
 # Valid arguments for the tools as they are today; a new tool gets arguments generated from its schema.

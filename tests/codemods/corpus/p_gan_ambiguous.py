@@ -51,6 +51,7 @@ def main():
     optimizerD = torch.optim.Adam(netD.parameters(), lr=opt.lr, betas=(0.5, 0.999))
     optimizerG = torch.optim.Adam(netG.parameters(), lr=opt.lr, betas=(0.5, 0.999))
     fixed_noise = torch.randn(128, opt.nz)
+    best_fool_acc = 0.0
     for epoch in range(opt.epochs):
         for i in range(20):
             real = real_batch(64)
@@ -65,8 +66,11 @@ def main():
             errG = criterion(netD(fake), torch.ones(64))
             errG.backward()
             optimizerG.step()
-        fooled = validate(netG, netD, fixed_noise)
-        print(f"[{epoch}] Loss_D {errD.item():.3f} Loss_G {errG.item():.3f} fooled {fooled:.3f}")
+        fool_acc = validate(netG, netD, fixed_noise)
+        print(f"[{epoch}] Loss_D {errD.item():.3f} Loss_G {errG.item():.3f} fool_acc {fool_acc:.3f}")
+        if fool_acc > best_fool_acc:  # keep the generator that fools the discriminator most
+            best_fool_acc = fool_acc
+            torch.save(netG.state_dict(), "best_netG.pt")
 
 
 if __name__ == "__main__":
