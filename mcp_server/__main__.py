@@ -53,9 +53,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(sys.argv[1:] if argv is None else argv)
     missing = next((root for root in args.root if not Path(root).expanduser().is_dir()), None)
     if missing is not None:
-        print(f"pai-mcp: error: --root {missing} is not an existing folder; pass the project folder.",
-              file=sys.stderr)
-        return BAD_INPUT
+        sys.stderr.write(f"pai-mcp: error: --root {missing} is not an existing folder; pass the project folder.\n")
+        return BAD_INPUT  # stderr only: on stdio, stdout is the protocol
     logging.basicConfig(level=args.log_level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from mcp_server.server import create_server  # deferred: keeps --help instant
