@@ -122,19 +122,20 @@ def collect_facts(script: str | Path) -> ScriptFacts:
         ) from exc
     facts = ScriptFacts(path=str(path), source_lines=source.splitlines())
     try:
-        _fill(facts, source, path)
+        _fill(facts, path)
     except Exception as exc:  # noqa: BLE001 - optional evidence: its failure must not hide the diagnosis
         log.warning("static analysis failed on %s (%s); diagnosing from the text alone", path, exc)
         return ScriptFacts(path=str(path), source_lines=facts.source_lines)
     return facts
 
 
-def _fill(facts: ScriptFacts, source: str, path: Path) -> None:
+def _fill(facts: ScriptFacts, path: Path) -> None:
     from codemods.analysis import analyze_source
     from codemods.analysis.facts import collect_facts as raw_facts
-    from codemods.analysis.source import parse_source
+    from codemods.analysis.source import parse_source, read_script
     from codemods.check import check_integration
 
+    source = read_script(path)  # the analysis' own reading: declared encodings, size and binary checks
     module = parse_source(source, str(path))
     raw = raw_facts(module, str(path))
     report = analyze_source(source, str(path), module=module, path=path)
