@@ -163,7 +163,7 @@ def _rank_blocking(findings: list[Finding], facts: ScriptFacts) -> list[Finding]
     first = [b for _, b in lead]
     ids = {b.pattern_id for b in first + trail}
     for b in first + trail:
-        b.level = "high" if b.confidence >= 0.75 else "medium" if b.confidence >= 0.5 else "low"
+        b.level = _level(b.confidence)
     rest = [f for f in findings if f.pattern_id not in ids]
     return first + rest[:1] + trail + rest[1:]
 
@@ -237,12 +237,16 @@ def _finding(m: _Match, facts: ScriptFacts | None, has_exception: bool) -> Findi
         fix=_fill(p.fix, details),
         doc=p.doc,
         confidence=confidence,
-        level="high" if confidence >= 0.75 else "medium" if confidence >= 0.5 else "low",
+        level=_level(confidence),
         excerpt=m.excerpt,
         lines=_lines(p, facts, details),
         evidence=evidence,
         informational=p.informational,
     )
+
+
+def _level(confidence: float) -> str:
+    return "high" if confidence >= 0.75 else "medium" if confidence >= 0.5 else "low"
 
 
 def _holds(expected: Any, value: Any, facts: ScriptFacts) -> bool:
