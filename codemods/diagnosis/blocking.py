@@ -79,7 +79,12 @@ def _perforate_missing(facts: ScriptFacts) -> Blocking | None:
 
 def _perforate_late(facts: ScriptFacts) -> Blocking | None:
     line = facts.perforate_model_line
-    late = facts.issues("PAI117")
+    late = [f"pai check: {f.message}" for f in facts.issues("PAI117")]
+    what = "after the training loop"
+    guard = facts.main_block
+    if line is not None and not late and guard and facts.perforate_in_function is None and line > guard[1]:
+        what = f"after the `if __name__ == \"__main__\":` block (lines {guard[0]}-{guard[1]}) that trains the model"
+        late = [f"perforate_model (line {line}) comes {what}"]
     tracker = facts.first_tracker_call_line
     if line is None or not (late or (tracker is not None and tracker < line)):
         return None
@@ -94,7 +99,7 @@ def _perforate_late(facts: ScriptFacts) -> Blocking | None:
         move = f"Move line {line} (`{facts.code(line)}`) above line {early} (`{facts.code(early)}`)."
     else:
         move = f"Move line {line} (`{facts.code(line)}`) to right after the model is built."
-    what = "after the training loop" if late else "after the tracker is already used"
+    what = what if late else "after the tracker is already used"
     pattern_id, title = (("perforate-after-training", "perforate_model is placed after training") if late else
                          ("tracker-before-perforate", "the tracker is used before perforate_model"))
     return _finding(
@@ -103,7 +108,7 @@ def _perforate_late(facts: ScriptFacts) -> Blocking | None:
         "before it finds no tracker.",
         f"{move} Build the optimizer from the perforated model.",
         [(line, "perforate_model call to move"), (built, "move it right after this line"), (tracker, "first tracker call")],
-        f"pai check: {late[0].message}" if late else f"the tracker is used on line {tracker}, before perforate_model",
+        late[0] if late else f"the tracker is used on line {tracker}, before perforate_model",
         _NO_TRACKER | _NO_DENDRITES)
 
 

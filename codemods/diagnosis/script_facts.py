@@ -63,6 +63,7 @@ class ScriptFacts(BaseModel):
     validation_call: tuple[str, str, list[str]] | None = Field(
         None, description="(targets, callee, arguments) of add_validation_score as written")
     validation_metric: str | None = None
+    main_block: tuple[int, int] | None = Field(None, description="lines of the `if __name__ == '__main__':` block")
     first_tracker_call_line: int | None = Field(None, description="first tracker call running where perforate_model is")
     restructure_branch_line: int | None = None
     optimizer_rebuilt_on_restructure: bool | None = None
@@ -178,6 +179,8 @@ def _fill(facts: ScriptFacts, path: Path) -> None:
     tracker = [c.line for c in ours if "pai_tracker" in c.qname and perforate is not None
                and c.function == facts.perforate_in_function]
     facts.first_tracker_call_line = min(tracker, default=None)
+    guard = next((i for i in raw.ifs if i.function is None and i.test.strip() in _MAIN_GUARD), None)
+    facts.main_block = (guard.line, guard.end_line) if guard else None
     facts.setup_optimizer_line = first("setup_optimizer", "setupOptimizer")
     facts.set_optimizer_instance_line = first("set_optimizer_instance", "setOptimizerInstance")
     setters = [c for c in ours if c.attr in ("set_optimizer", "setOptimizer")]
