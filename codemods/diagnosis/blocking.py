@@ -1,8 +1,9 @@
-"""Causes the script itself shows, from `pai check`'s rules and the analysis: they block dendrites whatever the log.
+"""Causes the script itself shows, from `pai check`'s rules and the analysis: they block dendrites, whatever
+the log says.
 
-Each cause names the catalogue patterns whose symptom it produces (`explains`); when the pasted log shows one of
-those symptoms, or no failure at all, the script's cause is ranked first: it is what the user has to change.
-Fixes quote the script's own lines and names.
+Each cause names the catalogue patterns whose symptom it produces (`explains`); when the pasted log shows
+one of those symptoms, or no failure at all, the script's cause is ranked first: it is what the user has to
+change. Fixes quote the script's own lines and names.
 """
 
 from __future__ import annotations
@@ -25,18 +26,18 @@ def blocking_causes(facts: ScriptFacts) -> list[Blocking]:
     """The script's blocking causes, the one that acts first in the run first."""
     if not facts.analysis_used:
         return []
-    found = [_tracker_in_init(facts), _perforate_missing(facts), _perforate_late(facts), _nothing_matches(facts),
-             _set_optimizer_flagged(facts), _validation_missing(facts), _loop_never_stops(facts)]
-    return [b for b in found if b is not None]
+    rules = (_tracker_in_init, _perforate_missing, _perforate_late, _nothing_matches, _set_optimizer_flagged,
+             _validation_missing, _loop_never_stops)
+    return [b for b in (rule(facts) for rule in rules) if b is not None]
 
 
 def _finding(facts: ScriptFacts, pattern_id: str, title: str, category: str, cause: str, fix: str,
              lines: list[tuple[int | None, str]], evidence: str, explains: set[str], confidence: float = 0.9,
              ) -> Blocking:
     shown = [ScriptLine(line=n, code=facts.code(n), why=why) for n, why in lines if n]
-    return Blocking(Finding(pattern_id=pattern_id, title=title, category=category, cause=cause, fix=fix, doc=DOC,
-                            confidence=confidence, level="high", excerpt="", lines=shown, evidence=[evidence]),
-                    frozenset(explains))
+    finding = Finding(pattern_id=pattern_id, title=title, category=category, cause=cause, fix=fix, doc=DOC,
+                      confidence=confidence, level="high", excerpt="", lines=shown, evidence=[evidence])
+    return Blocking(finding, frozenset(explains))
 
 
 def _at(facts: ScriptFacts, line: int | None) -> str:
@@ -51,14 +52,14 @@ def _tracker_in_init(facts: ScriptFacts) -> Blocking | None:
     if not facts.tracker_calls_in_init:
         return None
     line, function = facts.tracker_calls_in_init[0]
-    after = f" after perforate_model ({_at(facts, facts.perforate_model_line)})" if facts.perforate_model_line else (
-        " after `UPA.perforate_model(...)`")
+    perforate = facts.perforate_model_line
+    after = f"after perforate_model ({_at(facts, perforate)})" if perforate else "after perforate_model"
     return _finding(
         facts, "tracker-call-in-model-init", "a tracker call runs inside the model's __init__", "conversion",
         f"`{facts.code(line)}` (line {line}) sits in `{function}`: it runs while the model is being built, "
         "before perforate_model has created the tracker.",
-        f"Move line {line} out of `{function}` to the training code{after}; the model class itself must not call "
-        "`GPA.pai_tracker`.",
+        f"Move line {line} out of `{function}` to the training code {after}; the model class itself must not "
+        "call `GPA.pai_tracker`.",
         [(line, f"tracker call inside {function}"), (facts.perforate_model_line, "perforate_model call")],
         "pai check: a tracker call is made while the model is constructed", _NO_TRACKER)
 
@@ -73,7 +74,8 @@ def _perforate_missing(facts: ScriptFacts) -> Blocking | None:
         "The script never calls perforate_model: no module gets dendrites and the tracker does not exist.",
         f"Add `{facts.model_variable} = UPA.perforate_model({facts.model_variable}, save_name=..., "
         f"maximizing_score=...)`{where}, before the optimizer and every `GPA.pai_tracker` call.",
-        [(facts.model_built_line, "the model is built here"), (facts.first_tracker_call_line, "first tracker call")],
+        [(facts.model_built_line, "the model is built here"),
+         (facts.first_tracker_call_line, "first tracker call")],
         "pai check PAI103: UPA.perforate_model is never called", _NO_TRACKER | _NO_DENDRITES)
 
 
@@ -83,31 +85,32 @@ def _perforate_late(facts: ScriptFacts) -> Blocking | None:
     what = "after the training loop"
     guard = facts.main_block
     if line is not None and not late and guard and facts.perforate_in_function is None and line > guard[1]:
-        what = f"after the `if __name__ == \"__main__\":` block (lines {guard[0]}-{guard[1]}) that trains the model"
+        what = f'after the `if __name__ == "__main__":` block (lines {guard[0]}-{guard[1]}) that trains it'
         late = [f"perforate_model (line {line}) comes {what}"]
     tracker = facts.first_tracker_call_line
     if line is None or not (late or (tracker is not None and tracker < line)):
         return None
     built = facts.model_built_line if facts.model_built_line and facts.model_built_line < line else None
     early = tracker if tracker is not None and tracker < line else None
+    move = f"Move line {line} (`{facts.code(line)}`) "
     if built:
-        move = f"Move line {line} (`{facts.code(line)}`) to right after line {built} (`{facts.code(built)}`), in the "
-        move += "same block."
+        move += f"to right after line {built} (`{facts.code(built)}`), in the same block."
         if early is not None and early < built:
             move += f" Line {early} (`{facts.code(early)}`) uses the tracker before that: move it below too."
     elif early is not None:
-        move = f"Move line {line} (`{facts.code(line)}`) above line {early} (`{facts.code(early)}`)."
+        move += f"above line {early} (`{facts.code(early)}`)."
     else:
-        move = f"Move line {line} (`{facts.code(line)}`) to right after the model is built."
+        move += "to right after the model is built."
     what = what if late else "after the tracker is already used"
     pattern_id, title = (("perforate-after-training", "perforate_model is placed after training") if late else
                          ("tracker-before-perforate", "the tracker is used before perforate_model"))
     return _finding(
         facts, pattern_id, title, "conversion",
-        f"perforate_model (line {line}) runs {what}: the model trains without dendrites and every tracker call "
-        "before it finds no tracker.",
+        f"perforate_model (line {line}) runs {what}: the model trains without dendrites and every tracker "
+        "call before it finds no tracker.",
         f"{move} Build the optimizer from the perforated model.",
-        [(line, "perforate_model call to move"), (built, "move it right after this line"), (tracker, "first tracker call")],
+        [(line, "perforate_model call to move"), (built, "move it right after this line"),
+         (tracker, "first tracker call")],
         late[0] if late else f"the tracker is used on line {tracker}, before perforate_model",
         _NO_TRACKER | _NO_DENDRITES)
 
@@ -136,10 +139,10 @@ def _set_optimizer_flagged(facts: ScriptFacts) -> Blocking | None:
         facts, "set-optimizer-under-a-flag", "set_optimizer runs only under a condition", "optimizer",
         f"`{facts.code(line)}` (line {line}) runs only when `{flag}` is true; otherwise setup_optimizer "
         f"({_at(facts, facts.setup_optimizer_line)}) has no optimizer class.",
-        f"Call set_optimizer on every path before setup_optimizer: move `{facts.code(line)}` (line {line}) out of "
-        f"`if {flag}:` (or give "
-        "each branch its own `GPA.pai_tracker.set_optimizer(<the class that branch trains with>)`); or build the "
-        "optimizer yourself and register it with `GPA.pai_tracker.set_optimizer_instance(optimizer)`.",
+        f"Call set_optimizer on every path before setup_optimizer: move `{facts.code(line)}` (line {line}) "
+        f"out of `if {flag}:` (or give each branch its own `GPA.pai_tracker.set_optimizer(<the class that "
+        "branch trains with>)`); or build the optimizer yourself and register it with "
+        "`GPA.pai_tracker.set_optimizer_instance(optimizer)`.",
         [(line, f"only when {flag}"), (facts.setup_optimizer_line, "setup_optimizer call")],
         f"set_optimizer is called only under `if {flag}:`", {"set-optimizer-missing"})
 
@@ -162,7 +165,7 @@ def _validation_missing(facts: ScriptFacts) -> Blocking | None:
 
 
 def _loop_never_stops(facts: ScriptFacts) -> Blocking | None:
-    stuck = [f for f in facts.issues("PAI110") if "never stops" in f.message]
+    stuck = facts.issues("PAI110")  # as an error: the loop never leaves on training_complete
     if not stuck or not facts.validation_call:
         return None
     targets = [t.strip() for t in facts.validation_call[0].strip("()").split(",")]
@@ -170,10 +173,11 @@ def _loop_never_stops(facts: ScriptFacts) -> Blocking | None:
     line = facts.add_validation_score_line
     return _finding(
         facts, "loop-ignores-training-complete", "the loop never stops on training_complete", "tracker",
-        f"add_validation_score (line {line}) returns `{complete}` but the loop does not leave on it: after the "
-        "tracker is done the run keeps training (a fixed range runs out its epochs, `while True:` never ends).",
-        f"Right after line {line} add `if {complete}: break` (in the epoch loop, not an inner batch loop), and "
-        "loop `while True:` so the tracker decides when training ends.",
+        f"add_validation_score (line {line}) returns `{complete}` but the loop does not leave on it: after "
+        "the tracker is done the run keeps training (a fixed range runs out its epochs, `while True:` never "
+        "ends).",
+        f"Right after line {line} add `if {complete}: break` (in the epoch loop, not an inner batch loop), "
+        "and loop `while True:` so the tracker decides when training ends.",
         [(line, "add_validation_score call"), (facts.epoch_loop_line, "epoch loop")],
         f"pai check: {stuck[0].message}",
         {"capacity-test-succeeded", "training-complete-normal"} | _NO_DENDRITES)

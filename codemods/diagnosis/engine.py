@@ -147,7 +147,7 @@ def _rank_blocking(findings: list[Finding], facts: ScriptFacts) -> list[Finding]
     lead, trail = [], []
     for cause in blocking_causes(facts):
         b = cause.finding
-        explained = failure is not None and (failure.pattern_id in cause.explains or failure.pattern_id == b.pattern_id)
+        explained = failure is not None and failure.pattern_id in cause.explains | {b.pattern_id}
         if failure is None or explained:
             if explained:
                 b.confidence = max(b.confidence, failure.confidence)
@@ -370,28 +370,29 @@ def _dims_scope(d: dict[str, str], module: str | None, facts: ScriptFacts | None
     attr = d.get("module_attr", "model.<layer>")
     same = _same_kind(module, facts)
     if len(same) < 2:
-        return (f"If most perforated modules look like this one, set it globally before perforate_model: {globally}; "
-                f"otherwise override only this module right after perforate_model{d.get('perforate_at', '')}: "
-                f"`{attr}.set_this_output_dimensions({dims})`.")
+        return (f"If most perforated modules look like this one, set it globally before perforate_model: "
+                f"{globally}; otherwise override only this module right after perforate_model"
+                f"{d.get('perforate_at', '')}: `{attr}.set_this_output_dimensions({dims})`.")
     root = facts.model_variable if facts else "model"
     calls = ", ".join(f"`{shapes.attribute_path(m, root)}.set_this_output_dimensions({dims})`" for m in same)
     kind = facts.layer_classes.get(module.strip(".").split(".")[-1], "") if facts and module else ""
     others = ", ".join(f"`{shapes.attribute_path(m, root)}`" for m in same[1:])
     return (f"The model perforates {len(same)} {kind} modules of the same class ({others} besides this one): "
-            f"those whose output has this shape need the same vector. When that is most of them, set it globally "
-            f"before perforate_model: {globally}, and override the others right after perforate_model"
+            f"those whose output has this shape need the same vector. When that is most of them, set it "
+            f"globally before perforate_model: {globally}, and override the others right after perforate_model"
             f"{d.get('perforate_at', '')}; otherwise override each one there: {calls}.")
 
 
 def _parallel_fixes(facts: ScriptFacts | None) -> dict[str, str]:
     """The add_validation_score line rewritten for a DataParallel/DDP wrapper, in the script's own names."""
-    plain = ("`model, restructured, training_complete = GPA.pai_tracker.add_validation_score(score, parallel.module)` "
-             "then `parallel = torch.nn.DataParallel(model)`")
-    wrap = facts.dataparallel_line or facts.ddp_line if facts is not None else None
+    plain = ("`model, restructured, training_complete = GPA.pai_tracker.add_validation_score(score, "
+             "parallel.module)` then `parallel = torch.nn.DataParallel(model)`")
+    if facts is None:
+        return {"unwrapped_validation": plain, "wrapped_validation": "", "wrap_at": ""}
+    wrap = facts.dataparallel_line or facts.ddp_line
     wrap_at = (f"; line {wrap} (`{facts.code(wrap)}`) wraps it before that: build the bare model there"
-               if facts is not None and wrap and facts.perforate_model_line and wrap < facts.perforate_model_line
-               else "")
-    if facts is None or not facts.validation_call:
+               if wrap and facts.perforate_model_line and wrap < facts.perforate_model_line else "")
+    if not facts.validation_call:
         return {"unwrapped_validation": plain, "wrapped_validation": "", "wrap_at": wrap_at}
     targets, callee, args = facts.validation_call
     wrapper = facts.wrapper_variable or facts.model_variable
@@ -401,7 +402,7 @@ def _parallel_fixes(facts: ScriptFacts | None) -> dict[str, str]:
                  f"`{wrapper} = torch.nn.DataParallel({returned})`")
     line = facts.add_validation_score_line
     wrapped = ""
-    if facts.validation_model_argument and facts.validation_model_argument.strip() in (wrapper, facts.model_variable):
+    if (facts.validation_model_argument or "").strip() in (wrapper, facts.model_variable):
         wrapped = (f" `{facts.model_variable}` is then the wrapper, so the tracker call on line {line} "
                    f"(`{facts.code(line)}`) must take its `.module` and re-wrap the result: {rewritten}.")
     return {"unwrapped_validation": rewritten, "wrapped_validation": wrapped, "wrap_at": wrap_at}
@@ -433,10 +434,11 @@ def _lines(p: Pattern, facts: ScriptFacts | None, details: dict[str, str]) -> li
     if p.id in ("unknown-setter-ignored", "module-id-format", "module-id-unknown"):
         setter, module = details.get("setter"), details.get("module")
         used = (facts.call_lines.get(setter, []) if setter else []) or [
-            n for text, numbers in facts.string_lines.items() if module and module.strip(".") == text.strip(".")
-            for n in numbers]
+            n for text, numbers in facts.string_lines.items()
+            if module and module.strip(".") == text.strip(".") for n in numbers]
         token = setter or module
-        out[:0] = [ScriptLine(line=n, code=facts.code(n), why=f"`{token}` is used here") for n in sorted(used)[:1]]
+        out[:0] = [ScriptLine(line=n, code=facts.code(n), why=f"`{token}` is used here")
+                   for n in sorted(used)[:1]]
     seen: set[int] = set()
     return [s for s in out if not (s.line in seen or seen.add(s.line))]
 
