@@ -18,10 +18,10 @@ class Net(nn.Module):
 
 x, y = torch.randn(16, 8), torch.randint(0, 3, (16,))
 
-model = UPA.perforate_model(Net(), save_name="no_validation", making_graphs=False)  # CAUSE
+model = UPA.perforate_model(Net(), save_name="no_validation", making_graphs=False)
 GPA.pai_tracker.set_optimizer(torch.optim.Adam)
 optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-for epoch in range(20):
+for epoch in range(20):  # CAUSE
     optimizer.zero_grad()
     loss = nn.functional.cross_entropy(model(x), y)
     loss.backward()
