@@ -77,10 +77,7 @@ PATTERNS: list[Pattern] = [
         cause="A perforated module produced an output with {received_rank} axes but the configured "
         "output_dimensions vector {expected} has a different length. The vector must describe the module's "
         "OUTPUT: one 0 on the neuron/channel axis, -1 everywhere else.",
-        fix="For the shape {received_shape} use {suggested_dims}. If most perforated modules look like this one, "
-        "set it globally before perforate_model: `GPA.pc.set_output_dimensions({suggested_dims})`{output_dims_at}; "
-        "otherwise override only this module right after perforate_model{perforate_at}: "
-        "`{module_attr}.set_this_output_dimensions({suggested_dims})`. "
+        fix="For the shape {received_shape} use {suggested_dims}. {dims_scope} "
         "`GPA.pc.set_debugging_output_dimensions(1)` lists every offending module in one run.",
         doc=_doc("output-dimensions"),
         confidence=0.95,
@@ -207,14 +204,14 @@ PATTERNS: list[Pattern] = [
             )
         ],
         point_at=["perforate_model_line"],
-        point_at_code=[r"(module_names|modules|module_ids)_to_perforate\s*\(", r"_with_processing\s*\("],
+        point_at_calls=["*_to_perforate", "*_with_processing"],
         cause="A perforated module (LSTM/GRU/MultiheadAttention/a transformer block) returns several tensors; "
         "dendrites can only be combined with ONE tensor.",
         fix="Before perforate_model, register a processor for that class: "
         "`GPA.pc.append_module_names_with_processing(['{module_type}'])` and "
         "`GPA.pc.append_module_by_name_processing_classes([LPA.MultiOutputProcessor])` (LSTM: "
         "`LPA.LSTMProcessor`); or perforate a level that returns a single tensor, or track the module "
-        "instead: `GPA.pc.append_module_ids_to_track(['{module}'])`.",
+        "instead: `GPA.pc.append_module_ids_to_track({module_ids})`.",
         doc=_doc("processors"),
         confidence=0.9,
     ),
@@ -253,7 +250,7 @@ PATTERNS: list[Pattern] = [
         category="processors",
         signals=[r"are parallel lists and must have the same length"],
         point_at=["perforate_model_line"],
-        point_at_code=[r"(with_processing|processing_classes|modules_to_replace|replacement_modules)\s*\("],
+        point_at_calls=["*with_processing", "*processing_classes", "*modules_to_replace", "*replacement_modules"],
         cause="Options that work in pairs (module classes + processor classes, modules_to_replace + "
         "replacement_modules) received a different number of entries.",
         fix="Append to both lists in the same call order, one entry each: "
@@ -351,7 +348,7 @@ PATTERNS: list[Pattern] = [
         point_at=["perforate_model_line", "optimizer_line"],
         cause="`GPA.pai_tracker` is still a placeholder: perforate_model did not run before this tracker call "
         "(or ran on a path that converted no module).",
-        fix="Call `model = UPA.perforate_model(model, save_name=..., maximizing_score=...)` right after building "
+        fix="Call `{model} = UPA.perforate_model({model}, save_name=..., maximizing_score=...)` right after building "
         "the model and before any `GPA.pai_tracker.*` call; check that at least one module was converted "
         "(class names in module_names_to_perforate are exact, ids start with '.').",
         doc=_doc("integration"),
@@ -424,7 +421,7 @@ PATTERNS: list[Pattern] = [
             r"no module (matched|matches) (the )?perforat",
         ],
         point_at=["perforate_model_line"],
-        point_at_code=[r"(set|append)_module_(names|ids)_to_perforate\(|set_modules_to_perforate\("],
+        point_at_calls=["*_to_perforate"],
         cause="None of the classes/ids in the perforate lists exist in the model, so there is nothing to add "
         "dendrites to.",
         fix="Use exact class names of your layers (`GPA.pc.set_module_names_to_perforate(['Linear', 'Conv2d'])`) or "
@@ -539,7 +536,7 @@ PATTERNS: list[Pattern] = [
         title="GPA / UPA used before they are imported",
         category="api",
         signals=[r"name '(?P<alias>GPA|UPA|PBG|PBU|PBM|gf|PA|TPA)' is not defined"],
-        point_at_code=[r"^\s*(from|import)\s+(pai_core|perforatedai)\b"],
+        point_at=["used_before_import_lines", "import_lines"],
         cause="`{alias}` is used on a line that runs before the line importing it (the import sits below the "
         "first use, inside a function or `if` that did not run, or is missing).",
         fix="Put `from pai_core import globals_perforatedai as GPA` and `from pai_core import utils_perforatedai "
@@ -1019,9 +1016,7 @@ PATTERNS: list[Pattern] = [
         point_at=["add_validation_score_line", "dataparallel_line", "ddp_line"],
         cause="The tracker must receive the bare perforated model, not the DataParallel/DDP wrapper (upstream also "
         "refuses any model with a submodule attribute literally named `module`).",
-        fix="Pass the inner model and re-wrap the result{validation_at}: `model, restructured, training_complete = "
-        "GPA.pai_tracker.add_validation_score(score, parallel.module)` then `parallel = "
-        "torch.nn.DataParallel(model)`.",
+        fix="Pass the inner model and re-wrap the result{validation_at}: {unwrapped_validation}.",
         doc=_doc("distributed"),
         confidence=0.9,
     ),
@@ -1438,7 +1433,7 @@ PATTERNS: list[Pattern] = [
             r"Weights only load failed[\s\S]{0,3000}?Unsupported global: GLOBAL (?P<global>[\w.]+)",
             r"Weights only load failed",
         ],
-        point_at_code=[r"torch\.(save|load)\("],
+        point_at_calls=["torch.save", "torch.load"],
         cause="The file holds a whole pickled model (`torch.save(model, path)`): its classes ({global}, and pai's "
         "wrapper modules after perforation) are code, and torch.load's default weights_only=True refuses to run "
         "them.",
@@ -1739,9 +1734,9 @@ PATTERNS: list[Pattern] = [
         ],
         point_at=["perforate_model_line", "dataparallel_line", "ddp_line"],
         cause="The model was wrapped for data parallel training before perforate_model.",
-        fix="Perforate the bare model first, then wrap: `model = UPA.perforate_model(model, ...)`, "
-        "`model = model.to(device)`, then `torch.nn.DataParallel(model)` / `DistributedDataParallel(model, "
-        "find_unused_parameters=True)`.",
+        fix="Perforate the bare model first, then wrap{perforate_at}{wrap_at}: `{model} = UPA.perforate_model({model}, ...)`, "
+        "`{model} = {model}.to(device)`, then `{model} = torch.nn.DataParallel({model})` / "
+        "`DistributedDataParallel({model}, find_unused_parameters=True)`.{wrapped_validation}",
         doc=_doc("distributed"),
         confidence=0.9,
     ),

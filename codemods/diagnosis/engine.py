@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codemods.diagnosis import options, shapes
+from codemods.diagnosis.blocking import blocking_causes
 from codemods.diagnosis.catalogue import PATTERNS
 from codemods.diagnosis.logtext import MAX_CHARS, clean, parse_exceptions
 from codemods.diagnosis.models import Diagnosis, ExceptionInfo, Finding, Pattern, ScriptLine
@@ -64,6 +66,8 @@ _LINE_WHY = {
     "set_optimizer_instance_line": "set_optimizer_instance call",
     "for_range_loop_line": "fixed-length training loop",
     "legacy_name_lines": "older API name",
+    "used_before_import_lines": "used before its import",
+    "import_lines": "the library is imported here",
 }
 _AT = {  # template placeholder -> facts field whose line it names
     "perforate_at": "perforate_model_line",
@@ -115,6 +119,8 @@ def diagnose(text: str, script: str | Path | None = None) -> Diagnosis:
     findings.sort(key=lambda f: (explains_exception and order[id(f)] >= log_order, -f.confidence, order[id(f)],
                                  f.informational))
     findings = [f for f in findings if f.confidence >= MIN_CONFIDENCE]
+    if facts is not None:
+        findings = _rank_blocking(findings, facts)
     user_frames = _user_frames(exceptions, facts)
     if findings and user_frames and not findings[0].informational:
         frame = user_frames[0]
@@ -132,6 +138,34 @@ def diagnose(text: str, script: str | Path | None = None) -> Diagnosis:
         checklist=[] if recognised else CHECKLIST,
         notes=notes,
     )
+
+
+def _rank_blocking(findings: list[Finding], facts: ScriptFacts) -> list[Finding]:
+    """The script's blocking causes go first when they explain the log's failure or the log shows none; the
+    log's finding they explain follows them, other crashes keep their rank ahead of the rest."""
+    failure = next((f for f in findings if not f.informational), None)
+    lead, trail = [], []
+    for cause in blocking_causes(facts):
+        b = cause.finding
+        explained = failure is not None and failure.pattern_id in cause.explains | {b.pattern_id}
+        if failure is None or explained:
+            if explained:
+                b.confidence = max(b.confidence, failure.confidence)
+                b.excerpt = failure.excerpt
+                b.evidence.append(f"it explains what the log shows: {failure.title}")
+            lead.append((not explained, b))
+        else:
+            b.confidence = round(min(b.confidence, failure.confidence) * 0.8, 2)
+            trail.append(b)
+    if not lead and not trail:
+        return findings
+    lead.sort(key=lambda pair: pair[0])
+    first = [b for _, b in lead]
+    ids = {b.pattern_id for b in first + trail}
+    for b in first + trail:
+        b.level = _level(b.confidence)
+    rest = [f for f in findings if f.pattern_id not in ids]
+    return first + rest[:1] + trail + rest[1:]
 
 
 def _match(pattern: Pattern, text: str, exceptions: list[ExceptionInfo]) -> _Match | None:
@@ -203,12 +237,16 @@ def _finding(m: _Match, facts: ScriptFacts | None, has_exception: bool) -> Findi
         fix=_fill(p.fix, details),
         doc=p.doc,
         confidence=confidence,
-        level="high" if confidence >= 0.75 else "medium" if confidence >= 0.5 else "low",
+        level=_level(confidence),
         excerpt=m.excerpt,
         lines=_lines(p, facts, details),
         evidence=evidence,
         informational=p.informational,
     )
+
+
+def _level(confidence: float) -> str:
+    return "high" if confidence >= 0.75 else "medium" if confidence >= 0.5 else "low"
 
 
 def _holds(expected: Any, value: Any, facts: ScriptFacts) -> bool:
@@ -258,9 +296,12 @@ def _details(p: Pattern, m: _Match, facts: ScriptFacts | None) -> dict[str, str]
     module = shapes.module_id(source) if p.category in ("shapes", "conversion", "processors") else None
     if module is None and p.category in ("shapes", "conversion", "processors"):
         module = _module_from_user_frame(m.frames)
+    root = facts.model_variable if facts is not None else "model"
+    d["model"] = root
     if module:
         d["module"] = module
-        d["module_attr"] = shapes.attribute_path(module)
+        d["module_attr"] = shapes.attribute_path(module, root)
+    d["module_ids"] = str(_same_kind(module, facts) or [module or ".<layer>"])
     if p.category == "shapes":
         shape = shapes.received_shape(source)
         expected = shapes.expected_vector(source) or (facts.output_dimensions if facts else None)
@@ -273,6 +314,7 @@ def _details(p: Pattern, m: _Match, facts: ScriptFacts | None) -> dict[str, str]
         suggested = shapes.suggested_in_message(source)
         if suggested and (not shape or len(suggested) == len(shape)):
             d["suggested_dims"] = str(suggested)
+    d.update(_parallel_fixes(facts))
     name = d.get("setter") or d.get("setter2") or d.get("setter3") or d.get("setter4")
     if name:
         d["setter"] = name
@@ -302,7 +344,68 @@ def _details(p: Pattern, m: _Match, facts: ScriptFacts | None) -> dict[str, str]
                 d[key] = f" (line {line}: `{facts.code(line)}`)"
         if facts.legacy_names:
             d["legacy_names"] = ", ".join(facts.legacy_names)
+    if p.category == "shapes":
+        d["dims_scope"] = _dims_scope(d, module, facts)
     return d
+
+
+def _same_kind(module: str | None, facts: ScriptFacts | None) -> list[str]:
+    """Ids of the layers built by the same class as `module` (itself first): they share its output layout."""
+    if not module or facts is None:
+        return []
+    parts = module.strip(".").split(".")
+    mine = next((layer for layer in facts.layers if layer.attribute == parts[-1]), None)
+    if mine is None:
+        return []
+    prefix = "." + ".".join(parts[:-1]) + "." if len(parts) > 1 else "."
+    others = [prefix + layer.attribute for layer in facts.layers
+              if layer.kind == mine.kind and layer.owner == mine.owner and layer.attribute != mine.attribute]
+    return [module, *others]
+
+
+def _dims_scope(d: dict[str, str], module: str | None, facts: ScriptFacts | None) -> str:
+    """Where to set the vector: globally when the modules of that class share it, else on each module."""
+    dims = d.get("suggested_dims", "[...]")
+    globally = f"`GPA.pc.set_output_dimensions({dims})`{d.get('output_dims_at', '')}"
+    attr = d.get("module_attr", "model.<layer>")
+    same = _same_kind(module, facts)
+    if len(same) < 2:
+        return (f"If most perforated modules look like this one, set it globally before perforate_model: "
+                f"{globally}; otherwise override only this module right after perforate_model"
+                f"{d.get('perforate_at', '')}: `{attr}.set_this_output_dimensions({dims})`.")
+    root = facts.model_variable if facts else "model"
+    calls = ", ".join(f"`{shapes.attribute_path(m, root)}.set_this_output_dimensions({dims})`" for m in same)
+    kind = facts.layer_classes.get(module.strip(".").split(".")[-1], "") if facts and module else ""
+    others = ", ".join(f"`{shapes.attribute_path(m, root)}`" for m in same[1:])
+    return (f"The model perforates {len(same)} {kind} modules of the same class ({others} besides this one): "
+            f"those whose output has this shape need the same vector. When that is most of them, set it "
+            f"globally before perforate_model: {globally}, and override the others right after perforate_model"
+            f"{d.get('perforate_at', '')}; otherwise override each one there: {calls}.")
+
+
+def _parallel_fixes(facts: ScriptFacts | None) -> dict[str, str]:
+    """The add_validation_score line rewritten for a DataParallel/DDP wrapper, in the script's own names."""
+    plain = ("`model, restructured, training_complete = GPA.pai_tracker.add_validation_score(score, "
+             "parallel.module)` then `parallel = torch.nn.DataParallel(model)`")
+    if facts is None:
+        return {"unwrapped_validation": plain, "wrapped_validation": "", "wrap_at": ""}
+    wrap = facts.dataparallel_line or facts.ddp_line
+    wrap_at = (f"; line {wrap} (`{facts.code(wrap)}`) wraps it before that: build the bare model there"
+               if wrap and facts.perforate_model_line and wrap < facts.perforate_model_line else "")
+    if not facts.validation_call:
+        return {"unwrapped_validation": plain, "wrapped_validation": "", "wrap_at": wrap_at}
+    targets, callee, args = facts.validation_call
+    wrapper = facts.wrapper_variable or facts.model_variable
+    returned = targets.strip("()").split(",")[0].strip() or facts.model_variable
+    score = args[0] if args else "score"
+    rewritten = (f"`{targets} = {callee}({score}, {wrapper}.module)` then "
+                 f"`{wrapper} = torch.nn.DataParallel({returned})`")
+    line = facts.add_validation_score_line
+    wrapped = ""
+    if (facts.validation_model_argument or "").strip() in (wrapper, facts.model_variable):
+        wrapped = (f" `{facts.model_variable}` is then the wrapper, so the tracker call on line {line} "
+                   f"(`{facts.code(line)}`) must take its `.module` and re-wrap the result: {rewritten}.")
+    return {"unwrapped_validation": rewritten, "wrapped_validation": wrapped, "wrap_at": wrap_at}
 
 
 def _module_from_user_frame(frames: list[tuple[str, int, str, str]]) -> str | None:
@@ -324,17 +427,18 @@ def _lines(p: Pattern, facts: ScriptFacts | None, details: dict[str, str]) -> li
         for line in value if isinstance(value, list) else [value]:
             if isinstance(line, int) and line > 0:
                 out.append(ScriptLine(line=line, code=facts.code(line), why=_LINE_WHY.get(field, field)))
-    for rx in p.point_at_code:
-        for number, code in enumerate(facts.source_lines, 1):
-            if re.search(rx, code.split("#", 1)[0]):
-                out.append(ScriptLine(line=number, code=code.strip(), why="related configuration"))
-    for key in ("setter", "module"):
-        token = details.get(key)
-        if token and p.id in ("unknown-setter-ignored", "module-id-format", "module-id-unknown"):
-            for number, code in enumerate(facts.source_lines, 1):
-                if token in code:
-                    out.insert(0, ScriptLine(line=number, code=code.strip(), why=f"`{token}` is used here"))
-                    break
+    for pattern in p.point_at_calls:
+        for callee, numbers in facts.call_lines.items():
+            if fnmatch.fnmatchcase(callee, pattern):
+                out += [ScriptLine(line=n, code=facts.code(n), why="related call") for n in numbers]
+    if p.id in ("unknown-setter-ignored", "module-id-format", "module-id-unknown"):
+        setter, module = details.get("setter"), details.get("module")
+        used = (facts.call_lines.get(setter, []) if setter else []) or [
+            n for text, numbers in facts.string_lines.items()
+            if module and module.strip(".") == text.strip(".") for n in numbers]
+        token = setter or module
+        out[:0] = [ScriptLine(line=n, code=facts.code(n), why=f"`{token}` is used here")
+                   for n in sorted(used)[:1]]
     seen: set[int] = set()
     return [s for s in out if not (s.line in seen or seen.add(s.line))]
 

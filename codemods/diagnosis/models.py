@@ -58,9 +58,9 @@ class Pattern(BaseModel):
     point_at: list[str] = Field(
         default_factory=list, description="ScriptFacts line fields to show the user, most relevant first"
     )
-    point_at_code: list[str] = Field(
+    point_at_calls: list[str] = Field(
         default_factory=list,
-        description="regexes over script lines: configuration calls related to this failure",
+        description="calls of the script to show (resolved or method names, `*` wildcards), e.g. '*_to_perforate'",
     )
     cause: str
     fix: str = Field(description="the change to make; {placeholders} are filled from the text and the script")

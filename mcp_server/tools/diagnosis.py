@@ -20,7 +20,8 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
                                    f"before), at most {MAX_TEXT_CHARS:,} characters")],
         ctx: Context,
         script_path: Annotated[str | None, Field(description="the training script that produced it; lets the "
-                                                 "diagnosis point at its lines and weigh causes against it",
+                                                 "diagnosis point at its lines, weigh causes against it and "
+                                                 "rank first a blocking mistake the script shows",
                                                  max_length=MAX_PATH_CHARS)] = None,
     ) -> Diagnosis:
         """Explain a crash or odd log of a perforated training run: the likely causes ranked by confidence,

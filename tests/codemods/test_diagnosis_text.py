@@ -204,3 +204,57 @@ def test_known_pai_core_error_class_with_new_wording_is_still_recognised() -> No
         result.top.confidence
         < diagnose("DendriteError: module '.fc' never received a gradient").top.confidence
     )
+
+
+TRACKER_MISSING = (
+    'Traceback (most recent call last):\n  File "train.py", line 9, in <module>\n'
+    "pai_core.errors.TrackerNotReadyError: No tracker exists yet: call UPA.perforate_model(model, ...) first\n"
+)
+
+
+def test_a_call_only_mentioned_in_text_is_not_taken_as_made(tmp_path: Path) -> None:
+    # The facts come from the analysis' resolved calls: a docstring or comment naming perforate_model is no call.
+    script = tmp_path / "train.py"
+    script.write_text(
+        '"""Perforated later with `model = UPA.perforate_model(model)`."""\n'
+        "import torch\nfrom torch import nn\nfrom pai_core import globals_perforatedai as GPA\n"
+        "from pai_core import utils_perforatedai as UPA\n\n"
+        "class Net(nn.Module):\n    def __init__(self):\n        super().__init__()\n"
+        "        self.fc = nn.Linear(4, 2)\n\n\n"
+        "model = Net()  # then UPA.perforate_model(model, save_name='x')\n"
+        "GPA.pai_tracker.set_optimizer(torch.optim.Adam)\n"
+    )
+    top = diagnose(TRACKER_MISSING, script=script).top
+    assert top.pattern_id == "perforate-model-never-called"
+    assert "(line 13: `model = Net()" in top.fix and 13 in [line.line for line in top.lines]
+
+
+def test_the_main_guard_is_not_a_flag_around_set_optimizer(tmp_path: Path) -> None:
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import torch\nfrom torch import nn\nfrom pai_core import globals_perforatedai as GPA\n"
+        "from pai_core import utils_perforatedai as UPA\n\n"
+        'if __name__ == "__main__":\n'
+        "    model = UPA.perforate_model(nn.Linear(4, 2), save_name='x')\n"
+        "    GPA.pai_tracker.set_optimizer(torch.optim.Adam)\n"
+        "    optimizer = GPA.pai_tracker.setup_optimizer(model, {'params': model.parameters(), 'lr': 0.1})\n"
+    )
+    text = "TypeError: 'NoneType' object is not callable\n  in setup_optimizer\n"
+    ids = [f.pattern_id for f in diagnose(text, script=script).findings]
+    assert "set-optimizer-under-a-flag" not in ids and ids[0] == "set-optimizer-missing"
+
+
+def test_a_script_cause_that_does_not_explain_the_crash_ranks_below_it(tmp_path: Path) -> None:
+    # The script never calls add_validation_score, but the paste is a shape crash: the crash comes first.
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import torch\nfrom torch import nn\nfrom pai_core import globals_perforatedai as GPA\n"
+        "from pai_core import utils_perforatedai as UPA\n\n"
+        "model = UPA.perforate_model(nn.Linear(4, 2), save_name='x')\n"
+        "GPA.pai_tracker.set_optimizer(torch.optim.Adam)\n"
+        "optimizer = GPA.pai_tracker.setup_optimizer(model, {'params': model.parameters(), 'lr': 0.1})\n"
+    )
+    text = ("pai_core.errors.OutputDimensionsError: Perforated module '.fc' (Linear) returned a tensor of shape "
+            "[8, 5, 2] (rank 3), but its output_dimensions [-1, 0] describe rank 2.\n")
+    ids = [f.pattern_id for f in diagnose(text, script=script).findings]
+    assert ids[0] == "output-dims-rank" and "validation-never-called" in ids[1:]

@@ -1,0 +1,32 @@
+import torch
+from torch import nn
+from pai_core import globals_perforatedai as GPA
+from pai_core import utils_perforatedai as UPA
+
+torch.manual_seed(0)
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 6)
+        self.fc2 = nn.Linear(6, 3)
+
+    def forward(self, x):
+        return self.fc2(torch.relu(self.fc1(x)))
+
+
+x, y = torch.randn(16, 8), torch.randint(0, 3, (16,))
+
+model = UPA.perforate_model(Net(), save_name="no_validation", making_graphs=False)
+GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+for epoch in range(20):  # CAUSE
+    optimizer.zero_grad()
+    loss = nn.functional.cross_entropy(model(x), y)
+    loss.backward()
+    optimizer.step()
+    with torch.no_grad():
+        accuracy = (model(x).argmax(1) == y).float().mean().item()
+print(f"training finished: accuracy {accuracy:.2f}, "
+      f"{GPA.pai_tracker.member_vars['num_dendrites_added']} dendrites added")
