@@ -31,21 +31,14 @@ from pai_core.errors import (
     NotAListOptionError,
     UnknownOptionError,
 )
-from pai_core.options import (  # noqa: F401  (re-exported: the schema's names as config's)
-    ALIASES,
+from pai_core.options import ALIASES  # noqa: F401  (config.ALIASES: the schema's older names)
+from pai_core.options import (
     CONSTANTS,
-    DOING_FIXED_SWITCH,
-    DOING_HISTORY,
-    DOING_NO_SWITCH,
-    DOING_SWITCH_EVERY_TIME,
     INERT_OPTIONS,
     INERT_REASON,
     LIST_OPTIONS,
     OPTION_NAMES,
     OPTIONS,
-    PARAM_VALS_BY_NEURON_EPOCH_START,
-    PARAM_VALS_BY_TOTAL_EPOCH,
-    PARAM_VALS_BY_UPDATE_EPOCH,
     _snake,
     canonical_option,
 )
@@ -293,9 +286,7 @@ PAIConfig = create_model(
             "pai_core.options.OPTIONS).",
     **{name: _field(name) for name in OPTIONS})
 
-CLASS_LIST_OPTIONS = ("modules_to_perforate", "modules_to_track", "modules_to_replace", "replacement_modules",
-                      "modules_with_processing", "modules_processing_classes",
-                      "module_by_name_processing_classes")
+CLASS_LIST_OPTIONS = tuple(name for name, option in OPTIONS.items() if option.type == "list[class]")
 
 
 def _from_json_value(name: str, value: Any) -> Any:
