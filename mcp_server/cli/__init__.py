@@ -16,7 +16,14 @@ import os
 import sys
 from importlib import metadata
 
-from mcp_server.cli.exit_status import BAD_INPUT, CLOSED_PIPE, EXIT_STATUS_HELP, EXIT_STATUSES, INTERRUPTED, CommandError
+from mcp_server.cli.exit_status import (
+    BAD_INPUT,
+    CLOSED_PIPE,
+    EXIT_STATUS_HELP,
+    EXIT_STATUSES,
+    INTERRUPTED,
+    CommandError,
+)
 
 MAX_ARGUMENT = 4096  # PATH_MAX on Linux: no path or option value is longer
 
