@@ -128,7 +128,8 @@ def measure(epochs: int = 10_000, switches: int = 8, repeat: int = 5, cli_repeat
                 [
                     sys.executable,
                     "-m",
-                    "pai_core.results.cli",
+                    "mcp_server.cli",
+                    "analyze-results",
                     str(folder),
                     "--plot",
                     str(Path(tmp) / "cli.png"),

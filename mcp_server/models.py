@@ -18,7 +18,9 @@ class ConfigOption(BaseModel):
     description: str
     is_list: bool = Field(description="list options also have GPA.pc.append_<name>([...])")
     setter: str = Field(description="how to set it in a training script, before perforate_model")
-    aliases: list[str] = Field(default=[], description="older names that still work")
+    aliases: list[str] = Field(default=[], description="older names that still work (mid-2025, 2024 camelCase)")
+    upstream: str = Field(default="", description="the upstream release that has this name, or pai's own")
+    inert: bool = Field(default=False, description="accepted for upstream scripts and ignored by pai")
 
 
 class ConfigOptionList(BaseModel):

@@ -1,7 +1,7 @@
 """Read-only documents for the assistant: the skills, and references generated from the code itself.
 
-The references are built when read, not when listed: the config and API references import pai_core (and so
-torch), which must never happen at server start-up.
+The references are built when read, not when listed: the API reference imports pai_core (and so torch),
+which must never happen at server start-up.
 """
 
 from __future__ import annotations
@@ -44,15 +44,9 @@ def _register_skill(server: MCPServer, skill: Skill) -> None:
 
 
 def config_reference() -> str:
-    from pai_core.config import PAIConfig  # imports torch: only when the reference is read
+    from pai_core.options import reference_markdown
 
-    lines = ["# pai configuration reference", "",
-             "Options of `PAIConfig`. Set them before `perforate_model` (e.g. `GPA.pc.set_<name>(value)`).", ""]
-    for name, field in PAIConfig.model_fields.items():
-        default = "required" if field.is_required() else repr(field.get_default(call_default_factory=True))
-        lines += [f"## {name}", "", f"- type: `{_type_name(field.annotation)}`", f"- default: `{default}`", "",
-                  field.description or "(no description)", ""]
-    return "\n".join(lines)
+    return reference_markdown()
 
 
 def api_reference() -> str:
@@ -90,8 +84,3 @@ def debugging_catalogue() -> str:
         lines += [f"## {pattern.id}: {pattern.title}", "", f"- area: {pattern.category}",
                   f"- cause: {pattern.cause}", f"- fix: {pattern.fix}", ""]
     return "\n".join(lines)
-
-
-def _type_name(annotation: object) -> str:
-    return getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
-

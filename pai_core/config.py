@@ -10,7 +10,7 @@ Every upstream option keeps its name and default. Differences on purpose:
 from __future__ import annotations
 
 import copy
-import difflib
+import functools
 import importlib
 import json
 import logging
@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator
 
 from pai_core.errors import (
     ConfigFileError,
@@ -31,50 +31,47 @@ from pai_core.errors import (
     NotAListOptionError,
     UnknownOptionError,
 )
+from pai_core.options import ALIASES  # noqa: F401  (config.ALIASES: the schema's older names)
+from pai_core.options import (
+    CONSTANTS,
+    INERT_OPTIONS,
+    INERT_REASON,
+    LIST_OPTIONS,
+    OPTION_NAMES,
+    OPTIONS,
+    _snake,
+    canonical_option,
+)
 
 log = logging.getLogger(__name__)
-
-DOING_SWITCH_EVERY_TIME = 0
-DOING_HISTORY = 1
-DOING_FIXED_SWITCH = 2
-DOING_NO_SWITCH = 3
-PARAM_VALS_BY_TOTAL_EPOCH = 0
-PARAM_VALS_BY_UPDATE_EPOCH = 1
-PARAM_VALS_BY_NEURON_EPOCH_START = 2
-
-CONSTANTS = {
-    "DOING_SWITCH_EVERY_TIME": DOING_SWITCH_EVERY_TIME,
-    "DOING_HISTORY": DOING_HISTORY,
-    "DOING_FIXED_SWITCH": DOING_FIXED_SWITCH,
-    "DOING_NO_SWITCH": DOING_NO_SWITCH,
-    "PARAM_VALS_BY_TOTAL_EPOCH": PARAM_VALS_BY_TOTAL_EPOCH,
-    "PARAM_VALS_BY_UPDATE_EPOCH": PARAM_VALS_BY_UPDATE_EPOCH,
-    "PARAM_VALS_BY_NEURON_EPOCH_START": PARAM_VALS_BY_NEURON_EPOCH_START,
-}
-
-# Older names of the same options (mid-2025 snake_case and PB era), see spec 1.13.
-ALIASES = {
-    "modules_to_convert": "modules_to_perforate",
-    "module_names_to_convert": "module_names_to_perforate",
-    "module_ids_to_convert": "module_ids_to_perforate",
-    "input_dimensions": "output_dimensions",
-    "debugging_input_dimensions": "debugging_output_dimensions",
-    "pb_forward_function": "pai_forward_function",
-}
 
 ID_OPTIONS = ("module_ids_to_track", "module_ids_to_perforate", "parameter_ids_to_track")
 
 _ACTIVATIONS = {"sigmoid": torch.sigmoid, "relu": torch.relu, "tanh": torch.tanh}
 
-Sched = Any  # a scalar option may also hold a per-dendrite-count list (see PAIConfig.resolve)
+# The pydantic type of each schema type ('schedule': a scalar that may hold a per-dendrite-count list).
+_TYPES: dict[str, Any] = {"bool": bool, "str": str, "int": int, "str | None": str | None, "schedule": Any,
+                          "device": Any, "dtype": Any, "callable": Any, "list[int]": list[int],
+                          "list[str]": list[str], "list[class]": list[Any], "dict[str, str]": dict[str, str],
+                          "dict[str, dict]": dict[str, dict[str, Any]], "dict[str, Any]": dict[str, Any]}
+# Defaults that depend on torch or on the machine (the schema gives them as text, Option.runtime).
+_RUNTIME_DEFAULTS: dict[str, Callable[[], Any]] = {
+    "use_cuda": torch.cuda.is_available,
+    "device": lambda: torch.device("cuda" if torch.cuda.is_available() else "cpu"),
+    "d_type": lambda: torch.float32,
+    "pai_forward_function": lambda: torch.sigmoid,
+}
 
 
-def _f(default: Any, description: str, **kw: Any) -> Any:
-    return Field(default=default, description=description, **kw)
-
-
-def _lf(description: str, default_factory: Callable[[], Any] = list) -> Any:
-    return Field(default_factory=default_factory, description=description)
+def _field(name: str) -> tuple[Any, Any]:
+    """(type, pydantic Field) of one schema option; mutable defaults are copied for every config."""
+    option = OPTIONS[name]
+    factory = _RUNTIME_DEFAULTS.get(name)
+    if factory is None and isinstance(option.default, (list, dict)):
+        factory = functools.partial(copy.deepcopy, option.default)
+    field = Field(default_factory=factory, description=option.description) if factory else Field(
+        default=option.default, description=option.description)
+    return _TYPES[option.type], field
 
 
 def corrected_module_id(value: str) -> str:
@@ -139,111 +136,13 @@ def import_dotted(name: str) -> Any:
     raise ImportError(f"cannot import {name!r}")
 
 
-class PAIConfig(BaseModel):
-    """All settings of one perforated run (upstream `PAIConfig`, one field per option)."""
+class _Settings(BaseModel):
+    """Validation and behaviour of PAIConfig; its fields come from the schema (pai_core.options)."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True, validate_assignment=True, extra="forbid")
 
-    # Run basics / environment
-    use_cuda: bool = _f(torch.cuda.is_available(), "Informational: whether CUDA is available.")
-    device: Any = _f(torch.device("cuda" if torch.cuda.is_available() else "cpu"),
-                     "Device of every tensor the library creates; must match the model's device.")
-    d_type: Any = _f(torch.float32, "dtype of dendrite weights and internal buffers.")
-    save_name: str = _f("", "Run folder name; set by perforate_model.")
-    config_file: str | None = _f(None, "Path of a reusable JSON config; loaded explicitly by perforate_model.")
-    configuration_confirmed: bool = _f(False, "Upstream launches an interactive configurator when False; "
-                                              "pai never does (kept for compatibility).")
-    testing_dendrite_capacity: bool = _f(True, "Smoke test: switch every epoch and stop after 3 dendrites. "
-                                               "Set False for a real run.")
-    # Switching policy
-    switch_mode: Sched = _f(DOING_HISTORY, "0 switch every epoch, 1 after n_epochs_to_switch without "
-                                           "improvement, 2 fixed interval, 3 never.")
-    n_epochs_to_switch: Sched = _f(10, "Patience (epochs without a new best) before adding a dendrite.")
-    history_lookback: Sched = _f(1, "Running score = EMA with weight 1/history_lookback on the newest score.")
-    initial_history_after_switches: Sched = _f(0, "Grace epochs after each switch.")
-    fixed_switch_num: Sched = _f(250, "Interval for DOING_FIXED_SWITCH.")
-    first_fixed_switch_num: Sched = _f(-1, "Earliest epoch of the first fixed switch.")
-    reset_best_score_on_switch: Sched = _f(True, "Also zero the running score after a switch.")
-    # Dendrite acceptance / search
-    maximizing_score: bool = _f(True, "True when a higher validation score is better.")
-    improvement_threshold: Sched = _f([0.001, 0.0001, 0.0], "Relative improvement needed for a new best; "
-                                      "a list is indexed by the number of dendrites added.")
-    improvement_threshold_raw: Sched = _f(1e-5, "Absolute improvement also needed for a new best.")
-    find_best_lr: Sched = _f(True, "Search the starting learning rate after each dendrite.")
-    dont_give_up_unless_learning_rate_lowered: Sched = _f(True, "Block switches while the LR search runs.")
-    max_dendrite_tries: Sched = _f(2, "Attempts per dendrite count before training is complete.")
-    max_dendrites: Sched = _f(100, "Training is complete when a successful round reaches this many dendrites.")
-    retain_all_dendrites: Sched = _f(False, "Keep dendrites even if they did not improve the score.")
-    candidate_weight_initialization_multiplier: Sched = _f(0.01, "Std of the Gaussian a new dendrite copy "
-                                                                 "is initialised with.")
-    candidate_weight_init_by_main: Sched = _f(False, "Also scale that std by mean |param| of the main module.")
-    dendrite_init_rules: dict[str, str] = _lf("How a dendrite copy's parameters start, {pattern: 'reinit' | "
-                                              "'perturb' | 'keep'} on 'Class.param' or 'param' (fnmatch); "
-                                              "default: weights re-drawn, other modules' taus/thresholds "
-                                              "perturbed relatively (pai_core.dendrite_init).", dict)
-    global_candidates: Sched = _f(1, "Candidates per module; only 1 is supported.")
-    # Dendrite computation
-    pai_forward_function: Any = _f(torch.sigmoid, "Activation applied to every dendrite output.")
-    fused_dendrites: bool = _f(True, "Run a Linear/Conv layer and its dendrites as one autograd node with the "
-                                     "dendrite math in place (same parameters and results, pai_core.fused); "
-                                     "False calls each copy in turn.")
-    output_dimensions: list[int] = _f([-1, 0, -1, -1], "Template of a wrapped module's output shape: one 0 "
-                                      "marks the neuron axis, -1 axes are broadcast.")
-    # Module selection
-    modules_to_perforate: list[Any] = _lf("Classes (exact type) whose instances get dendrites.")
-    module_names_to_perforate: list[str] = _lf(
-        "Class names (exact type(m).__name__) whose instances get dendrites.",
-        lambda: ["PAISequential", "Conv1d", "Conv2d", "Conv3d", "Linear"])
-    module_ids_to_perforate: list[str] = _lf("Exact dotted ids (e.g. '.layer1.0') to give dendrites.")
-    modules_to_track: list[Any] = _lf("Classes to wrap as tracked (no dendrites).")
-    module_names_to_track: list[str] = _lf("Class names to wrap as tracked.")
-    module_ids_to_track: list[str] = _lf("Dotted ids to wrap as tracked.")
-    parameter_ids_to_track: list[str] = _lf("Dotted ids of bare nn.Parameter attributes to count as tracked.")
-    modules_to_replace: list[Any] = _lf("Classes replaced by replacement_modules[k](old) before any rule.")
-    replacement_modules: list[Any] = _lf("Factories parallel to modules_to_replace.")
-    modules_with_processing: list[Any] = _lf("Classes whose outputs need a processor (parallel list).")
-    modules_processing_classes: list[Any] = _lf("Processor classes parallel to modules_with_processing.")
-    module_names_with_processing: list[str] = _lf("Class names whose outputs need a processor.")
-    module_by_name_processing_classes: list[Any] = _lf("Processor classes parallel to "
-                                                       "module_names_with_processing.")
-    module_names_to_not_save: list[str] = _lf("Id prefixes skipped by conversion and left out of checkpoints.",
-                                              lambda: [".base_model"])
-    module_settings: dict[str, dict[str, Any]] = _lf("Per-module overrides keyed by id or class name; only "
-                                                     "'output_dimensions' is honoured.", dict)
-    # Logging / output
-    verbose: bool = _f(False, "Chatty logging.")
-    extra_verbose: bool = _f(False, "Very chatty logging.")
-    silent: bool = _f(False, "Suppress most info messages.")
-    drawing_pai: bool = _f(True, "Draw validation scores with switch markers.")
-    drawing_extra_graphs: bool = _f(True, "Also draw learning-rate and timing panels.")
-    save_old_graph_scores: bool = _f(True, "Keep and draw scores rewound by switches.")
-    test_saves: bool = _f(True, "Write latest/beforeSwitch checkpoints.")
-    pai_saves: bool = _f(False, "Write scaffolding-free models (no-op in open source).")
-    confirm_correct_sizes: bool = _f(False, "Expand dendrite weights to the full output shape (debug).")
-    debugging_output_dimensions: int = _f(0, "Kept for compatibility; pai raises at the first mismatch.")
-    library_validation_score: str = _f("", "Metric name an integrated library feeds to add_validation_score.")
-    library_extra_scores: list[str] = _lf("Metric names a library forwards to add_extra_score.")
-    library_extra_scores_without_graphing: list[str] = _lf("Metric names forwarded without graphing.")
-    # Confirmation / safety
-    unwrapped_modules_confirmed: bool = _f(False, "Silence the report of parameters neither wrapped nor tracked.")
-    unwrapped_params_action: str = _f("warn", "What to do with parameters neither wrapped nor tracked: "
-                                              "'warn' (log), 'raise' (UnwrappedParametersError) or 'ignore'.")
-    weight_decay_accepted: bool = _f(True, "If False, warn when the optimizer uses weight decay.")
-    checked_skipped_modules: bool = _f(False, "Skip modules that never ran instead of raising at a switch.")
-    strict_loading: bool = _f(True, "Raise on missing/unexpected keys when loading checkpoints.")
-    using_safe_tensors: bool = _f(True, "Checkpoints are safetensors files (named .pt).")
-    weight_tying_experimental: bool = _f(False, "Save/load tied weights via safetensors metadata.")
-    # Inert in open source, kept so upstream scripts and files load
-    perforated_backpropagation: bool = _f(False, "True only with the proprietary perforatedbp package.")
-    learn_dendrites_live: bool = _f(False, "Perforated Backpropagation feature (inert).")
-    no_extra_n_modes: bool = _f(True, "After a dendrite phase go straight back to neuron training.")
-    inert_options: dict[str, Any] = _lf("Upstream Perforated Backpropagation / dashboard settings a script set: "
-                                        "stored, never used (pai_core.upstream_names.INERT_OPTIONS).", dict)
-    param_vals_setting: int = _f(PARAM_VALS_BY_UPDATE_EPOCH, "How epochs since a switch are counted for "
-                                                             "scheduler fast-forward.")
-
     # ---- validation -------------------------------------------------------------------------------
-    @field_validator("dendrite_init_rules")
+    @field_validator("dendrite_init_rules", check_fields=False)
     @classmethod
     def _check_init_rules(cls, value: dict[str, str]) -> dict[str, str]:
         from pai_core.dendrite_init import KINDS
@@ -254,19 +153,19 @@ class PAIConfig(BaseModel):
                                           "GPA.pc.set_dendrite_init_rules({'LIFTorch.tau_*': 'keep'}).")
         return value
 
-    @field_validator("module_ids_to_track", "module_ids_to_perforate", "parameter_ids_to_track", mode="before")
+    @field_validator(*ID_OPTIONS, mode="before", check_fields=False)
     @classmethod
     def _check_ids(cls, value: Any, info: Any) -> Any:
         return check_module_ids(info.field_name, value)
 
-    @field_validator("unwrapped_params_action")
+    @field_validator("unwrapped_params_action", check_fields=False)
     @classmethod
     def _check_action(cls, value: str) -> str:
         if value not in ("warn", "raise", "ignore"):
             raise ValueError(f"unwrapped_params_action must be 'warn', 'raise' or 'ignore', got {value!r}")
         return value
 
-    @field_validator("output_dimensions", mode="before")
+    @field_validator("output_dimensions", mode="before", check_fields=False)
     @classmethod
     def _check_dims(cls, value: Any) -> Any:
         if isinstance(value, torch.Tensor):
@@ -276,12 +175,12 @@ class PAIConfig(BaseModel):
                              "e.g. [-1, 0, -1, -1] for conv outputs, [-1, -1, 0] for (batch, seq, features).")
         return [int(v) for v in value]
 
-    @field_validator("device", mode="before")
+    @field_validator("device", mode="before", check_fields=False)
     @classmethod
     def _check_device(cls, value: Any) -> Any:
         return torch.device(value) if isinstance(value, str) else value
 
-    @field_validator("d_type", mode="before")
+    @field_validator("d_type", mode="before", check_fields=False)
     @classmethod
     def _check_dtype(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -291,7 +190,7 @@ class PAIConfig(BaseModel):
             return dtype
         return value
 
-    @field_validator("pai_forward_function", mode="before")
+    @field_validator("pai_forward_function", mode="before", check_fields=False)
     @classmethod
     def _check_function(cls, value: Any) -> Any:
         if isinstance(value, str):
@@ -381,13 +280,13 @@ class PAIConfig(BaseModel):
         return applied
 
 
-OPTION_NAMES: tuple[str, ...] = tuple(PAIConfig.model_fields)
-LIST_OPTIONS = frozenset(name for name, field in PAIConfig.model_fields.items()
-                         if field.default_factory is list or name in (
-                             "module_names_to_perforate", "module_names_to_not_save", "output_dimensions"))
-CLASS_LIST_OPTIONS = ("modules_to_perforate", "modules_to_track", "modules_to_replace", "replacement_modules",
-                      "modules_with_processing", "modules_processing_classes",
-                      "module_by_name_processing_classes")
+PAIConfig = create_model(
+    "PAIConfig", __base__=_Settings, __module__=__name__,
+    __doc__="All settings of one perforated run (upstream `PAIConfig`, one field per option of "
+            "pai_core.options.OPTIONS).",
+    **{name: _field(name) for name in OPTIONS})
+
+CLASS_LIST_OPTIONS = tuple(name for name, option in OPTIONS.items() if option.type == "list[class]")
 
 
 def _from_json_value(name: str, value: Any) -> Any:
@@ -404,29 +303,6 @@ def _from_json_value(name: str, value: Any) -> Any:
             resolved.append(item)
         return resolved
     return value
-
-
-def _snake(name: str) -> str:
-    name = name.replace("IDs", "Ids").replace("PB", "Pb").replace("PAI", "Pai")
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
-
-
-def canonical_option(name: str) -> str:
-    """Current option name for `name` (handles legacy aliases, camelCase and the inert upstream names of
-    pai_core.upstream_names.INERT_OPTIONS, returned as they are); AttributeError otherwise."""
-    from pai_core.upstream_names import INERT_OPTIONS
-
-    for candidate in (name, _snake(name)):
-        if candidate in PAIConfig.model_fields or candidate in INERT_OPTIONS:
-            return candidate
-        if candidate in ALIASES:
-            return ALIASES[candidate]
-    snake = _snake(name)
-    close = difflib.get_close_matches(snake, list(OPTION_NAMES) + list(ALIASES) + list(INERT_OPTIONS), n=1,
-                                      cutoff=0.5)
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise UnknownOptionError(f"PAI config has no option {name!r}.{hint} "
-                             f"All options: PAIConfig.model_fields (or dir(GPA.pc)).")
 
 
 class ConfigFacade:
@@ -478,9 +354,7 @@ class ConfigFacade:
     def _getter(self, name: str) -> Callable[[], Any]:
         def get_option() -> Any:
             if name not in PAIConfig.model_fields:  # an inert upstream option: what was set, else its default
-                from pai_core.upstream_names import INERT_OPTIONS
-
-                return self.config.inert_options.get(name, INERT_OPTIONS[name][0])
+                return self.config.inert_options.get(name, INERT_OPTIONS[name].default)
             return self.config.resolve(name, _current_dendrite_count())
         get_option.__name__ = f"get_{name}"
         return get_option
@@ -524,11 +398,9 @@ _WARNED_INERT: set[str] = set()
 
 def _warn_inert(name: str) -> None:
     """One warning per inert option name and process (a script's setting, not an error)."""
-    from pai_core.upstream_names import INERT_OPTIONS, INERT_REASON
-
     if name not in _WARNED_INERT:
         _WARNED_INERT.add(name)
-        warnings.warn(f"GPA.pc.set_{name} {INERT_REASON} (upstream {INERT_OPTIONS[name][1]}); the value is "
+        warnings.warn(f"GPA.pc.set_{name} {INERT_REASON} (upstream {INERT_OPTIONS[name].upstream}); the value is "
                       "stored and ignored.", InertOptionWarning, stacklevel=3)
 
 

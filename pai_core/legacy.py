@@ -10,7 +10,7 @@ from typing import Any
 
 from pai_core.config import pc
 from pai_core.errors import TrackerNotReadyError, UnknownOptionError
-from pai_core.upstream_names import LEGACY_CONSTANTS, LEGACY_OPTIONS
+from pai_core.options import LEGACY_CONSTANTS, LEGACY_OPTIONS
 
 # camelCase tracker calls -> today's method names (the Tracker class also has most as aliases)
 _TRACKER_METHODS = {

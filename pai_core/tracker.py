@@ -70,30 +70,25 @@ from pai_core.errors import (
     TrackerNotReadyError,
     WrappedModelError,
 )
+from pai_core.options import (
+    DOING_FIXED_SWITCH,
+    DOING_HISTORY,
+    DOING_NO_SWITCH,
+    DOING_SWITCH_EVERY_TIME,
+    LIST_OPTIONS,
+    OPTIONS,
+    SWITCH_MODE_NAMES,
+)
 from pai_core.run_files import RunFiles, best_arch_rows, timestamp
 
 logger = logging.getLogger("pai_core.tracker")
 
-DOING_SWITCH_EVERY_TIME, DOING_HISTORY, DOING_FIXED_SWITCH, DOING_NO_SWITCH = 0, 1, 2, 3
-SWITCH_MODE_NAMES = {0: "DOING_SWITCH_EVERY_TIME", 1: "DOING_HISTORY", 2: "DOING_FIXED_SWITCH",
-                     3: "DOING_NO_SWITCH"}
 CAPACITY_SUCCESS = ("Successfully added 3 dendrites with GPA.pc.set_testing_dendrite_capacity(True) (default). "
                     "You may now set that to False and run a real experiment.")
 STATE_VERSION = 1
 PNG_INTERVAL_S = 120.0
 LOG_INTERVAL_S = 1.0  # CSVs/pai_run.json are written at most this often (switches and completion always)
 
-# Upstream defaults, used only when the run config lacks an option (e.g. a plain object passed as config).
-_DEFAULTS: dict[str, Any] = {
-    "switch_mode": DOING_HISTORY, "n_epochs_to_switch": 10, "history_lookback": 1,
-    "initial_history_after_switches": 0, "fixed_switch_num": 250, "first_fixed_switch_num": -1,
-    "reset_best_score_on_switch": True, "improvement_threshold": [0.001, 0.0001, 0.0],
-    "improvement_threshold_raw": 1e-5, "find_best_lr": True, "max_dendrite_tries": 2, "max_dendrites": 100,
-    "retain_all_dendrites": False, "testing_dendrite_capacity": True, "test_saves": True,
-    "drawing_extra_graphs": True, "silent": False, "verbose": False, "checked_skipped_modules": False,
-    "module_names_to_not_save": [".base_model"], "strict_loading": True, "weight_decay_accepted": True,
-}
-_LIST_OPTIONS = {"module_names_to_not_save"}
 _EVERY_EPOCH = ("best_model", "latest")  # checkpoints rewritten every epoch, each with its own cached layout
 _CAPACITY_OVERRIDES = {"switch_mode": DOING_SWITCH_EVERY_TIME, "retain_all_dendrites": True,
                        "max_dendrite_tries": 1000, "max_dendrites": 1000}
@@ -312,8 +307,9 @@ class Tracker:
                 return cfg.resolve(name, n)
             except (AttributeError, KeyError):
                 pass
-        value = getattr(cfg, name, _DEFAULTS.get(name)) if cfg is not None else _DEFAULTS.get(name)
-        if isinstance(value, (list, tuple)) and name not in _LIST_OPTIONS:
+        default = OPTIONS[name].default if name in OPTIONS else None  # a plain object passed as config
+        value = getattr(cfg, name, default) if cfg is not None else default
+        if isinstance(value, (list, tuple)) and name not in LIST_OPTIONS:
             return value[min(len(value) - 1, n)] if value else None
         return value
 

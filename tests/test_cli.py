@@ -49,22 +49,19 @@ def _help(argv: list[str], capsys) -> str:
 
 
 def test_one_exit_status_table_printed_by_pai_and_every_subcommand(capsys):
-    from codemods import exit_status as codemods_side
-    from pai_core import exit_status as pai_core_side
+    from mcp_server.cli import exit_status
 
-    assert pai_core_side.EXIT_STATUSES == codemods_side.EXIT_STATUSES  # codemods and pai_core each hold it
-    assert pai_core_side.EXIT_STATUS_HELP == codemods_side.EXIT_STATUS_HELP
     top = _help(["--help"], capsys)
-    for code, meaning in codemods_side.EXIT_STATUSES.items():
+    for code, meaning in exit_status.EXIT_STATUSES.items():
         assert f"{code} {meaning}" in top
-    table = " ".join(codemods_side.EXIT_STATUS_HELP.split())
+    table = " ".join(exit_status.EXIT_STATUS_HELP.split())
     for name in cli.COMMANDS:
         assert table in _help([name, "--help"], capsys), name
 
 
 def test_a_reader_that_closes_early_ends_the_command_quietly(tmp_path):
     """`pai perforate --json big.py | head -1`: no BrokenPipeError traceback, the documented status."""
-    from codemods.exit_status import CLOSED_PIPE
+    from mcp_server.cli.exit_status import CLOSED_PIPE
 
     fixture = Path(__file__).parent / "codemods" / "fixtures" / "mnist_cnn.in.py"
     script = tmp_path / "big.py"

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from codemods.analysis.source import MAX_BYTES
-from codemods.exit_status import BAD_INPUT, EXIT_STATUSES, FINDINGS, OK, REFUSED
+from mcp_server.cli.exit_status import BAD_INPUT, EXIT_STATUSES, FINDINGS, OK, REFUSED
 
 MNIST = Path(__file__).parent / "codemods" / "fixtures" / "mnist_cnn.in.py"
 TRACEBACK = Path(__file__).parent / "codemods" / "tracebacks" / "upstream_dataparallel.log"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from typing import Annotated, Literal
 
 from mcp.server.mcpserver import MCPServer
@@ -65,54 +64,17 @@ def register(server: MCPServer, workspace: Workspace) -> None:
 
 
 def _explain(name: str) -> ConfigOption:
-    from pai_core import config
     from pai_core.errors import UnknownOptionError
+    from pai_core.options import explain_option
 
     try:
-        canonical = config.canonical_option(_option_name(name))
+        return ConfigOption.model_validate(explain_option(name).as_dict())
     except UnknownOptionError as error:
         raise ToolError(f"{error} Call pai_list_config_options to browse them.") from None
-    return _option(canonical)
-
-
-_ACCESSOR = re.compile(r"(?:set|get|append)(?:_|(?=[A-Z]))")
-
-
-def _option_name(text: str) -> str:
-    """The option inside what a user may paste: `GPA.pc.setMaxDendrites(3)` -> `MaxDendrites`."""
-    name = text.strip().split("(", 1)[0].rsplit(".", 1)[-1].strip()
-    accessor = _ACCESSOR.match(name)
-    return name[accessor.end():] if accessor and name[accessor.end():] else name
 
 
 def _list(contains: str) -> ConfigOptionList:
-    from pai_core.config import PAIConfig
+    from pai_core.options import OPTIONS, list_options
 
-    needle = contains.strip().lower()
-    options = [_option(name) for name in PAIConfig.model_fields]
-    chosen = [o for o in options if needle in o.name.lower() or needle in o.description.lower()]
-    return ConfigOptionList(options=chosen, total=len(options))
-
-
-def _option(name: str) -> ConfigOption:
-    from pai_core.config import ALIASES, LIST_OPTIONS, PAIConfig
-
-    field = PAIConfig.model_fields[name]
-    default = field.get_default(call_default_factory=True)
-    annotation = field.annotation
-    type_name = getattr(annotation, "__name__", None) or str(annotation).replace("typing.", "")
-    if type_name == "Any":  # loosely typed options: the default says what is expected
-        type_name = type(default).__name__
-    return ConfigOption(
-        name=name,
-        type=type_name,
-        default=repr(default),
-        description=field.description or "",
-        is_list=name in LIST_OPTIONS,
-        setter=f"GPA.pc.set_{name}({default!r})" if _literal(default) else f"GPA.pc.set_{name}(...)",
-        aliases=sorted(alias for alias, target in ALIASES.items() if target == name),
-    )
-
-
-def _literal(value: object) -> bool:
-    return isinstance(value, (bool, int, float, str, list, type(None))) and len(repr(value)) < 80
+    chosen = [ConfigOption.model_validate(option.as_dict()) for option in list_options(contains)]
+    return ConfigOptionList(options=chosen, total=len(OPTIONS))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from pai_core.results.errors import ResultsError
-from pai_core.results.facts import DEFAULT_MAX_DENDRITE_TRIES, RunFacts, build_facts, collapse_pairs
+from pai_core.results.facts import RunFacts, build_facts, collapse_pairs
 from pai_core.results.files import DEFAULT_MAX_ROWS, load_run_folder
 from pai_core.results.report import ArchitectureScore, FailedRound, RunReport, TrainingSummary
 from pai_core.results.rules import RULES
@@ -273,7 +273,7 @@ def _status(
         if facts.dendrites == 0:
             return "completed", "stopped at the first plateau without adding dendrites (doing_pai=False?)"
         return "completed", "final model reloaded (before_final snapshot written)"
-    tries = int(facts.option("max_dendrite_tries", DEFAULT_MAX_DENDRITE_TRIES))
+    tries = int(facts.setting("max_dendrite_tries"))
     if failed:
         latest = max(r.dendrites_tried for r in failed)
         attempts = sum(1 for r in failed if r.dendrites_tried == latest)

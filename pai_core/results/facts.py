@@ -13,17 +13,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from pai_core.options import OPTIONS, SWITCH_MODE_NAMES
 from pai_core.results.errors import ResultsError
 from pai_core.results.files import GraphSet, RunFolder, validation_series
-
-DEFAULT_MAX_DENDRITE_TRIES = 2
-SWITCH_MODES = {
-    0: "DOING_SWITCH_EVERY_TIME",
-    1: "DOING_HISTORY",
-    2: "DOING_FIXED_SWITCH",
-    3: "DOING_NO_SWITCH",
-}
-
 
 def collapse_pairs(values: list[int], leading: int = 0) -> list[int]:
     """Upstream writes each switch twice (n->p, p->n); keep one entry per switch.
@@ -97,11 +89,15 @@ class RunFacts:
         value = self.config.get(name, default)
         return default if value is None else value
 
+    def setting(self, name: str):
+        """The run's value of option `name`, or pai's default for it (pai_core.options) when not recorded."""
+        return self.option(name, OPTIONS[name].default)
+
     @property
     def switch_mode(self) -> str | None:
         mode = self.config.get("switch_mode")
-        if isinstance(mode, (int, float)) and int(mode) in SWITCH_MODES:
-            return SWITCH_MODES[int(mode)]
+        if isinstance(mode, (int, float)) and int(mode) in SWITCH_MODE_NAMES:
+            return SWITCH_MODE_NAMES[int(mode)]
         return str(mode) if mode is not None else None
 
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from pai_core.results.facts import DEFAULT_MAX_DENDRITE_TRIES, RunFacts
+from pai_core.results.facts import RunFacts
 from pai_core.results.report import Finding, Recommendation, RunReport
 
 PREMATURE_GAIN = 0.01  # relative gain over the last epochs before a switch that means "still improving"
@@ -117,7 +117,7 @@ def no_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
         return []
     causes, changes = [], []
     confidence = "medium"
-    n_switch = facts.option("n_epochs_to_switch", 10)
+    n_switch = facts.setting("n_epochs_to_switch")
     n_switch = n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch
     best = facts.best(facts.validation)
     since_best = facts.epochs - 1 - best[0] if best else 0
@@ -139,8 +139,8 @@ def no_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
         changes.append("call add_validation_score once per epoch")
         confidence = "high"
     elif mode == "DOING_FIXED_SWITCH":
-        fixed = int(facts.option("fixed_switch_num", 250))
-        first = int(facts.option("first_fixed_switch_num", -1))
+        fixed = int(facts.setting("fixed_switch_num"))
+        first = int(facts.setting("first_fixed_switch_num"))
         needed = max(fixed, first)
         if facts.epochs < needed:
             causes.append(
@@ -285,7 +285,7 @@ def max_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
         return []
     findings = []
     configured = facts.option("max_dendrites")
-    tries = int(facts.option("max_dendrite_tries", DEFAULT_MAX_DENDRITE_TRIES))
+    tries = int(facts.setting("max_dendrite_tries"))
     gains = [a.relative_gain if a.relative_gain is not None else 0.0 for a in archs[1:]]
     if (
         s.status == "completed"
@@ -439,13 +439,13 @@ def premature_switches(facts: RunFacts, report: RunReport) -> list[Finding]:
     largest = max(r[0] for *_, r in hits)
     mode = facts.switch_mode
     if mode == "DOING_FIXED_SWITCH":
-        fixed = int(facts.option("fixed_switch_num", 250))
+        fixed = int(facts.setting("fixed_switch_num"))
         if all(epoch == facts.switch_epochs[0] for epoch, *_ in hits) and len(facts.switch_epochs) > 1:
             change = f"GPA.pc.set_first_fixed_switch_num({fixed * 2})"  # only the first phase needed longer
         else:
             change = f"GPA.pc.set_fixed_switch_num({fixed * 2})"
     else:
-        n_switch = facts.option("n_epochs_to_switch", 10)
+        n_switch = facts.setting("n_epochs_to_switch")
         n_switch = n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch
         change = f"GPA.pc.set_n_epochs_to_switch({int(int(n_switch or 10) * 1.5)})"
     confidence = (
@@ -490,7 +490,7 @@ def unstable_after_switch(facts: RunFacts, report: RunReport) -> list[Finding]:
             hits.append((switch_epoch, at_switch, float(worst), drop))
     if not hits:
         return []
-    multiplier = float(facts.option("candidate_weight_initialization_multiplier", 0.01))
+    multiplier = float(facts.setting("candidate_weight_initialization_multiplier"))
     detail = "; ".join(
         f"after the switch at epoch {e}: {_fmt(a)} -> {_fmt(w)} ({-d:+.1%}) within 3 epochs"
         for e, a, w, d in hits
@@ -552,9 +552,9 @@ def learning_rate(facts: RunFacts, report: RunReport) -> list[Finding]:
         )
     if facts.switch_epochs and _not_complete(report):
         after = lr.loc[facts.switch_epochs[-1] + 1 :]
-        n_switch = facts.option("n_epochs_to_switch", 10)
+        n_switch = facts.setting("n_epochs_to_switch")
         n_switch = int(n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch or 10)
-        if len(after) > 3 * n_switch and after.nunique() == 1 and facts.option("find_best_lr", True):
+        if len(after) > 3 * n_switch and after.nunique() == 1 and facts.setting("find_best_lr"):
             findings.append(
                 Finding(
                     code="lr_search_lock",

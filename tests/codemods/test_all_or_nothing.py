@@ -7,10 +7,13 @@ missing step with the by-hand recipe.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from codemods.check import check_integration
-from codemods.cli import main
+from mcp_server.cli import run_command
+
+main = functools.partial(run_command, "perforate")
 from codemods.perforate import perforate_file, perforate_source
 
 FIXTURES = Path(__file__).parent / "fixtures"

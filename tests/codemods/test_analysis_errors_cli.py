@@ -1,3 +1,4 @@
+import functools
 """Bad input, odd code, recommend_config, and the `pai analyze-script` command."""
 
 import json
@@ -8,7 +9,9 @@ from pathlib import Path
 import pytest
 
 from codemods.analysis import ScriptError, analyze_script, analyze_source, recommend_config
-from codemods.analysis.cli import main
+from mcp_server.cli import run_command
+
+main = functools.partial(run_command, "analyze-script")
 from mcp_server import cli as pai_cli
 
 SCRIPTS = Path(__file__).parent / "scripts"

@@ -9,6 +9,7 @@ slow suite. Runs go one at a time, each on one thread: two at a time was measure
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import shutil
@@ -20,7 +21,9 @@ from pathlib import Path
 import pytest
 
 from codemods.check import check_integration
-from codemods.cli import main as perforate_main
+from mcp_server.cli import run_command
+
+perforate_main = functools.partial(run_command, "perforate")
 from codemods.perforate import perforate_file
 
 CORPUS = Path(__file__).parent / "corpus"

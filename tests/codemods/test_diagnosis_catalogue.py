@@ -25,7 +25,6 @@ NOT_USER_FACING = {
     ("globals_perforatedai.py", "AttributeError"),
     ("utils_perforatedai.py", "AttributeError"),
     ("tracker.py", "AttributeError"),
-    ("export_cli.py", "ArgumentTypeError"),  # argparse prints these as usage errors, never as tracebacks
 }
 
 

@@ -3,6 +3,7 @@ and the `pai diagnose` command line."""
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import sys
@@ -11,7 +12,9 @@ from pathlib import Path
 import pytest
 
 from codemods.diagnosis import Diagnosis, diagnose
-from codemods.diagnosis.cli import main
+from mcp_server.cli import run_command
+
+main = functools.partial(run_command, "diagnose")
 from codemods.diagnosis.logtext import MAX_CHARS, clean, parse_exceptions
 from codemods.diagnosis.shapes import suggest_output_dimensions
 

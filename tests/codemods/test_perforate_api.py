@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import subprocess
@@ -11,7 +12,10 @@ from pathlib import Path
 import pytest
 
 from codemods.analysis import ScriptError
-from codemods.cli import check_main, main
+from mcp_server.cli import run_command
+
+main = functools.partial(run_command, "perforate")
+check_main = functools.partial(run_command, "check")
 from codemods.perforate import perforate_file, perforate_source, set_capacity_test
 from mcp_server import cli as pai_cli
 

@@ -81,3 +81,37 @@ async def test_list_marks_which_options_take_append(client):
     assert {o.name for o in options if o.is_list} == set(LIST_OPTIONS)
     threshold = next(o for o in options if o.name == "improvement_threshold")
     assert not threshold.is_list and threshold.default.startswith("[")  # a list value, but set as a whole
+
+
+async def test_pai_config_prints_what_the_tools_return(client, capsys):
+    import json
+
+    from mcp_server.cli import run_command
+
+    def cli(*argv):
+        assert run_command("config", [*argv, "--json"]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    tool = await client.call_tool("pai_explain_config_option", {"name": "GPA.pc.setMaxDendrites(3)"})
+    assert cli("explain", "GPA.pc.setMaxDendrites(3)") == tool.structured_content
+    listed = ConfigOptionList.model_validate(
+        (await client.call_tool("pai_list_config_options", {"contains": "switch"})).structured_content)
+    assert cli("list", "switch") == [option.model_dump() for option in listed.options]
+    recommended = await client.call_tool("pai_recommend_config", {"architecture": "resnet", "layers": ["Conv2d"],
+                                                                  "head": "fc"})
+    assert cli("recommend", "resnet", "Conv2d", "--head", "fc") == recommended.structured_content
+
+
+def test_pai_config_explains_refuses_and_recommends_as_text(capsys):
+    from mcp_server.cli import run_command
+
+    assert run_command("config", ["explain", "nEpochsToSwitch"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("n_epochs_to_switch  (schedule, default 10)") and "GPA.pc.set_n_epochs_to_switch(10)" in out
+    assert run_command("config", ["explain", "max_dendrite"]) == 2
+    assert capsys.readouterr().err.startswith("pai config: error: PAI config has no option 'max_dendrite'. Did you "
+                                              "mean 'max_dendrites'?")
+    assert run_command("config", ["recommend", "diffusion"]) == 2
+    assert "use one of cnn, resnet" in capsys.readouterr().err
+    assert run_command("config", ["recommend", "transformer", "--head", "classifier", "--head-is-2d"]) == 0
+    assert "model.classifier.set_this_output_dimensions([-1, 0])" in capsys.readouterr().out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 import sys
@@ -10,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from mcp_server.demo import story
-from mcp_server.demo.cli import main as demo_main
+from mcp_server.cli import run_command
+
+demo_main = functools.partial(run_command, "demo")
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

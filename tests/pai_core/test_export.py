@@ -172,7 +172,7 @@ def test_pai_export_calls_nothing_it_cannot_vouch_for(project, tmp_path, capsys,
     for spec, kwargs, reason in cases:
         assert main(["export", str(root / "PAI"), "--model", spec, "--model-kwargs", json.dumps(kwargs),
                      "--input-shape", "1,64", "--format", "torch_export", "--out", str(tmp_path / "out")]) == 2
-        error = capsys.readouterr().err  # 2: bad input in the exit-status table (codemods/pai_core exit_status)
+        error = capsys.readouterr().err  # 2: bad input in the exit-status table (mcp_server.cli.exit_status)
         assert error.startswith("pai export: error: ") and reason in error and "pass " in error.lower(), error
         assert not marker.exists() and not imported.exists() and not (tmp_path / "out").exists(), spec
     assert main(["export", str(root / "PAI"), "--model", "noisy.py:Net", "--input-shape", "1,64",

@@ -13,7 +13,7 @@ from pai_core import pb_globals as PBG
 from pai_core import utils_perforatedai as UPA
 from pai_core.config import CONSTANTS, InertOptionWarning, pc
 from pai_core.errors import UnknownOptionError
-from pai_core.upstream_names import INERT_OPTIONS, LEGACY_CONSTANTS, LEGACY_OPTIONS
+from pai_core.options import INERT_OPTIONS, LEGACY_CONSTANTS, LEGACY_OPTIONS
 
 
 @pytest.fixture(autouse=True)
@@ -70,7 +70,7 @@ def test_an_inert_upstream_option_is_stored_and_warned_about_once(name, monkeypa
 
     monkeypatch.setattr(config_module, "_WARNED_INERT", set())
     with pytest.warns(InertOptionWarning, match="no effect in pai: it belongs to the proprietary"):
-        getattr(GPA.pc, f"set_{name}")(INERT_OPTIONS[name][0])
+        getattr(GPA.pc, f"set_{name}")(INERT_OPTIONS[name].default)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         getattr(GPA.pc, f"set_{name}")(7)

@@ -1,3 +1,4 @@
+import functools
 """Bad input never produces a traceback: a ResultsError that says what to do, or a partial report."""
 
 import shutil
@@ -8,7 +9,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pai_core.results import ResultsError, analyze_run
-from pai_core.results.cli import main as analyze_main
+from mcp_server.cli import run_command
+
+analyze_main = functools.partial(run_command, "analyze-results")
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):
@@ -119,7 +122,7 @@ def test_only_snapshots_left(upstream_copy):
 def test_cli_prints_error_without_traceback(tmp_path, capsys):
     code = analyze_main([str(tmp_path / "missing")])
     err = capsys.readouterr().err
-    assert code == 2  # bad input in the table of pai_core.exit_status
+    assert code == 2  # bad input in the table of mcp_server.cli.exit_status
     assert err.startswith("pai analyze-results: error: ") and "Traceback" not in err
 
 

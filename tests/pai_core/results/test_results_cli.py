@@ -1,3 +1,4 @@
+import functools
 """`pai analyze-results` and `pai compare` end to end, plus finding the folder from a training script."""
 
 import json
@@ -9,9 +10,11 @@ import pytest
 from results_writer import FIXTURES
 
 from pai_core.results import ResultsError
-from pai_core.results.cli import main as analyze_main
 from pai_core.results.compare import compare_runs
-from pai_core.results.compare_cli import main as compare_main
+from mcp_server.cli import run_command
+
+analyze_main = functools.partial(run_command, "analyze-results")
+compare_main = functools.partial(run_command, "compare")
 from pai_core.results.locate import run_folder_from_script, save_name_from_script
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"

@@ -1,3 +1,4 @@
+import functools
 """The analyzer on folders written by pai_core itself: short real trainings on the digits data set."""
 
 import pytest
@@ -168,7 +169,9 @@ def test_a_log_from_another_run_is_told_apart(in_tmp, caplog):
 
 
 def test_cli_log_option_and_missing_folder_reasons(in_tmp, caplog, capsys):
-    from pai_core.results.cli import main
+    from mcp_server.cli import run_command
+
+    main = functools.partial(run_command, "analyze-results")
 
     _, log = _log_of_capacity_run(caplog, "cap")
     (in_tmp / "train.log").write_text(log, encoding="utf-8")

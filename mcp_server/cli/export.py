@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 
-from pai_core.exit_status import BAD_INPUT, EXIT_STATUS_HELP, OK
+from mcp_server.cli.exit_status import OK, CommandError
 
+DESCRIPTION = "A run's best model, fused for inference, as TorchScript / torch.export / ONNX files."
 EPILOG = """\
 examples:
   pai export PAI --model train.py:Net --input-shape 1,64
@@ -20,9 +20,7 @@ examples:
 The checkpoint holds weights only: --model names what builds a fresh, plain instance of the architecture
 given to perforate_model: a class or function defined at the top level of a .py file under --root, or an
 installed nn.Module subclass. Nothing else is called. Importing the file runs its top-level code. Every
-exported file is run after export and compared with the eager model.
-
-""" + EXIT_STATUS_HELP
+exported file is run after export and compared with the eager model."""
 
 
 def _shape(text: str) -> list[int]:
@@ -35,11 +33,9 @@ def _shape(text: str) -> list[int]:
     return shape
 
 
-def _parser() -> argparse.ArgumentParser:
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     from pai_core.export import DTYPES, FORMATS
 
-    parser = argparse.ArgumentParser(
-        prog="pai export", description=__doc__, epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("source", help="run folder (its best_model.pt is used) or a .pt/.safetensors checkpoint")
     parser.add_argument("--model", help="FILE.py:NAME (a class or function defined in that file) or "
                         "package.module:CLASS (an nn.Module subclass), building the plain model")
@@ -56,31 +52,25 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-fuse", action="store_true",
                         help="keep each dendrite a separate layer copy instead of one stacked Linear/Conv")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    return parser
 
 
-def main(argv: list[str]) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     if not args.model:
         from pai_core.model_spec import MODEL_SPEC_HELP
 
-        print(f"pai export: error: --model is required. {MODEL_SPEC_HELP}\n"
-              f"e.g. pai export {args.source} --model train.py:Net --input-shape 1,64", file=sys.stderr)
-        return BAD_INPUT
+        raise CommandError(f"--model is required. {MODEL_SPEC_HELP}\n"
+                           f"e.g. pai export {args.source} --model train.py:Net --input-shape 1,64")
     if not args.input_shapes:
-        print("pai export: error: --input-shape is required: the shape of an example input, batch first, e.g. "
-              "--input-shape 1,64 for a 64-feature MLP or --input-shape 1,3,32,32 for an image model "
-              "(repeat it for a model with several inputs).", file=sys.stderr)
-        return BAD_INPUT
+        raise CommandError("--input-shape is required: the shape of an example input, batch first, e.g. "
+                           "--input-shape 1,64 for a 64-feature MLP or --input-shape 1,3,32,32 for an image model "
+                           "(repeat it for a model with several inputs).")
     try:
         kwargs = json.loads(args.model_kwargs)
     except ValueError:
         kwargs = None
     if not isinstance(kwargs, dict):
-        print(f"pai export: error: --model-kwargs must be a JSON object like '{{\"width\": 32}}', got "
-              f"{args.model_kwargs!r}.", file=sys.stderr)
-        return BAD_INPUT
+        raise CommandError(f"--model-kwargs must be a JSON object like '{{\"width\": 32}}', got "
+                           f"{args.model_kwargs!r}.")
     formats = None if not args.formats or "all" in args.formats else args.formats
 
     from pai_core.errors import PAIError
@@ -90,12 +80,7 @@ def main(argv: list[str]) -> int:
         report = export_run(args.source, args.model, args.input_shapes, model_kwargs=kwargs,
                             input_dtype=args.input_dtype, formats=formats, out_dir=args.out, name=args.name,
                             fuse=not args.no_fuse, roots=args.root or ["."])
-    except PAIError as exc:
-        print(f"pai export: error: {exc}", file=sys.stderr)
-        return BAD_INPUT
+    except PAIError as error:
+        raise CommandError(str(error)) from None
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return OK
-
-
-if __name__ == "__main__":
-    raise SystemExit(main(sys.argv[1:]))

@@ -1,12 +1,15 @@
-"""The exit statuses every `pai` subcommand uses; codemods.exit_status holds the same table (a test keeps the
-two equal: codemods and pai_core do not import each other)."""
+"""The exit statuses of every `pai` command (one table: `pai --help` prints it), and the error that carries one.
+
+A command raises `CommandError(message, status)` for input it cannot use; the front door prints
+`pai COMMAND: error: MESSAGE` on stderr and exits with the status. Library code never calls sys.exit.
+"""
 
 from __future__ import annotations
 
 import textwrap
 
 __all__ = ["BAD_INPUT", "CLOSED_PIPE", "EXIT_STATUSES", "EXIT_STATUS_HELP", "FINDINGS", "INTERRUPTED", "OK",
-           "REFUSED"]
+           "REFUSED", "CommandError"]
 
 OK, FINDINGS, BAD_INPUT, REFUSED, INTERRUPTED, CLOSED_PIPE = 0, 1, 2, 3, 130, 141
 
@@ -25,3 +28,11 @@ EXIT_STATUS_HELP = textwrap.fill(
     "exit status (the same for every pai command): " + "; ".join(f"{c} {m}" for c, m in EXIT_STATUSES.items()),
     width=100,
 )
+
+
+class CommandError(Exception):
+    """Input a command cannot use: the one line to print, and the exit status from the table."""
+
+    def __init__(self, message: str, status: int = BAD_INPUT) -> None:
+        super().__init__(message)
+        self.status = status

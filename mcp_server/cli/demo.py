@@ -3,39 +3,33 @@
 from __future__ import annotations
 
 import argparse
-import sys
 import textwrap
 import time
 from pathlib import Path
 
-from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, INTERRUPTED, OK, REFUSED
+from mcp_server.cli.exit_status import OK, REFUSED, CommandError
 
 CAPACITY_SUCCESS = "Successfully added 3 dendrites"
 
+DESCRIPTION = ("The whole story in about a minute on a CPU: a plain PyTorch training script (a tiny MLP on "
+               "scikit-learn's bundled 8x8 digits, nothing downloaded) is analyzed, rewritten to train with "
+               "dendrites, put through the capacity test, trained with pai_core until complete, and its run folder "
+               "analyzed and plotted.")
+EPILOG = "A step that fails stops the demo with status 3 and names the log to read."
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pai demo",
-        description="The whole story in about a minute on a CPU: a plain PyTorch training script (a tiny MLP "
-        "on scikit-learn's bundled 8x8 digits, nothing downloaded) is analyzed, rewritten to train with "
-        "dendrites, put through the capacity test, trained with pai_core until complete, and its run folder "
-        "analyzed and plotted.",
-        epilog="A step that fails stops the demo with status 3 and names the log to read. " + EXIT_STATUS_HELP,
-    )
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", default="pai_demo", metavar="DIR",
                         help="output folder (default ./pai_demo; a previous demo's folder is replaced)")
     parser.add_argument("--quick", action="store_true",
                         help="stop after the capacity test (a few seconds) and analyze that run instead")
     parser.add_argument("--timeout", type=float, default=900.0, metavar="S",
                         help="stop a training run that takes longer than this (default 900 s)")
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     if Path(args.out).expanduser().exists() and not Path(args.out).expanduser().is_dir():
-        print(f"pai demo: error: --out {args.out} is a file; pass a new or empty folder.", file=sys.stderr)
-        return BAD_INPUT
+        raise CommandError(f"--out {args.out} is a file; pass a new or empty folder.")
     from mcp_server.demo import story
 
     start = time.perf_counter()
@@ -85,11 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         header("Where everything is")
         print(_where(paths, training, args.quick))
     except story.DemoError as error:
-        print(f"pai demo: {error}", file=sys.stderr)
-        return REFUSED
-    except KeyboardInterrupt:
-        print("pai demo: interrupted", file=sys.stderr)
-        return INTERRUPTED
+        raise CommandError(str(error), REFUSED) from None
     print(f"\nDemo finished in {time.perf_counter() - start:.0f} s.")
     print(_next_steps())
     return OK

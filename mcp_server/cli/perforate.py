@@ -1,10 +1,7 @@
-"""`pai perforate` and `pai check`: argument parsing and printing around codemods.perforate / codemods.check.
-
-`pai perforate PATH...` prints a unified diff and exits 1 when changes are pending (usable in CI, like
+"""`pai perforate PATH...`: the rewrite as a unified diff, status 1 when changes are pending (usable in CI, like
 bump-pydantic --diff); `--write` replaces the files atomically, keeping what it replaced in `PATH.orig` (or
-`PATH.orig.1`, ... when an older backup exists) unless `--no-backup`.
-A script that cannot get a complete integration is refused: nothing is written and the exit status is 3.
-`pai check PATH...` prints each finding with its line and exits 1 when there are errors.
+`PATH.orig.1`, ... when an older backup exists) unless `--no-backup`. A script that cannot get a complete
+integration is refused: nothing is written and the status is 3.
 """
 
 from __future__ import annotations
@@ -13,16 +10,14 @@ import argparse
 import json
 import sys
 
-from codemods.exit_status import BAD_INPUT, EXIT_STATUS_HELP, FINDINGS, OK, REFUSED
+from mcp_server.cli.exit_status import BAD_INPUT, FINDINGS, OK, REFUSED
+
+DESCRIPTION = "Rewrite training scripts so they train with dendrites (prints a diff unless --write)."
+EPILOG = ("Each rule also runs under libcst, from any folder: `python -m libcst.tool codemod -x --no-format "
+          "codemods.rules.imports.AddDendriteImports FILE`.")
 
 
-def _perforate_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pai perforate",
-        description="Rewrite training scripts so they train with dendrites (prints a diff unless --write).",
-        epilog="Each rule also runs under libcst, from any folder: `python -m libcst.tool codemod -x --no-format "
-               "codemods.rules.imports.AddDendriteImports FILE`. " + EXIT_STATUS_HELP,
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="training script(s)")
     parser.add_argument("--write", action="store_true", help="write the changes (atomically) instead of a diff")
     parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep a PATH.orig backup")
@@ -40,12 +35,9 @@ def _perforate_parser() -> argparse.ArgumentParser:
                              "(e.g. netG of a GAN, the student of a distillation); default: the one the validation "
                              "metric measures")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
-    return parser
 
 
-def main(argv: list[str] | None = None) -> int:
-    """`pai perforate`."""
-    args = _perforate_parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     import libcst as cst
     from tqdm import tqdm
 
@@ -64,9 +56,9 @@ def main(argv: list[str] | None = None) -> int:
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError) as error:
             failures += 1
             if args.json:
-                results.append({"filename": path, "error": _one_line(error)})
+                results.append({"filename": path, "error": one_line(error)})
             else:
-                print(f"pai perforate: error: {_located(path, error)}", file=sys.stderr)
+                print(f"pai perforate: error: {located(path, error)}", file=sys.stderr)
             continue
         pending |= result.changed and not result.written
         refused |= result.refused
@@ -94,54 +86,12 @@ def main(argv: list[str] | None = None) -> int:
     return FINDINGS if pending else OK
 
 
-def check_main(argv: list[str] | None = None) -> int:
-    """`pai check`."""
-    parser = argparse.ArgumentParser(
-        prog="pai check",
-        description="Verify a dendrite integration statically: components present, optimizer rebuilt on "
-                    "restructure, loop runs until complete, consistent metric direction...",
-        epilog=EXIT_STATUS_HELP,
-    )
-    parser.add_argument("paths", nargs="+", metavar="PATH")
-    parser.add_argument("--json", action="store_true", help="print the reports as JSON")
-    args = parser.parse_args(argv)
-    import libcst as cst
-
-    from codemods.analysis import ScriptError
-    from codemods.check import check_integration
-
-    reports, status = [], OK
-    for path in args.paths:
-        try:
-            report = check_integration(path if path.endswith((".py", ".pyw")) else __import__("pathlib").Path(path))
-        except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError) as error:
-            print(f"pai check: error: {_located(path, error)}", file=sys.stderr)
-            status = BAD_INPUT
-            continue
-        reports.append(report.model_dump())
-        if report.errors and status == OK:
-            status = FINDINGS
-        if not args.json:
-            for f in report.findings:
-                where = f"{path}:{f.line}" if f.line else path
-                print(f"{where}: {f.code} {f.severity}: {f.message}")
-            verdict = "OK" if report.ok else f"{len(report.errors)} error(s)"
-            print(f"{path}: {verdict}")
-    if args.json:
-        print(json.dumps(reports, indent=2))
-    return status
-
-
-def _one_line(error: Exception) -> str:
+def one_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
-def _located(path: str, error: Exception) -> str:
+def located(path: str, error: Exception) -> str:
     """The error's first line, led by the path unless it is a ScriptError, whose message starts with it."""
     from codemods.analysis import ScriptError
 
-    return _one_line(error) if isinstance(error, ScriptError) else f"{path}: {_one_line(error)}"
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+    return one_line(error) if isinstance(error, ScriptError) else f"{path}: {one_line(error)}"

@@ -3,47 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import sys
 from pathlib import Path
 
-from pai_core.exit_status import BAD_INPUT, EXIT_STATUS_HELP, OK
-from pai_core.results.errors import ResultsError
+from mcp_server.cli.exit_status import OK, CommandError
+
+DESCRIPTION = ("Analyze a finished (or stopped) run folder written by pai_core or perforatedai: training summary, "
+               "dendrite impact, problems found and the config changes to make.")
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="pai analyze-results",
-        description="Analyze a finished (or stopped) run folder written by pai_core or perforatedai: training "
-        "summary, dendrite impact, problems found and the config changes to make.",
-        epilog=EXIT_STATUS_HELP,
-    )
-    parser.add_argument(
-        "target",
-        help="run folder (named after save_name), or the training script (.py) whose "
-        "perforate_model(...) call names it",
-    )
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("target", help="run folder (named after save_name), or the training script (.py) whose "
+                        "perforate_model(...) call names it")
     parser.add_argument("--json", action="store_true", help="print the report as JSON")
-    parser.add_argument(
-        "--plot",
-        metavar="PNG",
-        help="write a summary plot to this PNG (default with --plot-auto: <folder>/<save_name>_analysis.png)",
-    )
+    parser.add_argument("--plot", metavar="PNG",
+                        help="write a summary plot to this PNG (default with --plot-auto: "
+                        "<folder>/<save_name>_analysis.png)")
     parser.add_argument("--plot-auto", action="store_true", help="write the plot next to the run files")
     parser.add_argument("--log", metavar="FILE",
                         help="the training output of the run (a saved log): epochs and dendrites it reports are "
                         "checked against the folder, which shows when the folder is not that run")
-    parser.add_argument(
-        "--max-rows",
-        type=int,
-        default=2_000_000,
-        help="read at most this many rows per CSV (huge files are cut and the report says so)",
-    )
-    return parser
-
-
-def emit(result, *, as_json: bool) -> None:
-    """Print a report model as JSON or as its readable text."""
-    print(result.model_dump_json(indent=2) if as_json else result.to_text())
+    parser.add_argument("--max-rows", type=int, default=2_000_000,
+                        help="read at most this many rows per CSV (huge files are cut and the report says so)")
 
 
 def resolve_target(target: str) -> Path:
@@ -61,12 +41,12 @@ def _read_log(path: str) -> str:
         with open(path, encoding="utf-8", errors="replace") as handle:
             return handle.read()[-5_000_000:]  # the tail holds the end of the run
     except OSError as error:
-        raise ResultsError(f"Cannot read the log {path!r} ({error.strerror}); pass a saved training log.") from None
+        raise CommandError(f"Cannot read the log {path!r} ({error.strerror}); pass a saved training log.") from None
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+def run(args: argparse.Namespace) -> int:
     from pai_core.results.analyze import analyze_run
+    from pai_core.results.errors import ResultsError
     from pai_core.results.files import locate_run_folder
 
     try:
@@ -78,11 +58,6 @@ def main(argv: list[str] | None = None) -> int:
         log = _read_log(args.log) if args.log else None
         report = analyze_run(folder, plot=plot, max_rows=args.max_rows, log=log)
     except ResultsError as error:
-        print(f"pai analyze-results: error: {error}", file=sys.stderr)
-        return BAD_INPUT
-    emit(report, as_json=args.json)
+        raise CommandError(str(error)) from None
+    print(report.model_dump_json(indent=2) if args.json else report.to_text())
     return OK
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
