@@ -148,7 +148,7 @@ def rewrap_ddp(model: nn.Module, make_optimizer: Callable[[list[nn.Parameter]], 
     (`set_optimizer_instance`) unless it is registered already (e.g. built by `setup_optimizer`). Also fine for
     the first wrap.
     """
-    from pai_core.tracker import tracker_for
+    from pai_core.tracker_registry import tracker_for
 
     wrapped = wrap_ddp(model, **ddp_kwargs)
     bare = wrapped.module
@@ -262,7 +262,7 @@ def sync_model(model: nn.Module) -> None:
 # ---------------------------------------------------------------------------------------------- tracker calls
 def _prepare(tracker: Any, score: Any, model: nn.Module) -> tuple[float, nn.Module, BaseException | None]:
     """Local checks of one rank; errors are returned, not raised, so that every rank can raise together."""
-    from pai_core.tracker import _as_score
+    from pai_core.scores import as_score
 
     bare = unwrap(model)
     value = float("nan")
@@ -275,9 +275,9 @@ def _prepare(tracker: Any, score: Any, model: nn.Module) -> tuple[float, nn.Modu
                 "make_optimizer)`.")
         if not isinstance(bare, nn.Module):
             raise TypeError(f"Expected the perforated nn.Module (or its DDP wrapper), got {type(model).__name__}.")
-        value = _as_score(score, "validation score")
-        if not tracker.state["completed"]:
-            tracker._check_ready()
+        value = as_score(score, "validation score")
+        if not tracker.state.completed:
+            tracker.check_ready()
     except (PAIError, TypeError) as exc:
         return value, bare, exc
     return value, bare, None
@@ -294,7 +294,6 @@ def add_validation_score(tracker: Any, score: Any, model: nn.Module, force_switc
 
 
 def _add_validation_score(tracker: Any, score: Any, model: nn.Module, force_switch: bool):
-    tracker._writes = is_rank_zero()
     value, bare, error = _prepare(tracker, score, model)
     gathered = _gather((value, _param_checksum(bare) if error is None else None,
                         None if error is None else (type(error).__name__, str(error)), bool(force_switch)))
@@ -351,12 +350,11 @@ def _follow(tracker: Any, bare: nn.Module, payload: dict[str, Any], score: float
     from pai_core import optim as _optim
 
     tracker.state = payload["state"]
-    tracker._module_name_cache = None
     if payload["stepped_scheduler"] and tracker.scheduler is not None:
         _optim.step_scheduler(tracker.scheduler, score)
     if payload["restructured"] or payload["complete"]:
         tracker.clear_optimizer_and_scheduler()
-    tracker._adopt_model(bare)
+    tracker.adopt(bare)
 
 
 def load_path(tracker: Any, model: nn.Module, path: Any, advance: bool | None) -> bool:
@@ -369,19 +367,14 @@ def load_path(tracker: Any, model: nn.Module, path: Any, advance: bool | None) -
 
 
 def _load_path(tracker: Any, model: nn.Module, path: Any, advance: bool | None) -> bool:
-    tracker._writes = is_rank_zero()
     def decide() -> dict[str, Any]:
         found = tracker.load_path(model, path, advance=advance)
-        return {"found": found, "state": tracker.state, "optimizer": tracker._pending_optimizer_state}
+        return {"found": found, "state": tracker.state, "optimizer": tracker.pending_optimizer_state}
 
     payload = _rank_zero_decides(tracker, decide, f"while loading {path}")
     if not payload["found"]:
         return False
     if not is_rank_zero():
-        tracker.state = payload["state"]
-        tracker._pending_optimizer_state = payload["optimizer"]
-        tracker._best = None
-        tracker._best_due = tracker._outputs_due = False
-        tracker._adopt_model(model)
+        tracker.follow(payload["state"], model, pending_optimizer=payload["optimizer"])
     sync_model(model)
     return True

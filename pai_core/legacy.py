@@ -57,11 +57,11 @@ class LegacyTracker:
         """Early 2024 passed the save name and got (model, improved, restructured, trainingComplete); later
         2024 passed (score, model) and got (model, restructured, trainingComplete), as today."""
         tracker = self._tracker
-        best_before = tracker.state["global_best_validation_score"]
+        best_before = tracker.state.global_best_validation_score
         model, restructured, complete = tracker.add_validation_score(accuracy, net, force_switch=forceSwitch)
         if saveName is None:
             return model, restructured, complete
-        improved = tracker.state["global_best_validation_score"] != best_before and not restructured
+        improved = tracker.state.global_best_validation_score != best_before and not restructured
         return model, improved, restructured, complete
 
     @property

@@ -1,6 +1,6 @@
 """The run folder's human-readable outputs: upstream-compatible CSVs, the PNG and our pai_run.json summary.
 
-Everything is rendered from the tracker's plain-dict state. CSVs are small strings rebuilt from memory and only
+Everything is rendered from the tracker's RunState. CSVs are small strings rebuilt from memory and only
 rewritten when their content changed (no pandas, no figure per epoch): that is what keeps the per-epoch overhead
 tiny, where upstream redraws a 28x14-inch figure and rewrites every CSV through pandas on every call.
 
@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from pai_core.checkpoint import atomic_write_bytes
+from pai_core.run_state import RunState
 
 SUMMARY_NAME = "pai_run.json"
 
@@ -82,26 +83,26 @@ def stacked_csv(first: str, series: list[tuple[str, list]], cache: LineCache | N
     return "\n".join(out) + "\n"
 
 
-def scores_csv(state: dict, cache: LineCache | None = None) -> str:
-    series = [("Validation Scores", state["accuracies"]), ("Validation Running Scores", state["running_accuracies"])]
-    series += list(state["extra_scores"].items())
-    series += list(state["extra_scores_without_graphing"].items())
+def scores_csv(state: RunState, cache: LineCache | None = None) -> str:
+    series = [("Validation Scores", state.accuracies), ("Validation Running Scores", state.running_accuracies)]
+    series += list(state.extra_scores.items())
+    series += list(state.extra_scores_without_graphing.items())
     return stacked_csv("Epochs", series, cache)
 
 
-def times_csv(state: dict, cache: LineCache | None = None) -> str:
-    if state["manual_train_switch"]:
-        return stacked_csv("Epochs", [("Normal Epoch Train Times", state["n_train_times"]),
+def times_csv(state: RunState, cache: LineCache | None = None) -> str:
+    if state.manual_train_switch:
+        return stacked_csv("Epochs", [("Normal Epoch Train Times", state.n_train_times),
                                       ("PAI Epoch Train Times", []),
-                                      ("Normal Epoch Val Times", state["n_val_times"]),
+                                      ("Normal Epoch Val Times", state.n_val_times),
                                       ("PAI Epoch Val Times", [])], cache)
-    return stacked_csv("Epochs", [("Normal Epoch Times", state["n_epoch_times"]), ("PAI Epoch Times", [])], cache)
+    return stacked_csv("Epochs", [("Normal Epoch Times", state.n_epoch_times), ("PAI Epoch Times", [])], cache)
 
 
-def learning_rate_csv(state: dict, cache: LineCache | None = None) -> str:
+def learning_rate_csv(state: RunState, cache: LineCache | None = None) -> str:
     lines = ["Epochs,learning_rate"]
     render = lambda index, value: f"{index},{_cell(value)}"
-    values = state["training_learning_rates"]
+    values = state.training_learning_rates
     lines += cache.lines("learning_rate", values, render) if cache else [render(i, v) for i, v in enumerate(values)]
     return "\n".join(lines) + "\n"
 
@@ -111,12 +112,12 @@ def doubled(values: list) -> list:
     return [v for v in values for _ in (0, 1)]
 
 
-def switch_epochs_csv(state: dict) -> str:
-    return _csv(["Switch Number", "Switch Epoch"], enumerate(doubled(state["switch_epochs"])))
+def switch_epochs_csv(state: RunState) -> str:
+    return _csv(["Switch Number", "Switch Epoch"], enumerate(doubled(state.switch_epochs)))
 
 
-def param_counts_csv(state: dict) -> str:
-    counts = state["param_counts"]
+def param_counts_csv(state: RunState) -> str:
+    counts = state.param_counts
     return _csv(["Switch Number", "Param Count"], enumerate(counts[:1] + doubled(counts[1:])))
 
 
@@ -127,14 +128,14 @@ def best_pb_scores_csv(module_names: list[str]) -> str:
     return _csv(header, [])
 
 
-def best_arch_rows(state: dict) -> list[dict[str, Any]]:
+def best_arch_rows(state: RunState) -> list[dict[str, Any]]:
     """One row per architecture: best raw validation score of each neuron phase and the extras at that epoch."""
-    scores = state["accuracies"]
-    pick = max if state["maximizing_score"] else min
-    extras = {**state["extra_scores"], **state["extra_scores_without_graphing"]}
-    counts = state["param_counts"]
+    scores = state.accuracies
+    pick = max if state.maximizing_score else min
+    extras = {**state.extra_scores, **state.extra_scores_without_graphing}
+    counts = state.param_counts
     bounds, start = [], 0
-    for phase, switch_epoch in enumerate(state["switch_epochs"]):
+    for phase, switch_epoch in enumerate(state.switch_epochs):
         bounds.append((start, switch_epoch + 1, counts[min(phase, len(counts) - 1)] if counts else None))
         start = switch_epoch + 1
     if len(scores) > start:
@@ -153,8 +154,8 @@ def best_arch_rows(state: dict) -> list[dict[str, Any]]:
     return rows
 
 
-def best_arch_csv(state: dict) -> str:
-    names = list(state["extra_scores"]) + list(state["extra_scores_without_graphing"])
+def best_arch_csv(state: RunState) -> str:
+    names = list(state.extra_scores) + list(state.extra_scores_without_graphing)
     header = ["Param Counts", "Max Valid Scores"] + names
     return _csv(header, ([row.get(h) for h in header] for row in best_arch_rows(state)))
 
@@ -185,7 +186,7 @@ class RunFiles:
         self._write(path, text.encode("utf-8"))
         self._written[path] = text
 
-    def write_csvs(self, state: dict, module_names: list[str], extra: str = "") -> None:
+    def write_csvs(self, state: RunState, module_names: list[str], extra: str = "") -> None:
         base = f"{extra}"
         cache = self._lines if not extra else None
         self._put(self.path(f"{base}Scores.csv"), scores_csv(state, cache))
@@ -201,7 +202,7 @@ class RunFiles:
     def write_summary(self, summary: dict) -> None:
         self._put(self.folder / SUMMARY_NAME, json.dumps(summary, indent=1, allow_nan=False) + "\n")
 
-    def write_png(self, state: dict, extra: str = "", *, zooming: bool = True) -> Path:
+    def write_png(self, state: RunState, extra: str = "", *, zooming: bool = True) -> Path:
         path = self.path(f"{extra}.png")
         self._write(path, render_png(state, f"{self.folder.name}/{self.save_name}{extra}", zooming,
                                      self.extra_graphs))
@@ -213,7 +214,7 @@ def timestamp() -> str:
     return _dt.datetime.now().strftime("%d.%m.%Y.%H.%M.%S")
 
 
-def render_png(state: dict, title: str, zooming: bool = True, extra_graphs: bool = True) -> bytes:
+def render_png(state: RunState, title: str, zooming: bool = True, extra_graphs: bool = True) -> bytes:
     """A 2x2 figure like upstream's (scores, PB scores, learning rate, epoch times) as PNG bytes.
 
     Uses an Agg canvas directly (no pyplot global state), so it works headless and in any thread.
@@ -227,29 +228,29 @@ def render_png(state: dict, title: str, zooming: bool = True, extra_graphs: bool
     FigureCanvasAgg(fig)
     axes = fig.subplots(2, 2)
     ax = axes[0][0]
-    scores = state["accuracies"]
+    scores = state.accuracies
     ax.plot(range(len(scores)), scores, color="green", label="Validation Scores")
-    ax.plot(range(len(scores)), state["running_accuracies"], color="green", alpha=0.35,
+    ax.plot(range(len(scores)), state.running_accuracies, color="green", alpha=0.35,
             label="Validation Running Scores")
-    for name, values in state["extra_scores"].items():
+    for name, values in state.extra_scores.items():
         ax.plot(range(len(values)), values, label=name)
-    for old in state.get("overwritten_vals", []):
+    for old in state.overwritten_vals:
         ax.plot(range(len(old)), old, color="gray", alpha=0.25)
-    for index, epoch in enumerate(state["switch_epochs"]):
+    for index, epoch in enumerate(state.switch_epochs):
         ax.axvline(epoch, color="teal" if index % 2 == 0 else "orange", linestyle="--", alpha=0.8)
-    best_epoch = state.get("best_epoch")
+    best_epoch = state.best_epoch
     if best_epoch is not None and best_epoch < len(scores):
         ax.scatter([best_epoch], [scores[best_epoch]], color="red", zorder=3,
                    label=f"Global best ({scores[best_epoch]:.4g})")
-    last = state.get("epoch_last_improved")
+    last = state.epoch_last_improved
     if last is not None and last < len(scores):
         ax.scatter([last], [scores[last]], color="black", marker="x", zorder=3, label="Epoch Last Improved")
     finite = [s for s in scores if s is not None and math.isfinite(s)]
     if zooming and finite:
-        first = state["switch_epochs"][0] + 1 if state["switch_epochs"] else len(finite)
+        first = state.switch_epochs[0] + 1 if state.switch_epochs else len(finite)
         pre = finite[:first] or finite
         mean = sum(pre) / len(pre)
-        if state["maximizing_score"]:
+        if state.maximizing_score:
             ax.set_ylim(bottom=min(mean, min(finite)) if mean > max(finite) else mean)
         else:
             ax.set_ylim(top=max(mean, max(finite)) if mean < min(finite) else mean)
@@ -258,10 +259,10 @@ def render_png(state: dict, title: str, zooming: bool = True, extra_graphs: bool
     ax.legend(loc="best", fontsize="small")
     axes[0][1].set_title("Best PBScores (Perforated Backpropagation only; empty in open source)")
     if extra_graphs:
-        lrs = [(i, v) for i, v in enumerate(state["training_learning_rates"]) if v is not None]
+        lrs = [(i, v) for i, v in enumerate(state.training_learning_rates) if v is not None]
         axes[1][0].plot([i for i, _ in lrs], [v for _, v in lrs])
         axes[1][0].set_title("learning_rate")
-        times = state["n_train_times"] if state["manual_train_switch"] else state["n_epoch_times"]
+        times = state.n_train_times if state.manual_train_switch else state.n_epoch_times
         axes[1][1].plot(range(len(times)), times)
         axes[1][1].set_title("Epoch Times (s)")
     fig.tight_layout()

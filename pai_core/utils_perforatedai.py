@@ -32,7 +32,7 @@ def deep_copy_pai(net: nn.Module) -> nn.Module:
 
 def save_net(net: nn.Module, folder: str, name: str):
     """Upstream's weights-and-state save: `save_system`."""
-    from pai_core.tracker import save_system
+    from pai_core.run_checkpoints import save_system
 
     return save_system(net, folder, name)
 
@@ -42,7 +42,7 @@ pai_save_net = save_pai_net = save_net  # upstream's scaffolding-free saves: pai
 
 def load_net(net: nn.Module, folder: str, name: str) -> nn.Module:
     """Load <folder>/<name>.pt into `net` (dendrites resized) without advancing the run's epoch."""
-    from pai_core.tracker import load_system
+    from pai_core.run_checkpoints import load_system
 
     return load_system(net, folder, name, load_from_manual_save=True)
 

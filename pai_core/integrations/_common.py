@@ -52,9 +52,9 @@ def perforate_in_place(model: nn.Module, config: Any, *, save_name: str, maximiz
 
     tracker = tracker_for(model)
     if tracker is not None:
-        if tracker.state["maximizing_score"] != maximizing_score:
+        if tracker.state.maximizing_score != maximizing_score:
             raise IntegrationError(
-                f"The model was perforated with maximizing_score={tracker.state['maximizing_score']}, but the "
+                f"The model was perforated with maximizing_score={tracker.state.maximizing_score}, but the "
                 f"tracked metric is to be {'maximized' if maximizing_score else 'minimized'}. Perforate with "
                 f"maximizing_score={maximizing_score}, or let the callback perforate the model (do not call "
                 "perforate_model yourself).")

@@ -116,7 +116,7 @@ class PAITrainerCallback(TrainerCallback):
                                    "transformers' regular train() (no DeepSpeed/FSDP-delayed optimizer).")
         self._groups = groups_by_name(optimizer, model)
         self._training = True
-        if self.tracker.state["completed"]:  # e.g. resume=True on a finished run: nothing left to train
+        if self.tracker.state.completed:  # e.g. resume=True on a finished run: nothing left to train
             logger.info("Dendritic training of %s is already complete; stopping.", self.tracker.save_name)
             control.should_training_stop = True
         else:
@@ -141,7 +141,7 @@ class PAITrainerCallback(TrainerCallback):
         if complete:
             control.should_training_stop = True
             logger.info("Dendritic training complete (%s): stopping the Trainer with the best model loaded.",
-                        tracker.state["completion_reason"])
+                        tracker.state.completion_reason)
         elif restructured:
             refresh_wrappers(model)  # torchrun / accelerate launch: the Trainer's DDP object syncs the new dendrites
             self._groups = refresh_optimizer(optimizer, model, self._groups)
@@ -154,8 +154,8 @@ class PAITrainerCallback(TrainerCallback):
         if self.tracker is None:
             return control
         self.tracker.flush()
-        if not self.tracker.state["completed"]:
+        if not self.tracker.state.completed:
             logger.warning("Training ended before dendritic training was complete (%d dendrite(s) so far): raise "
                            "num_train_epochs / max_steps so the tracker can decide when to stop.",
-                           self.tracker.state["num_dendrites_added"])
+                           self.tracker.state.num_dendrites_added)
         return control

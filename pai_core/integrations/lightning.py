@@ -77,10 +77,10 @@ class PAILightningCallback(Callback):
         if self.tracker is None:
             self.tracker = perforate_in_place(pl_module, self.config, save_name=self.save_name,
                                               maximizing_score=self.mode == "max", resume=self.resume)
-            if self.tracker.state["num_dendrites_added"]:  # a resumed run brought dendrite parameters along
+            if self.tracker.state.num_dendrites_added:  # a resumed run brought dendrite parameters along
                 refresh_wrappers(pl_module)  # the strategy wrapped the module in DDP before they existed
                 trainer.strategy.setup_optimizers(trainer)
-        if self.tracker.state["completed"]:  # e.g. resume=True on a finished run: nothing left to train
+        if self.tracker.state.completed:  # e.g. resume=True on a finished run: nothing left to train
             trainer.should_stop = True
             return
         stoppers = [type(c).__name__ for c in trainer.callbacks if isinstance(c, EarlyStopping)]
@@ -107,7 +107,7 @@ class PAILightningCallback(Callback):
         if complete:
             trainer.should_stop = True
             logger.info("Dendritic training complete (%s): stopping the Trainer with the best model loaded.",
-                        tracker.state["completion_reason"])
+                        tracker.state.completion_reason)
         elif restructured:
             refresh_wrappers(pl_module)  # strategy="ddp": the strategy's DDP object syncs the new dendrites
             trainer.strategy.setup_optimizers(trainer)  # configure_optimizers again, over the new parameters
@@ -118,7 +118,7 @@ class PAILightningCallback(Callback):
         if self.tracker is None:
             return
         self.tracker.flush()
-        if not self.tracker.state["completed"]:
+        if not self.tracker.state.completed:
             logger.warning("fit() ended before dendritic training was complete (%d dendrite(s) so far): raise "
                            "max_epochs so the tracker can decide when to stop.",
-                           self.tracker.state["num_dendrites_added"])
+                           self.tracker.state.num_dendrites_added)

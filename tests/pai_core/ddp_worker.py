@@ -44,7 +44,7 @@ def _train(rank: int, world_size: int, root: Path, options: dict) -> None:
     torch.manual_seed(100 + rank)  # a different initialisation on every rank: DDP's broadcast must unify them
     model = perforate_model(Net(8), save_name=SAVE_NAME, maximizing_score=True, config=config,
                             resume=bool(options.get("resume")))
-    start_epoch = GPA.pai_tracker.state["num_epochs_run"]
+    start_epoch = GPA.pai_tracker.state.num_epochs_run
     GPA.pai_tracker.set_optimizer(torch.optim.Adam)
     GPA.pai_tracker.set_scheduler(torch.optim.lr_scheduler.StepLR)  # stepped by the tracker on every rank
 
@@ -99,7 +99,7 @@ def _train(rank: int, world_size: int, root: Path, options: dict) -> None:
                 next(ddp_model.module.parameters()).add_(1.0)
         errors.append(_error_of(GPA.pai_tracker.add_validation_score, 50.0, ddp_model.module))
     torch.save({"weights": weights, "errors": errors, "lr": optimizer.param_groups[0]["lr"],
-                "events": events, "state": dict(tracker.state), "start_epoch": start_epoch,
+                "events": events, "state": tracker.state.as_dict(), "start_epoch": start_epoch,
                 "dendrites": [m.num_dendrites for m in _neuron_modules(ddp_model.module)]},
                root / f"result{rank}.pt")
 

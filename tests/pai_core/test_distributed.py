@@ -145,7 +145,7 @@ def one_rank_group():
 def _decisions(tracker) -> dict:
     keep = ("accuracies", "switch_epochs", "param_counts", "completion_reason", "num_dendrites_added",
             "num_epochs_run", "best_epoch", "training_learning_rates")
-    return {key: tracker.state[key] for key in keep}
+    return {key: getattr(tracker.state, key) for key in keep}
 
 
 def test_the_distributed_path_decides_exactly_like_a_single_process(tmp_path, monkeypatch):

@@ -23,14 +23,14 @@ SCRIPT = textwrap.dedent("""
     from test_training_support import perforate, run_config, train
     model, tracker = perforate("killme", run_config(n_epochs_to_switch=4, max_dendrites=3), width=5, seed=3,
                                resume=True)
-    print("START", tracker.state["num_epochs_run"], tracker.state["num_dendrites_added"], flush=True)
+    print("START", tracker.state.num_epochs_run, tracker.state.num_dendrites_added, flush=True)
     def report(epoch, model, restructured, done):
-        print("EPOCH", tracker.state["num_epochs_run"], tracker.state["num_dendrites_added"], int(restructured),
+        print("EPOCH", tracker.state.num_epochs_run, tracker.state.num_dendrites_added, int(restructured),
               time.monotonic(), flush=True)
-        if tracker.state["num_epochs_run"] == int(os.environ.get("KILL_AT", -1)):
+        if tracker.state.num_epochs_run == int(os.environ.get("KILL_AT", -1)):
             os.kill(os.getpid(), signal.SIGKILL)  # as if killed as the next epoch begins
     model, epochs, done, _ = train(model, tracker, max_epochs=400, on_epoch=report)
-    print("DONE", done, tracker.state["num_dendrites_added"], flush=True)
+    print("DONE", done, tracker.state.num_dendrites_added, flush=True)
 """)
 
 
@@ -99,7 +99,7 @@ def test_checkpoints_every_epoch_logs_deferred_by_the_interval_and_written_by_fl
     train(model, tracker, max_epochs=4)
     assert load_checkpoint(tmp_path / "defer" / "latest.pt")[1]["state"]["num_epochs_run"] == 4
     best = load_checkpoint(tmp_path / "defer" / "best_model.pt")[1]["state"]
-    assert best["best_epoch"] == tracker.state["best_epoch"]  # best_model is written with latest, never older
+    assert best["best_epoch"] == tracker.state.best_epoch  # best_model is written with latest, never older
     tracker.writer.flush()  # only what was handed to the writer: the first epoch's logs
     assert len((tmp_path / "defer" / "deferScores.csv").read_text().splitlines()) == 1 + 3 * 1  # header + 3 series
     tracker.flush()  # writes the deferred logs of the 4th epoch
@@ -134,8 +134,8 @@ def test_upstream_load_system_latest_recipe_restores_model_tracker_and_optimizer
     seen = {}
 
     def stop_after_switch(epoch, model, restructured, done):
-        if tracker.state["num_dendrites_added"] >= 1 and epoch >= 12:
-            seen.update(epoch=tracker.state["num_epochs_run"], dendrites=tracker.state["num_dendrites_added"])
+        if tracker.state.num_dendrites_added >= 1 and epoch >= 12:
+            seen.update(epoch=tracker.state.num_epochs_run, dendrites=tracker.state.num_dendrites_added)
             raise KeyboardInterrupt
 
     try:
@@ -151,7 +151,7 @@ def test_upstream_load_system_latest_recipe_restores_model_tracker_and_optimizer
     fresh, fresh_tracker = perforate("recipe", run_config(n_epochs_to_switch=3, max_dendrites=5), width=5, seed=9)
     assert all(m.num_dendrites == 0 for m in neuron_modules(fresh))
     fresh = UPA.load_system(fresh, "recipe", "latest", True)
-    assert fresh_tracker.state["num_epochs_run"] == seen["epoch"]
+    assert fresh_tracker.state.num_epochs_run == seen["epoch"]
     assert [m.num_dendrites for m in neuron_modules(fresh)] == [seen["dendrites"]] * 2
     assert all(torch.equal(weights[k], v) for k, v in fresh.state_dict().items())
     fresh_tracker.set_optimizer(torch.optim.Adam)
@@ -178,4 +178,4 @@ def test_load_pretrained_model_keeps_dendrites_and_starts_a_fresh_history(tmp_pa
     fresh = UPA.load_pretrained_model(fresh, "pre", "trained")
     assert [m.num_dendrites for m in neuron_modules(fresh)] == [3, 3]
     assert all(torch.equal(weights[k], v) for k, v in fresh.state_dict().items())
-    assert fresh_tracker.state["accuracies"] == [] and fresh_tracker.state["num_epochs_run"] == 0
+    assert fresh_tracker.state.accuracies == [] and fresh_tracker.state.num_epochs_run == 0

@@ -122,7 +122,7 @@ def test_the_capacity_test_adds_three_dendrites_with_finite_loss(tmp_path, monke
                             config=spiking_config(testing_dendrite_capacity=True))
     losses: list[float] = []
     model, tracker = train_run(model, lr=3e-3, max_epochs=8, losses=losses)
-    assert tracker.state["completion_reason"] == "capacity_test_passed"
+    assert tracker.state.completion_reason == "capacity_test_passed"
     assert model.lif.num_dendrites == 3 and model.syn.num_dendrites == 3
     assert losses and all(math.isfinite(v) for v in losses)
     for copy in model.lif.dendrite_module.layers:  # time constants kept in range, not re-drawn around 0
@@ -145,14 +145,14 @@ def test_dendrites_improve_a_history_mode_run_and_it_resumes_and_deploys(tmp_pat
     model = perforate_model(SpikingNet(hidden=3, trainable_taus=False), save_name="spiking",
                             maximizing_score=True, config=spiking_config(**options))
     model, tracker = train_run(model, lr=1e-2, max_epochs=120)
-    assert plain_tracker.state["completed"] and tracker.state["completed"]
-    assert tracker.state["num_dendrites_added"] >= 1
+    assert plain_tracker.state.completed and tracker.state.completed
+    assert tracker.state.num_dendrites_added >= 1
     assert tracker.summary()["best_validation_score"] > plain_tracker.summary()["best_validation_score"]
 
     resumed = perforate_model(SpikingNet(hidden=3, trainable_taus=False), save_name="spiking",
                               maximizing_score=True, config=spiking_config(**options), resume=True)
     assert resumed.lif.num_dendrites == model.lif.num_dendrites
-    assert tracker_for(resumed).state["completed"]
+    assert tracker_for(resumed).state.completed
     deployed = load_for_inference(SpikingNet(hidden=3, trainable_taus=False), "spiking",
                                   config=spiking_config(**options))
     with torch.no_grad():

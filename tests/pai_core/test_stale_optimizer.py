@@ -42,9 +42,9 @@ def test_an_optimizer_kept_from_before_the_restructure_is_caught_at_the_next_epo
     model, tracker = perforate("stale", run_config(n_epochs_to_switch=3, max_dendrites=3))
     seen = []
     with pytest.raises(OptimizerNotRebuiltError, match=r"new parameters .*dendrites_to_top.*did not change") as err:
-        _loop(model, tracker, lambda m, o: seen.append(tracker.state["num_epochs_run"]) or o)
+        _loop(model, tracker, lambda m, o: seen.append(tracker.state.num_epochs_run) or o)
     assert len(seen) == 1  # raised at the first score after the first restructure
-    assert tracker.state["num_epochs_run"] == seen[0]  # and that score was not recorded
+    assert tracker.state.num_epochs_run == seen[0]  # and that score was not recorded
     assert "setup_optimizer" in str(err.value)
 
 
@@ -52,7 +52,7 @@ def test_the_capacity_test_with_a_stale_optimizer_fails_in_its_second_epoch():
     model, tracker = perforate("stale_capacity", run_config(testing_dendrite_capacity=True))
     with pytest.raises(OptimizerNotRebuiltError):
         _loop(model, tracker, _keep)
-    assert tracker.state["num_dendrites_added"] == 1 and len(tracker.state["accuracies"]) == 1
+    assert tracker.state.num_dendrites_added == 1 and len(tracker.state.accuracies) == 1
 
 
 def test_re_registering_the_stale_instance_is_caught_too():
@@ -92,7 +92,7 @@ def test_correct_scripts_run_the_capacity_test_to_completion(variant):
     rebuild = _registered(tracker) if variant == "registered" else _hand_built
     step = _zero_grad_after_step if variant == "zero_grad_after_step" else train_epoch
     epoch, switches, done = _loop(model, tracker, rebuild, step=step)
-    assert done and switches == [1, 2, 3] and tracker.state["num_dendrites_added"] == 3
+    assert done and switches == [1, 2, 3] and tracker.state.num_dendrites_added == 3
 
 
 def test_the_readme_loop_with_setup_optimizer_is_never_flagged():
@@ -100,7 +100,7 @@ def test_the_readme_loop_with_setup_optimizer_is_never_flagged():
 
     model, tracker = perforate("ok_setup", run_config(n_epochs_to_switch=3, max_dendrites=2))
     model, epochs, done, _ = train(model, tracker, max_epochs=60)
-    assert done and tracker.state["num_dendrites_added"] >= 1
+    assert done and tracker.state.num_dendrites_added >= 1
 
 
 def test_the_watch_costs_nothing_once_it_has_judged():

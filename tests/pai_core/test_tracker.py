@@ -8,6 +8,8 @@ from test_training_support import DATA, evaluate, perforate, run_config, train_e
 from torch import nn
 
 from pai_core import tracker as tracker_module
+from pai_core import tracker_registry
+from pai_core.modules import neuron_modules
 from pai_core.errors import (
     InvalidScoreError,
     NonFiniteScoreError,
@@ -24,7 +26,7 @@ def run(tmp_path, monkeypatch):
 
 
 def test_facade_before_any_model_is_a_clear_error(monkeypatch):
-    monkeypatch.setattr(tracker_module, "_LATEST", [])
+    monkeypatch.setattr(tracker_registry, "_LATEST", [])
     with pytest.raises(TrackerNotReadyError, match=r"perforate_model\(model"):
         tracker_module.pai_tracker.add_validation_score(1.0, nn.Linear(1, 1))
 
@@ -33,7 +35,7 @@ def test_facade_before_any_model_is_a_clear_error(monkeypatch):
 def test_accepted_score_types(run, score):
     model, tracker = run
     model, restructured, done = tracker.add_validation_score(score, model)
-    assert tracker.state["accuracies"] == [float(score)]
+    assert tracker.state.accuracies == [float(score)]
     assert restructured is False and done is False
 
 
@@ -49,7 +51,7 @@ def test_bad_scores_are_clear_errors(run):
         tracker.add_validation_score(float("nan"), model)
     with pytest.raises(NonFiniteScoreError):
         tracker.add_extra_score(float("inf"), "train")
-    assert tracker.state["accuracies"] == [] and tracker.state["num_epochs_run"] == 0
+    assert tracker.state.accuracies == [] and tracker.state.num_epochs_run == 0
 
 
 def test_data_parallel_wrapper_is_refused_but_a_submodule_named_module_is_fine(run, tmp_path):
@@ -72,7 +74,7 @@ def test_data_parallel_wrapper_is_refused_but_a_submodule_named_module_is_fine(r
     holder_tracker = tracker_module.tracker_for(holder)
     assert holder_tracker is not tracker
     holder, _, _ = holder_tracker.add_validation_score(1.0, holder)
-    assert holder_tracker.state["accuracies"] == [1.0]
+    assert holder_tracker.state.accuracies == [1.0]
 
 
 def test_two_models_have_independent_trackers_and_facade_follows_the_latest(tmp_path, monkeypatch):
@@ -82,7 +84,7 @@ def test_two_models_have_independent_trackers_and_facade_follows_the_latest(tmp_
     assert tracker_module.pai_tracker.save_name == "two"
     first_tracker.add_validation_score(50.0, first)
     second_tracker.add_validation_score(0.5, second)
-    assert first_tracker.state["accuracies"] == [50.0] and second_tracker.state["accuracies"] == [0.5]
+    assert first_tracker.state.accuracies == [50.0] and second_tracker.state.accuracies == [0.5]
     assert first_tracker.opt("n_epochs_to_switch") == 3 and second_tracker.opt("n_epochs_to_switch") == 7
     assert tracker_module.tracker_for(first) is first_tracker
     assert tracker_module.tracker_for(nn.DataParallel(second)) is second_tracker
@@ -94,10 +96,10 @@ def test_two_models_have_independent_trackers_and_facade_follows_the_latest(tmp_
 def test_score_before_any_optimizer_records_an_empty_learning_rate(run):
     model, tracker = run
     tracker.add_validation_score(10.0, model)
-    assert tracker.state["training_learning_rates"] == [None]
+    assert tracker.state.training_learning_rates == [None]
     tracker.set_optimizer_instance(torch.optim.SGD(model.parameters(), lr=0.5))
     tracker.add_validation_score(11.0, model)
-    assert tracker.state["training_learning_rates"] == [None, 0.5]
+    assert tracker.state.training_learning_rates == [None, 0.5]
 
 
 def test_setup_optimizer_filters_frozen_params_and_accepts_groups_and_generators(run):
@@ -150,10 +152,10 @@ def test_force_switch_restores_best_and_adds_a_dendrite_everywhere(run):
     train_epoch(model, tracker.optimizer)
     model, restructured, done = tracker.add_validation_score(acc - 5, model, force_switch=True)
     assert restructured is True and done is False and tracker.optimizer is None
-    assert [m.num_dendrites for m in tracker_module._neuron_modules(model)] == [1, 1]
+    assert [m.num_dendrites for m in neuron_modules(model)] == [1, 1]
     assert torch.equal(model.state_dict()["fc1.main_module.weight"], best["fc1.main_module.weight"])
     assert evaluate(model, DATA.x_val, DATA.y_val)[0] == pytest.approx(acc)  # new dendrite starts silent
-    assert tracker.state["switch_epochs"] == [0] and tracker.state["num_epochs_run"] == 1
+    assert tracker.state.switch_epochs == [0] and tracker.state.num_epochs_run == 1
 
 
 def test_forgetting_to_rebuild_the_optimizer_after_a_restructure_is_a_clear_error(run):

@@ -74,8 +74,8 @@ def test_dendrites_beat_the_same_net_without_them_and_the_run_completes(tmp_path
     model, tracker = perforate("grow", run_config(n_epochs_to_switch=10, max_dendrites=4), width=5, seed=3)
     model, epochs, done, scores = train(model, tracker, max_epochs=300)
     assert done, "history mode with finite patience must complete"
-    assert tracker.state["num_dendrites_added"] >= 2 and tracker.state["switch_epochs"]
-    grown_best = max(tracker.state["accuracies"])
+    assert tracker.state.num_dendrites_added >= 2 and tracker.state.switch_epochs
+    grown_best = max(tracker.state.accuracies)
     assert evaluate(model, DATA.x_val, DATA.y_val)[0] == pytest.approx(grown_best, abs=1e-6)  # best model returned
 
     base_model, base_tracker = perforate("plain", run_config(switch_mode=3), width=5, seed=3, doing_pai=False)
@@ -91,8 +91,8 @@ def test_doing_pai_false_is_early_stopping_at_first_plateau(tmp_path, monkeypatc
     monkeypatch.chdir(tmp_path)
     model, tracker = perforate("early", run_config(n_epochs_to_switch=5), width=6, doing_pai=False)
     model, epochs, done, scores = train(model, tracker, max_epochs=300)
-    assert done and tracker.state["completion_reason"] == "early_stopping"
-    best_epoch = tracker.state["best_epoch"]
+    assert done and tracker.state.completion_reason == "early_stopping"
+    best_epoch = tracker.state.best_epoch
     assert epochs - 1 - best_epoch >= 5
     assert evaluate(model, DATA.x_val, DATA.y_val)[0] == pytest.approx(scores[best_epoch], abs=1e-6)
 
@@ -101,9 +101,9 @@ def test_loss_minimising_run_adds_dendrites_and_completes(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     model, tracker = perforate("loss", run_config(n_epochs_to_switch=8, max_dendrites=2), maximizing=False)
     model, epochs, done, losses = train(model, tracker, max_epochs=300, maximizing=False)
-    assert done and tracker.state["num_dendrites_added"] >= 1
-    best = tracker.state["global_best_validation_score"]
-    assert best == pytest.approx(min(tracker.state["accuracies"])) and best < losses[0]
+    assert done and tracker.state.num_dendrites_added >= 1
+    best = tracker.state.global_best_validation_score
+    assert best == pytest.approx(min(tracker.state.accuracies)) and best < losses[0]
     arch = pd.read_csv(tmp_path / "loss" / "loss_best_arch_scores.csv")
     assert list(arch.columns) == ["Param Counts", "Max Valid Scores", "train"]
     assert arch["Max Valid Scores"].iloc[-1] <= arch["Max Valid Scores"].iloc[0]
@@ -115,7 +115,7 @@ def test_steplr_that_never_lowers_the_lr_does_not_block_completion(tmp_path, mon
     model, epochs, done, _ = train(model, tracker, max_epochs=400, scheduler=torch.optim.lr_scheduler.StepLR,
                                    sched_args={"step_size": 1000, "gamma": 0.5})
     assert done and epochs < 400
-    assert tracker.state["num_dendrites_added"] >= 1
+    assert tracker.state.num_dendrites_added >= 1
     lrs = pd.read_csv(tmp_path / "steplr" / "steplrlearning_rate.csv")
     assert set(lrs["learning_rate"].dropna()) == {0.01}
 
@@ -130,6 +130,6 @@ def test_reduce_lr_on_plateau_gets_the_score_and_fixed_switch_mode(tmp_path, mon
     assert done
     first = pd.read_csv(tmp_path / "fixed" / "fixed_beforeSwitch_0Scores.csv")
     assert first["Validation Scores"].dropna().size == 15  # switched after epoch index 14 (14 % 15 == 14)
-    assert tracker.state["switch_epochs"][0] <= 14  # ...restoring the best epoch up to then
-    lrs = [v for v in tracker.state["training_learning_rates"] if v is not None]
+    assert tracker.state.switch_epochs[0] <= 14  # ...restoring the best epoch up to then
+    lrs = [v for v in tracker.state.training_learning_rates if v is not None]
     assert min(lrs) < 0.01  # the plateau scheduler was stepped with the score and lowered the LR

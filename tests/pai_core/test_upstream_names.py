@@ -108,7 +108,7 @@ def test_pb_tracker_returns_the_shapes_of_each_2024_release():
     train_epoch(model, optimizer)
     three = PBG.pbTracker.addValidationScore(0.0, model)
     assert len(three) == 3 and three[1:] == (False, False)
-    assert PBG.pbTracker.memberVars["numEpochsRun"] == tracker.state["num_epochs_run"] == 2
+    assert PBG.pbTracker.memberVars["numEpochsRun"] == tracker.state.num_epochs_run == 2
     assert PBG.pbTracker.memberVars["mode"] == "n"
 
 
@@ -122,7 +122,7 @@ def test_convert_network_then_initialize_attaches_the_tracker_to_that_model():
     model = PBU.convertNetwork(Net())
     assert tracker_for(model) is None and len(UPA.get_pai_modules(model)) == 2
     PBG.pbTracker.initialize(doingPB=True, saveName="converted", maximizingScore=False, makingGraphs=False)
-    assert tracker_for(model).save_name == "converted" and not tracker_for(model).state["maximizing_score"]
+    assert tracker_for(model).save_name == "converted" and not tracker_for(model).state.maximizing_score
 
 
 def test_save_graphs_and_the_before_switch_graph(tmp_path):

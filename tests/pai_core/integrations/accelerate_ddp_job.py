@@ -74,7 +74,7 @@ def main() -> None:
             GPA.pai_tracker.set_optimizer_instance(optimizer.optimizer)
     bare = accelerator.unwrap_model(model)
     torch.save({"weights": {k: v.detach().clone() for k, v in bare.state_dict().items()},
-                "state": dict(GPA.pai_tracker.state), "unchanged": probe.unchanged, "checked": probe.checked_epochs},
+                "state": GPA.pai_tracker.state.as_dict(), "unchanged": probe.unchanged, "checked": probe.checked_epochs},
                out / f"result{accelerator.process_index}.pt")
     accelerator.wait_for_everyone()
     os._exit(0)  # torch 2.13's gloo threads can abort at interpreter exit; the results are on disk

@@ -74,7 +74,7 @@ def main() -> None:
     trainer.train()
     model = trainer.model
     torch.save({"weights": {k: v.detach().clone() for k, v in model.state_dict().items()},
-                "state": dict(pai.tracker.state) if pai.tracker else {}, "unchanged": probe.probe.unchanged,
+                "state": pai.tracker.state.as_dict() if pai.tracker else {}, "unchanged": probe.probe.unchanged,
                 "epoch_seconds": probe.epoch_seconds,
                 "checked": probe.probe.checked_epochs, "world": int(os.environ["WORLD_SIZE"]),
                 "wrapped": type(trainer.model_wrapped).__name__}, out / f"result{rank}.pt")

@@ -78,7 +78,7 @@ def main() -> None:
     trainer.fit(module, torch.utils.data.DataLoader(train, batch_size=32, shuffle=True),
                 torch.utils.data.DataLoader(val, batch_size=300))
     torch.save({"weights": {k: v.detach().clone() for k, v in module.state_dict().items()},
-                "state": dict(pai.tracker.state), "unchanged": probe.probe.unchanged,
+                "state": pai.tracker.state.as_dict(), "unchanged": probe.probe.unchanged,
                 "checked": probe.probe.checked_epochs}, out / f"result{trainer.global_rank}.pt")
 
 

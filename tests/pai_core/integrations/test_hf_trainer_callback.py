@@ -70,14 +70,14 @@ def test_trainer_grows_trains_and_stops_with_dendrites(tmp_path, monkeypatch):
     trainer.train()
 
     tracker = pai.tracker
-    assert tracker.state["completed"] and tracker.state["completion_reason"] == "capacity_test_passed"
-    assert tracker.state["maximizing_score"] is True  # metric_for_best_model="accuracy", greater_is_better
+    assert tracker.state.completed and tracker.state.completion_reason == "capacity_test_passed"
+    assert tracker.state.maximizing_score is True  # metric_for_best_model="accuracy", greater_is_better
     assert trainer.state.epoch < 30  # stopped by the callback, not by num_train_epochs
     assert trainer.model is model and all(m.num_dendrites == 3 for m in neuron_modules(model))
     assert probe.probe.checked_epochs >= 3 and probe.probe.unchanged == []  # every new dendrite trained
     assert probe.learning_rates == pytest.approx([1e-2] * 4)  # the linear schedule restarts with each dendrite
     history = [h["eval_accuracy"] for h in trainer.state.log_history if "eval_accuracy" in h]
-    assert tracker.state["accuracies"] == pytest.approx(history[-len(tracker.state["accuracies"]):])
+    assert tracker.state.accuracies == pytest.approx(history[-len(tracker.state.accuracies):])
     summary = json.loads((tmp_path / "hf_digits" / "pai_run.json").read_text())
     assert summary["dendrites"] == 3 and summary["status"] == "complete"
 
@@ -128,8 +128,8 @@ def test_tiny_bert_minimizes_eval_loss_through_restructures(tmp_path, monkeypatc
     trainer = Trainer(model=model, args=args, train_dataset=Tokens(256, 0), eval_dataset=Tokens(64, 1),
                       callbacks=[pai, probe])
     trainer.train()
-    assert pai.tracker.state["maximizing_score"] is False  # eval_loss by default: minimized
-    assert pai.tracker.state["completed"] and len(pai.tracker.state["switch_epochs"]) == 3
+    assert pai.tracker.state.maximizing_score is False  # eval_loss by default: minimized
+    assert pai.tracker.state.completed and len(pai.tracker.state.switch_epochs) == 3
     assert len(neuron_modules(model)) == 8 and probe.probe.unchanged == [] and probe.probe.checked_epochs >= 3
     assert model.classifier.output_dimensions == [-1, 0] and model.classifier.dendrites_to_top.shape == (3, 2)
 
@@ -157,13 +157,13 @@ def test_evaluate_after_training_is_not_an_epoch_and_extra_scores_are_forwarded(
                        library_extra_scores_without_graphing=["eval_runtime"])
     trainer = digits_trainer(tmp_path, [pai], num_train_epochs=2)
     trainer.train()
-    epochs = len(pai.tracker.state["accuracies"])
+    epochs = len(pai.tracker.state.accuracies)
     trainer.evaluate()
     state = pai.tracker.state
-    assert epochs == 2 and len(state["accuracies"]) == 2
+    assert epochs == 2 and len(state.accuracies) == 2
     losses = [h["eval_loss"] for h in trainer.state.log_history if "eval_loss" in h][:2]
-    assert state["extra_scores"] == {"eval_loss": pytest.approx(losses)}
-    assert len(state["extra_scores_without_graphing"]["eval_runtime"]) == 2
+    assert state.extra_scores == {"eval_loss": pytest.approx(losses)}
+    assert len(state.extra_scores_without_graphing["eval_runtime"]) == 2
     assert sum("'eval_f1'" in r.getMessage() for r in caplog.records) == 1  # said once, not every epoch
 
 
@@ -172,8 +172,8 @@ def test_upstream_library_validation_score_names_the_metric(tmp_path, monkeypatc
     pai = pai_callback("hf_library", library_validation_score="eval_loss", n_epochs_to_switch=100)
     trainer = digits_trainer(tmp_path, [pai], num_train_epochs=1)  # metric_for_best_model="accuracy" too
     trainer.train()
-    assert pai.tracker.state["maximizing_score"] is False
-    assert pai.tracker.state["accuracies"] == [pytest.approx(trainer.state.log_history[0]["eval_loss"])]
+    assert pai.tracker.state.maximizing_score is False
+    assert pai.tracker.state.accuracies == [pytest.approx(trainer.state.log_history[0]["eval_loss"])]
 
 
 def test_options_must_name_real_settings():
@@ -189,15 +189,15 @@ def test_a_killed_training_resumes_with_its_dendrites_trained(tmp_path, monkeypa
     monkeypatch.chdir(tmp_path)
     first = pai_callback("hf_resume")
     digits_trainer(tmp_path, [first], num_train_epochs=2).train()  # stands in for a run killed early
-    assert first.tracker.state["num_dendrites_added"] == 2 and not first.tracker.state["completed"]
+    assert first.tracker.state.num_dendrites_added == 2 and not first.tracker.state.completed
 
     second, probe = pai_callback("hf_resume", resume=True), ProbeCallback()
     trainer = digits_trainer(tmp_path, [second, probe])
     assert all(m.num_dendrites == 2 for m in neuron_modules(trainer.model))  # loaded before the optimizer exists
     trainer.train()
-    assert second.tracker.state["completed"] and second.tracker.state["num_dendrites_added"] == 3
+    assert second.tracker.state.completed and second.tracker.state.num_dendrites_added == 3
     assert probe.probe.checked_epochs >= 2 and probe.probe.unchanged == []
-    assert len(second.tracker.state["accuracies"]) == 4
+    assert len(second.tracker.state.accuracies) == 4
 
 
 def test_a_real_run_switches_on_plateaus_and_ends_with_the_best_model(tmp_path, monkeypatch):
@@ -210,8 +210,8 @@ def test_a_real_run_switches_on_plateaus_and_ends_with_the_best_model(tmp_path, 
     trainer = digits_trainer(tmp_path, [pai, probe], num_train_epochs=60, learning_rate=3e-3)
     trainer.train()
     state = pai.tracker.state
-    assert state["completed"] and state["completion_reason"] == "max_dendrites"
-    assert len(state["switch_epochs"]) == 2 and state["overwritten_epochs"] > 0
+    assert state.completed and state.completion_reason == "max_dendrites"
+    assert len(state.switch_epochs) == 2 and state.overwritten_epochs > 0
     assert trainer.state.epoch < 60 and probe.probe.unchanged == []
     best = pai.tracker.summary()["best_validation_score"]
     assert trainer.evaluate()["eval_accuracy"] == pytest.approx(best)
@@ -247,6 +247,6 @@ def test_tiny_gpt2_with_a_tied_head_saves_hf_checkpoints(tmp_path, monkeypatch):
         ".transformer.h.0.attn.c_attn", ".transformer.h.0.attn.c_proj", ".transformer.h.0.mlp.c_fc",
         ".transformer.h.0.mlp.c_proj"]
     trainer.train()
-    assert pai.tracker.state["completed"] and model.lm_head.weight is model.transformer.wte.weight
+    assert pai.tracker.state.completed and model.lm_head.weight is model.transformer.wte.weight
     saved = sorted(int(p.name.split("-")[1]) for p in (tmp_path / "out").glob("checkpoint-*"))
     assert saved == [4, 8, 12, 16]  # one checkpoint per epoch, each with another number of dendrites

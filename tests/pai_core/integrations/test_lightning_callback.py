@@ -88,15 +88,15 @@ def test_fit_grows_trains_and_stops_with_dendrites(tmp_path, monkeypatch):
 
     tracker = pai.tracker
     assert [m.name for m in neuron_modules(module)] == [".fc1", ".fc2"]
-    assert tracker.state["completed"] and tracker.state["completion_reason"] == "capacity_test_passed"
-    assert tracker.state["maximizing_score"] is True
+    assert tracker.state.completed and tracker.state.completion_reason == "capacity_test_passed"
+    assert tracker.state.maximizing_score is True
     assert trainer.current_epoch < 30  # stopped by the callback
     assert module.optimizer_builds == 1 + 3  # configure_optimizers again after each of the 3 restructures
     optimized = {id(p) for group in trainer.optimizers[0].param_groups for p in group["params"]}
     assert all(id(p) in optimized for p in module.parameters())  # the last optimizer covers every dendrite
     assert trainer.lr_scheduler_configs[0].scheduler.optimizer is trainer.optimizers[0]
     assert probe.probe.checked_epochs >= 3 and probe.probe.unchanged == []  # every new dendrite trained
-    assert len(tracker.state["accuracies"]) == 4  # one score per validation epoch, no sanity check
+    assert len(tracker.state.accuracies) == 4  # one score per validation epoch, no sanity check
     summary = json.loads((tmp_path / "pl_digits" / "pai_run.json").read_text())
     assert summary["dendrites"] == 3 and summary["status"] == "complete"
 
@@ -129,10 +129,10 @@ def test_loss_is_minimized_by_default(tmp_path, monkeypatch):
     pai = pai_callback("pl_loss", n_epochs_to_switch=100, testing_dendrite_capacity=False,
                        library_extra_scores=["val_acc"])
     trainer_with([pai], max_epochs=2).fit(DigitsModule(), *loaders())
-    assert pai.tracker.state["maximizing_score"] is False
-    losses = pai.tracker.state["accuracies"]
+    assert pai.tracker.state.maximizing_score is False
+    losses = pai.tracker.state.accuracies
     assert len(losses) == 2 and losses[1] < losses[0]
-    accuracies = pai.tracker.state["extra_scores"]["val_acc"]  # upstream's library_extra_scores option
+    accuracies = pai.tracker.state.extra_scores["val_acc"]  # upstream's library_extra_scores option
     assert len(accuracies) == 2 and 0.0 < accuracies[0] < accuracies[1] <= 1.0
 
 
@@ -153,7 +153,7 @@ def test_a_killed_fit_resumes_with_its_dendrites_trained(tmp_path, monkeypatch):
     torch.manual_seed(0)
     first = pai_callback("pl_resume", monitor="val_acc", mode="max")
     trainer_with([first], max_epochs=2).fit(DigitsModule(), *loaders())  # stands in for a run killed early
-    assert first.tracker.state["num_dendrites_added"] == 2 and not first.tracker.state["completed"]
+    assert first.tracker.state.num_dendrites_added == 2 and not first.tracker.state.completed
     first.tracker.flush()
 
     torch.manual_seed(1)
@@ -161,6 +161,6 @@ def test_a_killed_fit_resumes_with_its_dendrites_trained(tmp_path, monkeypatch):
     second = pai_callback("pl_resume", monitor="val_acc", mode="max", resume=True)
     trainer = trainer_with([second, probe])
     trainer.fit(module, *loaders())
-    assert second.tracker.state["completed"] and second.tracker.state["num_dendrites_added"] == 3
+    assert second.tracker.state.completed and second.tracker.state.num_dendrites_added == 3
     assert probe.probe.checked_epochs >= 2 and probe.probe.unchanged == []  # resumed dendrites train too
-    assert len(second.tracker.state["accuracies"]) == 4  # two epochs before the kill, two after
+    assert len(second.tracker.state.accuracies) == 4  # two epochs before the kill, two after
