@@ -135,6 +135,20 @@ def memory_rows(workloads: tuple[str, ...] = tuple(WORKLOADS)) -> list[tuple[str
     return out
 
 
+def optimizer_rows(workload: str = "MLP 256x3") -> list[tuple[int, int, dict[str, float]]]:
+    """(k, parameter tensors, seconds of one Adam step by implementation): the optimizer's share of a step."""
+    factory, shape, dims = WORKLOADS[workload]
+    out = []
+    for k in KS:
+        params = list((perforated(factory, shape, dims, k) if k else factory()).parameters())
+        for p in params:
+            p.grad = torch.randn_like(p)
+        steps = [torch.optim.Adam(params, lr=1e-3, **{kind: True}).step for kind in ("fused", "foreach")]
+        seconds, _ = paired_times(steps, rounds=15, burst=10)
+        out.append((k, len(params), dict(zip(("fused", "foreach"), seconds))))
+    return out
+
+
 def _adam_text() -> str:
     return "foreach" if OPTIMIZER["step"] == "foreach" else "fused"
 
@@ -187,6 +201,12 @@ def main() -> None:
               f"{goal:>6}", flush=True)
     print(f"load at the end {load()}; * upstream's reported figure. Issue's prototype on the MLP: "
           + " / ".join(f"k={k} {v}x" for k, v in ISSUE_GOAL.items()))
+    print(f"\nAdam step alone on {workloads[0]}'s parameters (ratio to k=0 of the same implementation)")
+    rows = optimizer_rows(workloads[0])
+    base = rows[0][2]
+    for k, tensors, seconds in rows:
+        print(f"k={k} {tensors:>3} tensors  fused {seconds['fused'] * 1e6:7.0f} us ({seconds['fused'] / base['fused']:.2f}x)"
+              f"  foreach {seconds['foreach'] * 1e6:7.0f} us ({seconds['foreach'] / base['foreach']:.2f}x)")
     print("\nbytes saved for backward, batch 128 (activations; parameters excluded)")
     print(f"{'workload':<10} {'k':>2} {'plain MiB':>10} {'fused MiB':>10} {'unfused MiB':>12} {'fused/plain':>12}")
     for name, k, saved in memory_rows(workloads):
