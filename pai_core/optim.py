@@ -39,20 +39,41 @@ def _as_list(params: Any) -> list:
     return [params] if isinstance(params, torch.Tensor) else list(params)
 
 
-def with_foreach(optimizer_class: type, args: dict) -> dict:
-    """Ask for the multi-tensor (foreach) implementation when the class has one and the caller chose none.
+FUSED_STEP = (torch.optim.Adam, torch.optim.AdamW)  # exact classes whose one-kernel-per-tensor step we ask for
+
+
+def with_fast_step(optimizer_class: type, args: dict, params: list) -> dict:
+    """Ask for the fastest implementation of the optimizer's step when the caller chose none.
 
     Every dendrite adds parameter tensors (a copy of the layer, plus its W and V weights), and on CPU torch's
-    default is a per-tensor loop, so the optimizer step grows with the tensor count; foreach is the same math in
-    fewer kernel calls (the default on GPUs already). An explicit foreach/fused/differentiable choice wins.
+    default is a per-tensor loop, so the step grows with the tensor count. Adam/AdamW get `fused=True` (one
+    pass over each tensor; on CPU the multi-tensor form still makes a dozen passes, and its cost grows faster
+    than the parameter count once they leave the cache: benchmarks/bench_dendrite_step.py) when every parameter
+    is a real floating tensor on a device with fused kernels; other optimizers that have it get `foreach=True`.
+    An explicit foreach/fused/differentiable choice wins.
     """
     if any(key in args for key in ("foreach", "fused")) or args.get("differentiable"):
         return args
+    if optimizer_class in FUSED_STEP and params and all(_fusable(p) for p in _tensors(params)):
+        return {**args, "fused": True}
     try:
         accepts = "foreach" in inspect.signature(optimizer_class).parameters
     except (TypeError, ValueError):  # builtins or exotic callables
         accepts = False
     return {**args, "foreach": True} if accepts else args
+
+
+def _tensors(params: list) -> list[torch.Tensor]:
+    if all(isinstance(item, dict) for item in params):
+        return [p for group in params for p in _as_list(group.get("params", []))]
+    return params
+
+
+def _fusable(param: torch.Tensor) -> bool:
+    from torch.utils._foreach_utils import _get_fused_kernels_supported_devices
+
+    return (isinstance(param, torch.Tensor) and param.is_floating_point() and not param.is_sparse
+            and param.device.type in _get_fused_kernels_supported_devices())
 
 
 def build_scheduler(scheduler_class: type, optimizer: torch.optim.Optimizer, sched_args: dict | None):

@@ -213,7 +213,7 @@ class Tracker:
 
         Returns the optimizer alone when no scheduler class is registered, else (optimizer, scheduler).
         Call it again after every `restructured` epoch. A resumed run gets its saved optimizer state back.
-        Optimizers that offer it use the multi-tensor (foreach) implementation unless optim_args choose.
+        Adam/AdamW run fused and other optimizers that offer it foreach, unless optim_args choose.
         """
         if self.optimizer_class is None:
             raise RuntimeError("Call GPA.pai_tracker.set_optimizer(torch.optim.Adam) (or another optimizer class) "
@@ -222,8 +222,8 @@ class Tracker:
         args = dict(optim_args or {})
         params = parameters if parameters is not None else args.pop("params", None)
         args.pop("params", None)
-        args = _optim.with_foreach(self.optimizer_class, args)
-        optimizer = self.optimizer_class(_optim.trainable_params(params, model), **args)
+        params = _optim.trainable_params(params, model)
+        optimizer = self.optimizer_class(params, **_optim.with_fast_step(self.optimizer_class, args, params))
         scheduler = None
         if self.scheduler_class is not None:
             scheduler = _optim.build_scheduler(self.scheduler_class, optimizer, sched_args)

@@ -121,16 +121,23 @@ def test_setup_optimizer_filters_frozen_params_and_accepts_groups_and_generators
     assert tracker.member_vars["scheduler_instance"] is scheduler
 
 
-def test_setup_optimizer_asks_for_foreach_unless_the_user_chose(run):
+def test_setup_optimizer_asks_for_the_fast_step_unless_the_user_chose(run):
     model, tracker = run
     tracker.set_optimizer(torch.optim.Adam)
-    assert tracker.setup_optimizer(model, {"params": model.parameters()}).defaults["foreach"] is True
-    chosen = tracker.setup_optimizer(model, {"params": model.parameters(), "foreach": False})
-    assert chosen.defaults["foreach"] is False
-    fused = tracker.setup_optimizer(model, {"params": model.parameters(), "fused": True})
-    assert fused.defaults["fused"] is True and not fused.defaults["foreach"]
-    tracker.set_optimizer(torch.optim.LBFGS)  # no foreach implementation: nothing added
-    assert "foreach" not in tracker.setup_optimizer(model, {"params": model.parameters()}).defaults
+    default = tracker.setup_optimizer(model, {"params": model.parameters()})
+    assert default.defaults["fused"] is True and not default.defaults["foreach"]
+    chosen = tracker.setup_optimizer(model, {"params": model.parameters(), "foreach": True})
+    assert chosen.defaults["foreach"] is True and not chosen.defaults["fused"]
+    tracker.set_optimizer(torch.optim.SGD)  # no fused default: the multi-tensor step
+    assert tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.1}).defaults["foreach"] is True
+    tracker.set_optimizer(torch.optim.AdamW)
+    groups = [{"params": [p]} for p in model.parameters()]
+    assert tracker.setup_optimizer(model, {"params": groups}).defaults["fused"] is True
+    complex_param = torch.nn.Parameter(torch.zeros(2, dtype=torch.complex64))  # no fused kernel: foreach
+    assert tracker.setup_optimizer(model, {"params": [complex_param]}).defaults["foreach"] is True
+    tracker.set_optimizer(torch.optim.LBFGS)  # neither implementation: nothing added
+    defaults = tracker.setup_optimizer(model, {"params": model.parameters()}).defaults
+    assert "foreach" not in defaults and "fused" not in defaults
 
 
 def test_member_vars_and_camel_case_aliases(run):
