@@ -190,7 +190,8 @@ class ConvertTrainingLoop(PaiRule):
                     out.append(self._copy(self.statement_at(self.now(opt.line))))
             for sched in self.report.schedulers:
                 stmt = self.statement_at(self.now(sched.line))
-                if stmt is not None and opt_var and opt_var in sched.arguments:
+                if stmt is not None and opt_var and any(re.fullmatch(rf"(\w+\s*=\s*)?{re.escape(opt_var)}", a.strip())
+                                                         for a in sched.arguments):  # StepLR(opt) or (optimizer=opt)
                     out.append(self._copy(stmt))
             if out:
                 self.note("restructure re-creates the optimizer as first built; if it depends on other objects "
