@@ -295,7 +295,8 @@ def _check_accelerate(accelerate, validations, perforates, ancestors, code, line
                     None)
         if gate is not None:
             add("PAI122", call, "error", f"add_validation_score runs only under `if {code(gate.test)}:`; every "
-                "process must call it (rank 0 decides and broadcasts, the others wait for it): move it out")
+                "process must call it (rank 0 decides and broadcasts, the others wait for it): compute the score on "
+                "every process (gather_for_metrics) and call it outside that block")
         loop = next((a for a in ancestors(call) if isinstance(a, (cst.For, cst.While))), None)
         branches = [b for b in m.findall(loop or call, m.If()) if re.search(r"\brestructured\b", code(b.test))]  # type: ignore
         if branches and not any(f"{name}.prepare(" in code(b.body) for b in branches):  # type: ignore[attr-defined]
