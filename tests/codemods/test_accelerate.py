@@ -110,37 +110,36 @@ def _free_port() -> int:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("launcher", ["accelerate", "torchrun"])
-def test_a_rewritten_accelerate_script_trains_on_two_processes_with_identical_ranks(tmp_path, launcher):
+@pytest.mark.parametrize(("slug", "argv", "use_cpu"), [
+    ("a_regression_eval_fn", ["--epochs", "2"], "1"),  # Accelerator(): ACCELERATE_USE_CPU, as `accelerate launch --cpu`
+    ("a_nlp_example", ["--cpu", "--num_epochs", "2"], "0"),  # Accelerator(cpu=args.cpu)
+])
+def test_a_rewritten_accelerate_script_trains_on_two_processes_with_identical_ranks(tmp_path, slug, argv, use_cpu):
+    """torchrun, 2 CPU processes: `accelerate launch --cpu` starts one process unless MPI is set up."""
     pytest.importorskip("accelerate")
     script = tmp_path / "train.py"
-    shutil.copyfile(CORPUS / "a_regression_eval_fn.py", script)
+    shutil.copyfile(CORPUS / f"{slug}.py", script)
     assert perforate_file(script, write=True).written
-    port = str(_free_port())
-    if launcher == "accelerate":
-        command = [sys.executable, "-m", "accelerate.commands.launch", "--num_processes", "2", "--cpu",
-                   "--num_machines", "1", "--mixed_precision", "no", "--dynamo_backend", "no",
-                   "--main_process_port", port]
-    else:
-        command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr",
-                   "127.0.0.1", "--master_port", port]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1",
+    command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
+               "--master_port", str(_free_port()), str(HERE / "decision_probe.py"), str(tmp_path), str(script), *argv]
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "ACCELERATE_USE_CPU": use_cpu,
            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
-    done = subprocess.run([*command, str(HERE / "decision_probe.py"), str(tmp_path), str(script), "--epochs", "2"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
+    done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
     assert "Successfully added 3 dendrites" in done.stdout + done.stderr
     import torch
 
     first, second = (torch.load(tmp_path / f"decisions{rank}.pt", weights_only=False) for rank in (0, 1))
     assert [d["world"] for d in first + second] == [2] * (len(first) + len(second))
-    assert [d["dendrites"] for d in first] == [1, 2, 3, 3] and [d["complete"] for d in first][-1]
+    assert [(d["dendrites"], d["restructured"], d["complete"]) for d in first] == \
+        [(1, True, False), (2, True, False), (3, True, False), (3, False, True)]  # three restructures, then done
     assert [(d["restructured"], d["complete"], d["dendrites"]) for d in second] == \
         [(d["restructured"], d["complete"], d["dendrites"]) for d in first]
     for mine, theirs in zip(first, second, strict=True):
         assert mine["weights"].keys() == theirs["weights"].keys()
         for key, value in mine["weights"].items():
             assert torch.equal(value, theirs["weights"][key]), f"{key} differs between the ranks"
-    grown = [k for k in first[-1]["weights"] if k not in first[0]["weights"]]
-    assert grown, "the last dendrites added no parameters"
-    assert len(list((tmp_path / "a_regression_eval_fn_dendritic").glob("*.csv"))) > 0  # one run folder
+    last_grown = [k for k in first[2]["weights"] if k not in first[1]["weights"]]  # the third dendrite's
+    assert last_grown and all(not torch.equal(first[2]["weights"][k], first[3]["weights"][k]) for k in last_grown), \
+        "the newest dendrites did not train after the model was prepared again"
+    assert list((tmp_path / "train_dendritic").glob("*.csv"))  # one run folder, written by rank 0
