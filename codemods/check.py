@@ -281,10 +281,11 @@ def _check_accelerate(accelerate, validations, perforates, ancestors, code, line
     `prepare` again (PAI013 writes it so)."""
     name = accelerate.accelerator
     prepared = {t for p in accelerate.prepares for t in p.targets}
-    model_prepare = min((p.line for p in accelerate.prepares if set(p.arguments) & prepared), default=None)
     for call in perforates:
-        if model_prepare is not None and line_of(call) > model_prepare:
-            add("PAI123", call, "error", f"perforate_model comes after `{name}.prepare(...)` (line {model_prepare}): "
+        model = code(call.args[0].value) if call.args else None  # type: ignore[attr-defined]
+        prepare = accelerate.prepare_of(model)
+        if prepare is not None and line_of(call) > prepare.line:
+            add("PAI123", call, "error", f"perforate_model comes after `{name}.prepare(...)` (line {prepare.line}): "
                 "the prepared wrapper does not know the dendrites; perforate the model right after it is built")
     for call in validations:
         args = [code(a.value) for a in call.args]  # type: ignore[attr-defined]
@@ -298,8 +299,11 @@ def _check_accelerate(accelerate, validations, perforates, ancestors, code, line
                 "process must call it (rank 0 decides and broadcasts, the others wait for it): compute the score on "
                 "every process (gather_for_metrics) and call it outside that block")
         loop = next((a for a in ancestors(call) if isinstance(a, (cst.For, cst.While))), None)
-        branches = [b for b in m.findall(loop or call, m.If()) if re.search(r"\brestructured\b", code(b.test))]  # type: ignore
-        if branches and not any(f"{name}.prepare(" in code(b.body) for b in branches):  # type: ignore[attr-defined]
+        branches = [b for b in m.findall(loop or call, m.If())
+                    if re.search(r"\brestructured\b", code(b.test))]  # type: ignore[attr-defined]
+        prepare_call = m.Call(func=m.Attribute(attr=m.Name("prepare")))
+        prepares = [c for b in branches for c in m.findall(b.body, prepare_call)]  # type: ignore[attr-defined]
+        if branches and not any(code(c.func.value) == name for c in prepares):  # type: ignore[attr-defined]
             add("PAI121", branches[0], "error", f"after a restructure the model and the rebuilt optimizer must go "
                 f"through `{name}.prepare(...)` again (the old wrapper and optimizer hold the old parameters)")
 

@@ -500,7 +500,8 @@ def _direction(facts: Facts, name: str) -> str | None:
     names it is computed from.
 
     `eval_metric = metric.compute()` with `metric = MulticlassF1Score(...)` or `evaluate.load("f1")` is an F1;
-    `eval_metric = accurate / num_elems` (accelerate's cv_example) is an accuracy.
+    `eval_metric = accurate / num_elems` (accelerate's cv_example) is an accuracy; a named quantity
+    (`quality = correct / n`) is not guessed.
     """
     by_name = metric_direction(name)
     if by_name or not name.isidentifier():
@@ -509,8 +510,8 @@ def _direction(facts: Facts, name: str) -> str | None:
         if name not in a.target_names:
             continue
         operands = {metric_direction(n.value) for n in m.findall(a.value, m.Name())} - {None}
-        if len(operands) == 1 and not isinstance(a.value, cst.Call):
-            return operands.pop()
+        if "metric" in name_tokens(name) and len(operands) == 1 and not isinstance(a.value, cst.Call):
+            return operands.pop()  # a placeholder name: what it is computed from says what it is
         for call in m.findall(a.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("compute")))):
             source = call.func.value.value  # type: ignore[attr-defined]
             for b in facts.assigns:

@@ -55,7 +55,7 @@ _RESTRUCTURED = m.If(test=m.Name("restructured"))
 
 class PrepareAgainWithAccelerate(PaiRule):
     CODE = "PAI013"
-    DESCRIPTION = "Accelerate loops: the unwrapped model to the tracker, prepare model and optimizer again on restructure."
+    DESCRIPTION = "Accelerate loops: the unwrapped model to the tracker, prepare again on restructure."
 
     def plan(self, tree: cst.Module) -> None:
         accelerate = self.report.parallelism.accelerate
@@ -91,9 +91,9 @@ class PrepareAgainWithAccelerate(PaiRule):
         new_assign = assign.with_changes(targets=[assign.targets[0].with_changes(target=targets)], value=new_value)
         self.add_edit(self.lines.get(hookup), replace=lambda node: [node.with_changes(body=[new_assign])])
         body = branch.body.body
-        rebuilt = {self.code(t.target) for s in body for t in m.findall(s, m.AssignTarget())}
-        rebuilt |= {self.code(e.value) for s in body for e in m.findall(s, m.AssignTarget(target=m.Tuple()))
-                    for e in e.target.elements}
+        targets_in_branch = [t.target for s in body for t in m.findall(s, m.AssignTarget())]
+        rebuilt = {self.code(e.value) if isinstance(e, cst.Element) else self.code(e)
+                   for t in targets_in_branch for e in (t.elements if isinstance(t, cst.Tuple) else [t])}
         again = [model_var, *(a for a in prepare.arguments if a in rebuilt and a != model_var)]
         if len(again) == 1:
             raise self.skip("the `elif restructured:` branch rebuilds none of the prepared optimizers: rebuild the "

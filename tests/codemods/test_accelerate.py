@@ -49,7 +49,8 @@ def test_the_accelerator_is_found_by_its_resolved_name_not_its_spelling():
     accelerate = analyze_source(source).parallelism.accelerate
     assert accelerate.accelerator == "engine" and accelerate.line == 5
     assert [p.line for p in accelerate.prepares] == [6] and accelerate.backward_lines == [7]
-    assert analyze_source(source.split("\n\nclass")[0].replace("acc.Accelerator", "dict")).parallelism.accelerate is None
+    not_accelerate = source.split("\n\nclass")[0].replace("acc.Accelerator", "dict")
+    assert analyze_source(not_accelerate).parallelism.accelerate is None
 
 
 def test_a_sharding_plugin_is_reported_and_refused(tmp_path):
@@ -111,7 +112,7 @@ def _free_port() -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize(("slug", "argv", "use_cpu"), [
-    ("a_regression_eval_fn", ["--epochs", "2"], "1"),  # Accelerator(): ACCELERATE_USE_CPU, as `accelerate launch --cpu`
+    ("a_regression_eval_fn", ["--epochs", "2"], "1"),  # Accelerator(): CPU from the environment
     ("a_nlp_example", ["--cpu", "--num_epochs", "2"], "0"),  # Accelerator(cpu=args.cpu)
 ])
 def test_a_rewritten_accelerate_script_trains_on_two_processes_with_identical_ranks(tmp_path, slug, argv, use_cpu):
@@ -122,7 +123,8 @@ def test_a_rewritten_accelerate_script_trains_on_two_processes_with_identical_ra
     assert perforate_file(script, write=True).written
     command = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", "2", "--master_addr", "127.0.0.1",
                "--master_port", str(_free_port()), str(HERE / "decision_probe.py"), str(tmp_path), str(script), *argv]
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1", "ACCELERATE_USE_CPU": use_cpu,
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "MPLBACKEND": "Agg", "HF_HUB_OFFLINE": "1",
+           "ACCELERATE_USE_CPU": use_cpu,
            "PYTHONPATH": os.pathsep.join([str(ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
     done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-4000:]
