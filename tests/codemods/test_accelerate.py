@@ -94,6 +94,14 @@ def test_pai_check_knows_what_an_accelerate_loop_needs():
     assert "PAI123" in {f.code for f in check_integration(late, filename="a.py").errors}
 
 
+def test_a_hand_written_accelerate_integration_checks_clean():
+    """The 2-process job of tests/pai_core/integrations, written as the skill says (not by the codemod)."""
+    job = ROOT / "tests" / "pai_core" / "integrations" / "accelerate_ddp_job.py"
+    report = check_integration(job)
+    assert report.ok and report.integrated, [f"{e.code}: {e.message}" for e in report.errors]
+    assert not {f.code for f in report.findings} & {"PAI109", "PAI120", "PAI121", "PAI122", "PAI123"}
+
+
 def test_validation_on_the_main_process_only_is_refused_with_the_fix(tmp_path):
     script = tmp_path / "train.py"
     shutil.copyfile(CORPUS / "a_main_process_eval.py", script)
