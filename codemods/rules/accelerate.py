@@ -71,6 +71,9 @@ class PrepareAgainWithAccelerate(PaiRule):
                             f"`{accelerate.accelerator}.unwrap_model(model)` to it and prepare the model and the "
                             "rebuilt optimizer again on restructure by hand")
         hookup, branch = hookups[0], branches[0]
+        if any(self.code(c.func.value) == accelerate.accelerator
+               for c in m.findall(branch, m.Call(func=m.Attribute(attr=m.Name("prepare"))))):
+            raise SkipFile(f"{self.CODE}: the script already prepares again after a restructure")
         assign = hookup.body[0]
         args = assign.value.args
         model_var = self.code(args[1].value) if len(args) > 1 else ""
@@ -78,7 +81,9 @@ class PrepareAgainWithAccelerate(PaiRule):
         if model_var.startswith(f"{unwrap}("):
             raise SkipFile(f"{self.CODE}: the tracker already gets the unwrapped model")
         prepare = accelerate.prepare_of(model_var)
-        if prepare is None or prepare.targets[: len(prepare.arguments)] != prepare.arguments:
+        if prepare is None:  # e.g. `bare = accelerator.unwrap_model(model)` passed already; pai check judges the rest
+            raise SkipFile(f"{self.CODE}: the tracker does not get a prepared model")
+        if prepare.targets != prepare.arguments:
             raise self.skip(f"`{model_var}` does not go through one `{accelerate.accelerator}.prepare(...)` that "
                             "assigns every prepared object back to its own name; pass the unwrapped model to "
                             "add_validation_score and prepare again on restructure by hand", accelerate.line)

@@ -210,7 +210,8 @@ class ConvertTrainingLoop(PaiRule):
         if not isinstance(first, cst.Name):
             return []
         pattern = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(first.value))])])
-        model = (self.primary_model().variable if self.primary_model() else "model").split(".")[0]
+        instance = self.primary_model()
+        model = (instance.variable if instance else "model").split(".")[0]
         groups = [s for s in self.lines.start if m.matches(s, pattern) and self.lines.get(s) < self.lines.get(built)
                   and self.function_name(s) == self.function_name(built)]
         last = max(groups, key=self.lines.get, default=None)
