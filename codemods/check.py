@@ -177,7 +177,8 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                     "perforate_model has no maximizing_score (library default True): pass maximizing_score=False")
 
     # 3. the validation hookup
-    device_used = bool(named("to", "cuda"))
+    accelerate = report.parallelism.accelerate
+    device_used = bool(named("to", "cuda")) and accelerate is None  # accelerator.prepare places the model
     for call in validations:
         stmt = statement(call)
         targets = m.findall(stmt, m.AssignTarget(target=m.Tuple()))
@@ -227,6 +228,9 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                 add("PAI112", extra, "error", "add_extra_score comes after add_validation_score in the epoch: the "
                     "graphs are written during add_validation_score, so add extra scores first")
 
+    if accelerate is not None:
+        _check_accelerate(accelerate, validations, perforates, ancestors, code, line_of, add)
+
     # 5. optimizer / scheduler consistency
     for call in setups:
         stmt = statement(call)
@@ -267,6 +271,41 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     required = {"PAI101", "PAI103", "PAI105", "PAI106"}
     return CheckReport(filename=filename, findings=findings,
                        integrated=not any(f.code in required for f in findings))
+
+
+_MAIN_PROCESS = re.compile(r"is_(local_)?main_process|(local_)?process_index|\brank\b|local_rank")
+
+
+def _check_accelerate(accelerate, validations, perforates, ancestors, code, line_of, add) -> None:
+    """HF Accelerate loops: every process feeds the tracker the unwrapped model, and a restructure goes through
+    `prepare` again (PAI013 writes it so)."""
+    name = accelerate.accelerator
+    prepared = {t for p in accelerate.prepares for t in p.targets}
+    for call in perforates:
+        model = code(call.args[0].value) if call.args else None  # type: ignore[attr-defined]
+        prepare = accelerate.prepare_of(model)
+        if prepare is not None and line_of(call) > prepare.line:
+            add("PAI123", call, "error", f"perforate_model comes after `{name}.prepare(...)` (line {prepare.line}): "
+                "the prepared wrapper does not know the dendrites; perforate the model right after it is built")
+    for call in validations:
+        args = [code(a.value) for a in call.args]  # type: ignore[attr-defined]
+        if len(args) > 1 and args[1] in prepared:
+            add("PAI120", call, "error", f"add_validation_score gets the prepared `{args[1]}`: pass "
+                f"`{name}.unwrap_model({args[1]})` (the perforated model itself) on every process")
+        gate = next((a for a in ancestors(call) if isinstance(a, cst.If) and _MAIN_PROCESS.search(code(a.test))),
+                    None)
+        if gate is not None:
+            add("PAI122", call, "error", f"add_validation_score runs only under `if {code(gate.test)}:`; every "
+                "process must call it (rank 0 decides and broadcasts, the others wait for it): compute the score on "
+                "every process (gather_for_metrics) and call it outside that block")
+        loop = next((a for a in ancestors(call) if isinstance(a, (cst.For, cst.While))), None)
+        branches = [b for b in m.findall(loop or call, m.If())
+                    if re.search(r"\brestructured\b", code(b.test))]  # type: ignore[attr-defined]
+        prepare_call = m.Call(func=m.Attribute(attr=m.Name("prepare")))
+        prepares = [c for b in branches for c in m.findall(b.body, prepare_call)]  # type: ignore[attr-defined]
+        if branches and not any(code(c.func.value) == name for c in prepares):  # type: ignore[attr-defined]
+            add("PAI121", branches[0], "error", f"after a restructure the model and the rebuilt optimizer must go "
+                f"through `{name}.prepare(...)` again (the old wrapper and optimizer hold the old parameters)")
 
 
 def _check_direction(value: str, report, call, add) -> None:

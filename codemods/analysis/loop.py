@@ -496,9 +496,12 @@ def _framework_metrics(facts: Facts, v: ValidationInfo) -> list[tuple[str, str, 
 
 
 def _direction(facts: Facts, name: str) -> str | None:
-    """A metric's direction from its name, else from the metric object it is computed by.
+    """A metric's direction from its name, else from the metric object it is computed by, else from the
+    names it is computed from.
 
-    `eval_metric = metric.compute()` with `metric = MulticlassF1Score(...)` or `evaluate.load("f1")` is an F1.
+    `eval_metric = metric.compute()` with `metric = MulticlassF1Score(...)` or `evaluate.load("f1")` is an F1;
+    `eval_metric = accurate / num_elems` (accelerate's cv_example) is an accuracy; a named quantity
+    (`quality = correct / n`) is not guessed.
     """
     by_name = metric_direction(name)
     if by_name or not name.isidentifier():
@@ -506,6 +509,9 @@ def _direction(facts: Facts, name: str) -> str | None:
     for a in facts.assigns:
         if name not in a.target_names:
             continue
+        operands = {metric_direction(n.value) for n in m.findall(a.value, m.Name())} - {None}
+        if "metric" in name_tokens(name) and len(operands) == 1 and not isinstance(a.value, cst.Call):
+            return operands.pop()  # a placeholder name: what it is computed from says what it is
         for call in m.findall(a.value, m.Call(func=m.Attribute(value=m.Name(), attr=m.Name("compute")))):
             source = call.func.value.value  # type: ignore[attr-defined]
             for b in facts.assigns:

@@ -5,9 +5,9 @@ from __future__ import annotations
 import re
 
 from codemods.analysis.facts import CallFact, Facts
-from codemods.analysis.report import ArgumentInfo, Evidence, ParallelismInfo
+from codemods.analysis.report import AccelerateInfo, ArgumentInfo, Evidence, ParallelismInfo, PrepareCall
 
-__all__ = ["analyze_parallelism"]
+__all__ = ["analyze_accelerate", "analyze_parallelism"]
 
 _WRAPPERS = [  # (kind, predicate on the qualified name)
     (
@@ -104,6 +104,8 @@ def _analyze_parallelism(
             info.kind = "framework"
         return info
     info.kind = info.kinds[0]
+    if "accelerate" in found:
+        info.accelerate = analyze_accelerate(facts, found["accelerate"][0])
     wrappers = found.get(info.kind, [])
     conditional = [c for c in wrappers if c.conditions]
     if wrappers and len(conditional) == len(wrappers):
@@ -121,6 +123,34 @@ def _analyze_parallelism(
         info.hard_coded = False
     else:
         info.hard_coded = bool(wrappers) or bool(info.env_vars)
+    return info
+
+
+_ACCELERATE_PLUGINS = ("deepspeed_plugin", "deepspeed_plugins", "fsdp_plugin", "megatron_lm_plugin")
+_PLUGIN_CLASSES = ("DeepSpeedPlugin", "FullyShardedDataParallelPlugin", "MegatronLMPlugin")
+
+
+def analyze_accelerate(facts: Facts, construction: CallFact) -> AccelerateInfo:
+    """The Accelerator's variable and its prepare / backward / unwrap_model / wait_for_everyone calls.
+
+    The construction is found by its resolved name (`accelerate.Accelerator`, whatever the import alias); its
+    methods are the calls on the variable it is assigned to (a helper's parameter of that name included).
+    """
+    name = construction.target or "accelerator"
+    info = AccelerateInfo(accelerator=name, line=construction.line, call=construction.text)
+    info.plugins = [f"{k}={v}" for k, v in construction.kwargs.items()
+                    if k in _ACCELERATE_PLUGINS and v.strip() != "None"]
+    lines = {"backward": info.backward_lines, "unwrap_model": info.unwrap_lines,
+             "wait_for_everyone": info.wait_lines}
+    for call in facts.calls:
+        if call.qname.startswith("accelerate.") and call.qname.rsplit(".", 1)[-1] in _PLUGIN_CLASSES:
+            info.plugins.append(call.text)
+        elif call.receiver in (name, name.rsplit(".", 1)[-1]):
+            if call.attr == "prepare":
+                info.prepares.append(PrepareCall(line=call.line, arguments=call.args,
+                                                 targets=list(call.target_names)))
+            elif call.attr in lines:
+                lines[call.attr].append(call.line)
     return info
 
 
@@ -144,7 +174,7 @@ def _flag_for(condition: str, arguments: list[ArgumentInfo], facts: Facts) -> st
 
 
 # ------------------------------------------------------------------------------------------- what pai supports
-_SHARDED = {"FSDP", "deepspeed", "accelerate", "fabric"}
+_SHARDED = {"FSDP", "deepspeed", "fabric"}
 # DDP(model, ...) or DDP(model.to(rank), ...): a named model that perforate_model can reach before the wrap
 _PLAIN_WRAP = re.compile(r"^[\w.]+\(\s*[A-Za-z_]\w*(\.(to|cuda)\([^()]*\))?\s*[,)]")
 
@@ -154,7 +184,8 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
 
     DistributedDataParallel is supported (pai_core.distributed: rank 0 decides, rule PAI009 re-wraps on
     restructure) when the wrapper is applied to a named model, and so is nn.DataParallel (PAI012 hands the
-    tracker the bare model and wraps again); sharding wrappers are not.
+    tracker the bare model and wraps again) and an HF Accelerate loop without a sharding plugin (PAI013 prepares
+    again after a restructure); sharding wrappers are not.
     """
     kinds = set(info.kinds or []) | {info.kind}
     elsewhere = next((e for e in info.evidence if e.file), None)
@@ -166,6 +197,14 @@ def distributed_refusal(info: ParallelismInfo) -> str | None:
             f"bare model before it reaches {elsewhere.file}; there, after add_validation_score, on `restructured` "
             "wrap the model again (pai_core.distributed.wrap_ddp for DDP, nn.DataParallel(bare) for DataParallel) "
             "and rebuild the optimizer (pai-distributed skill)."
+        )
+    accelerate = info.accelerate
+    if accelerate is not None and accelerate.plugins:
+        return (
+            f"PAI008: the Accelerator (line {accelerate.line}) can shard the model ({'; '.join(accelerate.plugins)}): "
+            "DeepSpeed / FSDP / Megatron-LM partition the parameters, and dendrites grow parameters in place, which "
+            "sharded parameters do not allow. Drop the plugin (Accelerate then runs plain DDP) and run `pai "
+            "perforate` again: the Accelerate loop is then integrated (pai-distributed skill)."
         )
     sharded = kinds & _SHARDED
     if sharded:

@@ -16,6 +16,7 @@ from codemods.analysis.config import OutputDimensionOverride, PerforationConfig,
 
 __all__ = [
     "Architecture",
+    "AccelerateInfo",
     "ArgumentInfo",
     "EpochLoop",
     "Evidence",
@@ -32,6 +33,7 @@ __all__ = [
     "OutputDimensionOverride",
     "ParallelismInfo",
     "PerforateCall",
+    "PrepareCall",
     "PerforationConfig",
     "PresenceInfo",
     "ProcessorSpec",
@@ -140,6 +142,31 @@ class SizeKnob(ArgumentInfo):
     role: Literal["architecture", "width", "depth", "heads", "dropout", "size"] = "size"
 
 
+class PrepareCall(BaseModel):
+    """One `accelerator.prepare(...)` call: what goes in and the names it assigns."""
+
+    line: int
+    arguments: list[str] = Field(description="the arguments as written, e.g. ['model', 'optimizer']")
+    targets: list[str] = Field(default=[], description="the names assigned, in order")
+
+
+class AccelerateInfo(BaseModel):
+    """An HF Accelerate training loop ("no_trainer" scripts): the Accelerator and what goes through it."""
+
+    accelerator: str = Field(description="the variable holding the Accelerator, e.g. accelerator")
+    line: int = Field(description="line of the Accelerator(...) construction")
+    call: str = Field(description="the construction as written")
+    prepares: list[PrepareCall] = []
+    backward_lines: list[int] = Field(default=[], description="accelerator.backward(loss) calls")
+    unwrap_lines: list[int] = Field(default=[], description="accelerator.unwrap_model(model) calls")
+    wait_lines: list[int] = Field(default=[], description="accelerator.wait_for_everyone() calls")
+    plugins: list[str] = Field(default=[], description="sharding plugins (DeepSpeed, FSDP, Megatron-LM) as written")
+
+    def prepare_of(self, name: str | None) -> PrepareCall | None:
+        """The prepare call that takes `name` (the model variable)."""
+        return next((p for p in self.prepares if name in p.arguments), None)
+
+
 class ParallelismInfo(BaseModel):
     kind: Literal[
         "none",
@@ -160,6 +187,7 @@ class ParallelismInfo(BaseModel):
     condition: str | None = None
     evidence: list[Evidence] = []
     env_vars: list[str] = []
+    accelerate: AccelerateInfo | None = Field(default=None, description="set for HF Accelerate scripts")
 
 
 class TrainingLibraryInfo(BaseModel):

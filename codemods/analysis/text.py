@@ -63,6 +63,8 @@ def render_text(r: ScriptReport) -> str:
         + (f"; env vars {', '.join(p.env_vars)}" if p.env_vars else "")
         + (f"; also {', '.join(k for k in p.kinds if k != p.kind)}" if len(p.kinds) > 1 else "")
     )
+    if p.accelerate is not None:
+        out.extend(_accelerate_lines(p.accelerate))
 
     out.append("")
     if r.optimizers:
@@ -129,3 +131,17 @@ def render_text(r: ScriptReport) -> str:
         out.append("")
         out += [f"Note: {n}" for n in r.notes]
     return "\n".join(out)
+
+
+def _accelerate_lines(a) -> list[str]:
+    """What an HF Accelerate loop routes through its Accelerator."""
+    def at(lines: list[int]) -> str:
+        return f"line {', '.join(map(str, lines))}" if lines else "none"
+
+    out = [f"  Accelerate: {a.accelerator} = {a.call}  [line {a.line}]"]
+    out += [f"    prepare({', '.join(p.arguments)})  [line {p.line}]" for p in a.prepares] or ["    prepare: none"]
+    out.append(f"    backward: {at(a.backward_lines)}; unwrap_model: {at(a.unwrap_lines)}; "
+               f"wait_for_everyone: {at(a.wait_lines)}")
+    if a.plugins:
+        out.append(f"    sharding plugins: {', '.join(a.plugins)}")
+    return out

@@ -158,6 +158,7 @@ _MAX_TOKENS = {
     "accu",
     "accuracy",
     "accuracies",
+    "accurate",
     "top1",
     "top5",
     "top",

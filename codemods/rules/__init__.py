@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import Enum
 
 from codemods.rules._base import PaiRule
+from codemods.rules.accelerate import PrepareAgainWithAccelerate
 from codemods.rules.capacity_test import SetCapacityTest
 from codemods.rules.config_block import InsertConfigBlock
 from codemods.rules.data_parallel import RewrapDataParallel
@@ -43,6 +44,7 @@ class Rule(str, Enum):
     PAI010 = "PAI010"  # HF Trainer: PAITrainerCallback in Trainer(callbacks=[...])
     PAI011 = "PAI011"  # Lightning: PAILightningCallback in Trainer(callbacks=[...])
     PAI012 = "PAI012"  # DataParallel: the bare model to the tracker, wrapped again on restructure
+    PAI013 = "PAI013"  # Accelerate: the unwrapped model to the tracker, prepare again on restructure
 
 
 # Order matters: the loop rule re-creates the optimizer the way PAI004 left it, and extra scores are placed
@@ -60,9 +62,10 @@ RULES: dict[str, type[PaiRule]] = {
     "PAI010": AddTrainerCallback,
     "PAI011": AddLightningCallback,
     "PAI012": RewrapDataParallel,
+    "PAI013": PrepareAgainWithAccelerate,
 }
 DEFAULT_RULES = ("PAI008", "PAI001", "PAI002", "PAI003", "PAI004", "PAI005", "PAI006", "PAI009", "PAI010", "PAI011",
-                 "PAI012")
+                 "PAI012", "PAI013")
 
 
 def gather_rules(select: str | list[str] | tuple[str, ...] | None = None) -> list[type[PaiRule]]:

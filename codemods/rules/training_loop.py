@@ -187,10 +187,13 @@ class ConvertTrainingLoop(PaiRule):
             out = []
             for opt in self.report.optimizers:
                 if opt.variable == opt_var or (opt.variable and opt.variable in self.code(call)):
-                    out.append(self._copy(self.statement_at(self.now(opt.line))))
+                    built = self.statement_at(self.now(opt.line))
+                    out += [self._copy(s) for s in self._parameter_groups(built)]
+                    out.append(self._copy(built))
             for sched in self.report.schedulers:
                 stmt = self.statement_at(self.now(sched.line))
-                if stmt is not None and opt_var and opt_var in sched.arguments:
+                if stmt is not None and opt_var and any(re.fullmatch(rf"(\w+\s*=\s*)?{re.escape(opt_var)}", a.strip())
+                                                         for a in sched.arguments):  # StepLR(opt) or (optimizer=opt)
                     out.append(self._copy(stmt))
             if out:
                 self.note("restructure re-creates the optimizer as first built; if it depends on other objects "
@@ -198,6 +201,21 @@ class ConvertTrainingLoop(PaiRule):
                 return [*out, self._copy(register[0])]
         self.note("no optimizer registration found: re-create the optimizer in the `elif restructured:` branch")
         return ["pass"]
+
+    def _parameter_groups(self, built: cst.CSTNode) -> list[cst.CSTNode]:
+        """`optimizer_grouped_parameters = [... model.named_parameters() ...]` built before the optimizer from the
+        model: the list holds the old parameters, so the restructure branch builds it again first."""
+        _, call = call_value(built)
+        first = call.args[0].value if call is not None and call.args else None
+        if not isinstance(first, cst.Name):
+            return []
+        pattern = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(first.value))])])
+        instance = self.primary_model()
+        model = (instance.variable if instance else "model").split(".")[0]
+        groups = [s for s in self.lines.start if m.matches(s, pattern) and self.lines.get(s) < self.lines.get(built)
+                  and self.function_name(s) == self.function_name(built)]
+        last = max(groups, key=self.lines.get, default=None)
+        return [last] if last is not None and model in names_in(last) else []
 
     def _aliases(self, model_var: str) -> list[str]:
         """`m = model` in the loop's scope: after a restructure the alias must name the new model too."""

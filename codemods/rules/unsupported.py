@@ -1,11 +1,12 @@
 """PAI008: refuse, with the reason and the manual steps, scripts whose training the rules cannot rewrite safely.
 
-Sharded or framework-wrapped data parallelism (FSDP/accelerate/deepspeed), `nn.DataParallel`, a DDP wrapper
+Sharded data parallelism (FSDP, DeepSpeed, an Accelerator with a sharding plugin), a DDP wrapper
 built around an unnamed model, torch.distributed without DDP, Lightning Fabric and HF Trainer / Lightning runs
 that shard the model (DeepSpeed, FSDP) each need a different integration (unwrapping for the tracker,
 parameters that cannot grow in place). Rather than half-convert such a script, every rule skips it and this rule
 reports why and what to do by hand. It never changes code. (Plain DDP scripts are integrated, PAI009 re-wraps
-on restructure; plain HF Trainer and Lightning Trainer scripts are integrated by PAI010 / PAI011.)
+on restructure; nn.DataParallel by PAI012, Accelerate loops by PAI013; plain HF Trainer and Lightning Trainer
+scripts by PAI010 / PAI011.)
 """
 
 from __future__ import annotations

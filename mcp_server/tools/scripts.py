@@ -53,7 +53,7 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
     async def pai_analyze_script(path: ScriptPath, ctx: Context) -> ScriptReport:
         """Read a PyTorch training script without running it and report what a dendrite integration needs:
         model classes and architecture, recommended config, optimizer and scheduler, epoch loop, validation
-        metric and its direction, DataParallel/DDP, HF Trainer/Lightning, and which integration steps are
+        metric and its direction, DataParallel/DDP/Accelerate, HF Trainer/Lightning, and which integration steps are
         already present or missing (with line numbers). Call this first."""
         script = workspace.script(path, await workspace.roots(ctx))
         return await run("analyzing", script, "codemods.analysis:analyze_script")
@@ -79,7 +79,8 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
     ) -> PerforateResult:
         """Show, as a unified diff, how the script would be rewritten to train with dendrites (imports,
         config block, perforate_model, optimizer registration, validation hookup with the restructure branch,
-        a loop that runs until training is complete; a re-wrap under DDP and DataParallel; the pai callback for HF
+        a loop that runs until training is complete; a re-wrap under DDP and DataParallel, `prepare` again in
+        Accelerate loops; the pai callback for HF
         Trainer and Lightning scripts). Writes nothing. `refused` is true when no complete integration can be written
         (FSDP/DeepSpeed, a step that cannot be placed, several models and no `model_var`, a rewrite `pai check`
         would flag): the findings say which step and what to do by hand."""

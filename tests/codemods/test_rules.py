@@ -131,9 +131,9 @@ def test_loss_metric_gives_maximizing_false_and_check_agrees():
 
 def test_registry_order_and_selection():
     assert [c.CODE for c in gather_rules()] == ["PAI008", "PAI001", "PAI002", "PAI003", "PAI004", "PAI005", "PAI006",
-                                                "PAI009", "PAI010", "PAI011", "PAI012"]
+                                                "PAI009", "PAI010", "PAI011", "PAI012", "PAI013"]
     assert [c.CODE for c in gather_rules("PAI00")] == [code for code in RULES if code.startswith("PAI00")]
-    assert [c.CODE for c in gather_rules("PAI01")] == ["PAI010", "PAI011", "PAI012"]
+    assert [c.CODE for c in gather_rules("PAI01")] == ["PAI010", "PAI011", "PAI012", "PAI013"]
     assert [c.CODE for c in gather_rules("ALL")] == list(RULES)
     for code, rule in RULES.items():
         assert rule.CODE == code and rule.DESCRIPTION

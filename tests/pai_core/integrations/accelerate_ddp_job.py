@@ -1,7 +1,7 @@
 """An HF Accelerate training loop (the "no_trainer" examples' shape) with dendrites, on 2 CPU processes:
 `python -m torch.distributed.run --nproc_per_node 2 accelerate_ddp_job.py OUT`. Written as the pai-distributed
 skill tells a user to: perforate before `prepare`, feed the unwrapped model on every process, and after a
-restructure refresh the prepared wrapper in place and prepare a new optimizer. Saves OUT/result<rank>.pt.
+restructure prepare the grown model and a new optimizer again. Saves OUT/result<rank>.pt.
 """
 from __future__ import annotations
 
@@ -20,7 +20,6 @@ from torch import nn  # noqa: E402
 from pai_core import globals_perforatedai as GPA  # noqa: E402
 from pai_core import utils_perforatedai as UPA  # noqa: E402
 from pai_core.config import PAIConfig  # noqa: E402
-from pai_core.distributed import refresh_wrappers  # noqa: E402
 
 
 class Net(nn.Module):
@@ -68,10 +67,11 @@ def main() -> None:
         bare, restructured, complete = GPA.pai_tracker.add_validation_score(100 * correct / total, bare)
         if complete:
             break
-        if restructured:
-            refresh_wrappers(bare)  # the prepared DDP object now syncs the new dendrites
-            optimizer = accelerator.prepare(torch.optim.Adam(bare.parameters(), lr=1e-2))
-            GPA.pai_tracker.set_optimizer_instance(optimizer.optimizer)
+        if restructured:  # a new DDP wrapper over the grown model, a new optimizer over its parameters
+            optimizer = torch.optim.Adam(bare.parameters(), lr=1e-2)
+            GPA.pai_tracker.set_optimizer_instance(optimizer)
+            accelerator.wait_for_everyone()
+            model, optimizer = accelerator.prepare(bare, optimizer)
     bare = accelerator.unwrap_model(model)
     torch.save({"weights": {k: v.detach().clone() for k, v in bare.state_dict().items()},
                 "state": GPA.pai_tracker.state.as_dict(), "unchanged": probe.unchanged, "checked": probe.checked_epochs},
