@@ -155,13 +155,13 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
         add("PAI106", None, "error", "add_validation_score is never called: dendrites are never added")
 
     # 2. perforate_model before the optimizer / device moves
+    for line, built_before in report.integration.optimizers_before_perforate.items():  # in call order
+        opt_line = next((o for o in built_before if not _inside_restructure(o, module, line_of, end_of)), None)
+        if opt_line is not None:
+            add("PAI104", None, "error", f"perforate_model (line {line}) runs after the optimizer is built "
+                f"(line {opt_line}): build the optimizer from the perforated model", line=line)
     for call in perforates:
         line = line_of(call)
-        for opt in report.optimizers:
-            if opt.line < line and not _inside_restructure(opt.line, module, line_of, end_of):
-                add("PAI104", call, "error", f"perforate_model (line {line}) comes after the optimizer is built "
-                    f"(line {opt.line}): build the optimizer from the perforated model")
-                break
         loop = lines.by_line.get(report.epoch_loop.line or 0)
         if isinstance(loop, (cst.For, cst.While)) and line > end_of(loop) and scope(loop) is scope(call):
             add("PAI117", call, "error", f"perforate_model (line {line}) comes after the training loop (lines "

@@ -297,6 +297,10 @@ class IntegrationInfo(BaseModel):
     warnings: list[str] = Field(
         default=[], description="integration mistakes spotted (e.g. a loss with maximizing)"
     )
+    optimizers_before_perforate: dict[int, list[int]] = Field(
+        default={}, description="perforate_model line -> lines of the optimizers built before it runs, in call "
+        "order (a function's body runs where it is called, not where it is defined)"
+    )
 
     def step(self, name: str) -> IntegrationStep | None:
         return next((s for s in self.steps if s.name == name), None)

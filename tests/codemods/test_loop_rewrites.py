@@ -36,8 +36,6 @@ def test_an_alias_of_the_model_is_repointed_after_a_restructure():
     assert "m = model" in branch
 
 
-@pytest.mark.xfail(strict=True, reason="pai check reports PAI104 for the optimizer built in Trainer.__init__ (it "
-                   "runs after perforate_model in main), so the all-or-nothing rewrite refuses")
 def test_a_trainer_method_loop_feeds_self_model_and_rebuilds_with_self_attributes():
     new = rewrite("l_user_trainer_fit")
     assert "self.model, restructured, training_complete = GPA.pai_tracker.add_validation_score(val_loss, " \
