@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from codemods.analysis import analyze_script, analyze_source
 from codemods.perforate import perforate_file
 
