@@ -471,14 +471,21 @@ def _recommend(
     head, pooled = None, []
     if arch in ("transformer", "rnn") or graph:
         head, pooled = _dense_outputs(info, classes, in_use)
+    # a batch of graphs is 3-D (graphs, nodes, features) and read out by pooling the node axis; a full-graph
+    # node classifier (pygcn, Planetoid) has no readout: its node features are (nodes, features), 2-D
+    batched = bool(graph) and bool(pooled)
     info.recommended_config = recommend_config(
         arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head in pooled, pooled=pooled,
-        node_features=bool(graph),
+        node_features=batched,
     )
-    if graph:
+    if batched:
         info.recommended_config.explanation.append(
-            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency: their outputs are (batch, nodes, "
-            "features), so the neuron axis is the last one")
+            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency and a readout pools the nodes: "
+            "their outputs are (batch, nodes, features), so the neuron axis is the last one")
+    elif graph:
+        info.recommended_config.explanation.append(
+            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency with no readout over the nodes: "
+            "one full graph, node features (nodes, features), 2-D")
     if info.recommended_config.output_dimensions == [-1, -1, 0] and head and head not in pooled:
         info.recommended_config.explanation.append(
             f"'{head}' looks like the output layer; no pooling was seen before it, so it is assumed to keep the "

@@ -221,3 +221,13 @@ def test_pb_era_integration(reports):
     assert (ig.generation, ig.level, ig.capacity_flag) == ("pb", "complete", "False")
     assert ig.perforate_call.function == "initializePB"
     assert ig.aliases == {"PBG": "globals", "PBM": "library", "PBU": "utils"}
+
+
+@pytest.mark.parametrize("script,dims", [
+    ("c_gcn_dense_inline.py", [-1, 0, -1, -1]),  # one full graph: node features (nodes, features), trimmed
+    ("l_gcn_full_batch.py", [-1, 0, -1, -1]),
+    ("p_factory_get_model/train.py", [-1, -1, 0]),  # a batch of graphs read out by h.mean(dim=1): 3-D
+])
+def test_dense_adjacency_graph_layers_are_3d_only_for_a_batch_of_graphs(script, dims):
+    config = analyze_script(SCRIPTS.parent / "corpus" / script).model.recommended_config
+    assert config.output_dimensions == dims
