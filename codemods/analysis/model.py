@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codemods.analysis.config import recommend_config
+import libcst as cst
+import libcst.matchers as m
+
+from codemods.analysis.config import OutputDimensionOverride, recommend_config
 from codemods.analysis.facts import CallFact, ClassFact, Facts
 from codemods.analysis.report import (
     KnownArchitecture,
@@ -486,11 +489,60 @@ def _recommend(
         info.recommended_config.explanation.append(
             f"graph layers ({', '.join(graph)}) multiply by a dense adjacency with no readout over the nodes: "
             "one full graph, node features (nodes, features), 2-D")
+    _fit_seen_ranks(info, classes)
     if info.recommended_config.output_dimensions == [-1, -1, 0] and head and head not in pooled:
         info.recommended_config.explanation.append(
             f"'{head}' looks like the output layer; no pooling was seen before it, so it is assumed to keep the "
             "sequence axis (3-D). If it outputs (batch, classes), give it [-1, 0] after perforate_model."
         )
+
+
+_BY_RANK = {2: [-1, 0], 3: [-1, -1, 0]}
+_SHAPE = m.Attribute(value=m.Name(), attr=m.Name("shape")) | m.Call(
+    func=m.Attribute(value=m.Name(), attr=m.Name("size")), args=[])
+_SELF_LAYER = m.Call(func=m.Attribute(value=m.Name("self"), attr=m.Name()))
+
+
+def _fit_seen_ranks(info: ModelInfo, classes: dict[str, _Cls]) -> None:
+    """A dense layer whose output the model's forward unpacks by shape (`logits = self.lm_head(x)` ...
+    `B, T, C = logits.shape`: 3-D) gets those dimensions when the global vector gives it another rank."""
+    config = info.recommended_config
+    dims = config.output_dimensions
+    given = {o.module_path: len(o.dimensions) for o in config.output_dimension_overrides}
+    for attr, rank in _unpacked_ranks(info, classes).items():
+        default = 2 if dims[2:] and all(d == -1 for d in dims[2:]) and 0 in dims[:2] else len(dims)  # Linear trim
+        if rank in _BY_RANK and given.get(attr, default) != rank:
+            config.output_dimension_overrides = [o for o in config.output_dimension_overrides if o.module_path != attr]
+            config.output_dimension_overrides.append(OutputDimensionOverride(
+                module_path=attr, dimensions=_BY_RANK[rank], reason=f"forward unpacks its output into {rank} axes"))
+            config.explanation.append(f"'{attr}' outputs {rank} axes (forward unpacks its shape): it gets "
+                                      f"{_BY_RANK[rank]} after perforate_model.")
+
+
+def _unpacked_ranks(info: ModelInfo, classes: dict[str, _Cls]) -> dict[str, int]:
+    """Dense layer attribute -> the rank its output is unpacked into in the top model class's forward."""
+    top = next((i.local_class for i in info.instances if i.local_class), None)
+    if top not in classes:
+        return {}
+    c = classes[top]
+    forward = next((f for f in c.facts.functions if f.cls == top and f.name == "forward"), None)
+    dense = {layer.attribute for layer in info.layers if layer.owner == top and layer.kind in DENSE}
+    if forward is None or not dense:
+        return {}
+    assigns = [a for a in c.facts.assigns if a.function == forward.qualname]
+    ranks: dict[str, int] = {}
+    for unpack in assigns:
+        if len(unpack.target_names) < 2 or not m.matches(unpack.value, _SHAPE):
+            continue
+        shape = unpack.value.func if isinstance(unpack.value, cst.Call) else unpack.value
+        var = shape.value.value  # type: ignore[attr-defined]
+        source = max((a for a in assigns if a.target_names == (var,) and a.line < unpack.line),
+                     key=lambda a: a.line, default=None)
+        if source is not None and m.matches(source.value, _SELF_LAYER):
+            attr = source.value.func.attr.value  # type: ignore[attr-defined]
+            if attr in dense:
+                ranks[attr] = len(unpack.target_names)
+    return ranks
 
 
 _GRAPH_CLASS = re.compile(r"graph|gcn|gat\b|gin\b|sage|gnn|messagepassing", re.IGNORECASE)

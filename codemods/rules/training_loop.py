@@ -168,7 +168,7 @@ class ConvertTrainingLoop(PaiRule):
             lines.append(f"{model_var}.cuda()")
         elif device is not None:
             lines.append(f"{model_var}.to({device})")
-        rebuild = self._rebuild_lines() + self._aliases(model_var)
+        rebuild = self._aliases(model_var) + self._rebuild_lines()  # the alias first: the rebuild may read it
         branch = f"if training_complete:\n{indent}break\n"
         if rebuild:
             branch += "elif restructured:\n" + "".join(f"{indent}{line}\n" for line in rebuild)

@@ -231,3 +231,12 @@ def test_pb_era_integration(reports):
 def test_dense_adjacency_graph_layers_are_3d_only_for_a_batch_of_graphs(script, dims):
     config = analyze_script(SCRIPTS.parent / "corpus" / script).model.recommended_config
     assert config.output_dimensions == dims
+
+
+def test_a_layer_whose_output_forward_unpacks_into_three_axes_gets_3d_dimensions():
+    # logits = self.lm_head(self.token_embedding_table(idx)); B, T, C = logits.shape
+    config = analyze_script(SCRIPTS.parent / "corpus" / "l_bigram_eval_interval.py").model.recommended_config
+    assert config.output_dimensions == [-1, 0, -1, -1]
+    assert config.override_lines("model") == ["model.lm_head.set_this_output_dimensions([-1, -1, 0])"]
+    two_d = analyze_script(SCRIPTS.parent / "corpus" / "l_configure_optimizers.py").model.recommended_config
+    assert two_d.output_dimension_overrides == []  # fc(ln(embed(idx))) on (batch,) tokens: no unpack, no override

@@ -31,7 +31,8 @@ def test_a_while_loop_bounded_by_its_counter_runs_until_training_complete():
 def test_an_alias_of_the_model_is_repointed_after_a_restructure():
     new = rewrite("l_bigram_eval_interval")
     branch = new.split("elif restructured:", 1)[1].split("\n\n", 1)[0]
-    assert "m = model" in branch
+    assert "m = model" in branch  # before the optimizer is rebuilt from m.parameters(), so it holds the new model's
+    assert branch.index("m = model") < branch.index("setup_optimizer(m,")
 
 
 def test_a_trainer_method_loop_feeds_self_model_and_rebuilds_with_self_attributes():
