@@ -240,3 +240,9 @@ def test_a_layer_whose_output_forward_unpacks_into_three_axes_gets_3d_dimensions
     assert config.override_lines("model") == ["model.lm_head.set_this_output_dimensions([-1, -1, 0])"]
     two_d = analyze_script(SCRIPTS.parent / "corpus" / "l_configure_optimizers.py").model.recommended_config
     assert two_d.output_dimension_overrides == []  # fc(ln(embed(idx))) on (batch,) tokens: no unpack, no override
+
+
+def test_a_model_of_recurrent_cells_only_is_2d():
+    config = analyze_script(SCRIPTS.parent / "corpus" / "l_steps_lbfgs.py").model.recommended_config
+    assert config.module_names_to_perforate == ["Linear", "LSTMCell"]
+    assert config.output_dimensions == [-1, 0]  # h, c = self.lstm1(x_t, (h, c)); self.linear(h)
