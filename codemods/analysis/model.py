@@ -33,6 +33,7 @@ from codemods.analysis.vocab import (
 
 __all__ = ["analyze_model", "choose_model", "model_built_optimizers"]
 
+_PAI_PACKAGES = ("pai_core.", "perforatedai.")
 _PREFERRED_VARS = ("model", "net", "network", "self.model", "self.net", "module", "classifier")
 _HEAD = re.compile(
     r"(^|_)(classifier|head|fc|out|output|cls|logits|linear|proj_out|pred|predictor|final|"
@@ -614,7 +615,8 @@ def _pooled(expr: str, line: int, assigns, depth: int = 0) -> bool:
 def choose_model(info: ModelInfo, facts: Facts, optimizers, validation, wanted: str | None) -> None:
     """Set `info.variable` to the model that is perforated, or `info.question` when that is not clear.
 
-    `wanted` is the user's `--model`. Otherwise, among the variables that hold a model: the only one an
+    `wanted` is the user's `--model`. Otherwise, among the variables that hold a model: the only one already
+    perforated (so a second run agrees with the first); the only one an
     optimizer trains (a distillation's student, not its frozen teacher); the only one the validation call
     measures; the one whose optimizer steps on the validation metric's loss; the only conventionally named
     one (`model`, `net`, ...). A GAN whose validation reads both networks is a question for the user.
@@ -630,6 +632,11 @@ def choose_model(info: ModelInfo, facts: Facts, optimizers, validation, wanted: 
         return
     if len(names) <= 1:
         info.variable = names[0] if names else None
+        return
+    perforated = [n for n in names if any(c.attr == "perforate_model" and c.qname.startswith(_PAI_PACKAGES)
+                                          and n in c.target_names for c in facts.calls)]
+    if len(perforated) == 1:  # a rewrite (or the user) chose already: a second run keeps that choice
+        info.variable, info.choice = perforated[0], f"the model already perforated ({', '.join(names)} built)"
         return
     trained = [n for n in names if any(_mentions(o.params_argument or o.text, n) for o in optimizers)]
     if len(trained) == 1:
