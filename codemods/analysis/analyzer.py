@@ -18,7 +18,7 @@ from codemods.analysis.knobs import analyze_arguments, defaults, size_knobs
 from codemods.analysis.library import analyze_library
 from codemods.analysis.local_imports import local_modules
 from codemods.analysis.loop import analyze_loop, analyze_presence
-from codemods.analysis.model import analyze_model, choose_model, model_built_optimizers
+from codemods.analysis.model import analyze_model, choose_model, device_moves, model_built_optimizers
 from codemods.analysis.optim import analyze_optim
 from codemods.analysis.order import runs_before
 from codemods.analysis.parallel import analyze_parallelism
@@ -149,6 +149,7 @@ def _choose_model(report: ScriptReport, facts: Facts, local: list[Facts], arg_de
         focused = analyze_model(facts, local, arg_defaults, focus=info.variable)
         focused.variable, focused.choice, focused.question = info.variable, info.choice, info.question
         report.model = focused
+    report.model.moved_to = device_moves(facts)
 
 
 def _local_file(imp, path: Path | None, local: set[str]) -> str | None:

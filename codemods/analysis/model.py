@@ -31,7 +31,7 @@ from codemods.analysis.vocab import (
     family_of,
 )
 
-__all__ = ["analyze_model", "choose_model", "model_built_optimizers"]
+__all__ = ["analyze_model", "choose_model", "device_moves", "model_built_optimizers"]
 
 _PAI_PACKAGES = ("pai_core.", "perforatedai.")
 _PREFERRED_VARS = ("model", "net", "network", "self.model", "self.net", "module", "classifier")
@@ -547,7 +547,7 @@ def _unpacked_ranks(info: ModelInfo, classes: dict[str, _Cls]) -> dict[str, int]
 
 
 _GRAPH_CLASS = re.compile(r"graph|gcn|gat\b|gin\b|sage|gnn|messagepassing", re.IGNORECASE)
-_ADJACENCY = re.compile(r"\badj\w*\s*@|@\s*\w*adj\w*\b|torch\.(bmm|matmul)\(\s*\w*adj", re.IGNORECASE)
+_MATMUL = m.BinaryOperation(operator=m.MatrixMultiply())
 
 
 def _graph_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
@@ -558,10 +558,38 @@ def _graph_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
         forward = next((f for f in c.facts.functions if f.cls == name and f.name == "forward"), None) if c else None
         if forward is None:
             continue
-        body = "\n".join(c.facts.source.splitlines()[forward.line - 1 : forward.end_line])
-        if _ADJACENCY.search(body) or (_GRAPH_CLASS.search(name) and "adj" in forward.params):
+        if _multiplies_adjacency(c, forward) or (_GRAPH_CLASS.search(name) and "adj" in forward.params):
             found.append(name)
     return found
+
+
+def _multiplies_adjacency(c: _Cls, forward) -> bool:
+    """`adj @ x`, `x @ adj_norm`, `torch.bmm(adj, x)` / `torch.matmul(adj, x)` in the class's forward, read
+    from its tree (a comment or a string that mentions `adj @ x` is not a product)."""
+    def adjacency(text: str) -> bool:
+        return "adj" in text.rsplit(".", 1)[-1].lower()
+
+    calls = [k for k in c.facts.calls if k.function == forward.qualname and k.qname in ("torch.bmm", "torch.matmul")]
+    if any(k.args and adjacency(k.args[0]) for k in calls):
+        return True
+    node = _function_node(c.facts.module, c.fact.name, forward.name)
+    products = m.findall(node, _MATMUL) if node is not None else []
+    return any(isinstance(side, (cst.Name, cst.Attribute)) and adjacency(c.facts.code(side))
+               for op in products for side in (op.left, op.right))  # type: ignore[attr-defined]
+
+
+def _function_node(module: cst.Module, cls: str, name: str) -> cst.FunctionDef | None:
+    """The `def name` of class `cls`, found through statements only (classes at module level or under an
+    `if`/`try`), not a walk of every expression."""
+    todo: list[cst.CSTNode] = list(module.body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == cls:
+            return next((s for s in stmt.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+        if isinstance(stmt, (cst.If, cst.Try, cst.Else)) and isinstance(stmt.body, cst.IndentedBlock):
+            todo += stmt.body.body
+            todo += [stmt.orelse] if isinstance(stmt, cst.If) and stmt.orelse is not None else []
+    return None
 
 
 def _dense_outputs(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple[str | None, list[str]]:
@@ -707,3 +735,20 @@ def model_built_optimizers(info: ModelInfo, facts: Facts, local: list[Facts]) ->
         for call in facts.calls
         if call.receiver in variables and call.attr in builders and len(call.target_names) == 1
     ]
+
+
+def device_moves(facts: Facts) -> dict[str, str]:
+    """What each variable is first moved to, from the resolved calls (a comment that mentions
+    `model.to(device)` is not a move): the variable called on and the one a chained constructor is
+    assigned to (`model = Net().to(device)`)."""
+    to: dict[str, str] = {}
+    cuda: dict[str, str] = {}
+    for c in facts.calls:
+        if c.attr not in ("to", "cuda") or c.receiver is None:
+            continue
+        names = [c.receiver, *c.target_names] if len(c.target_names) == 1 else [c.receiver]
+        positional = c.args[: len(c.args) - len(c.kwargs)]
+        device = "cuda()" if c.attr == "cuda" else c.kwargs.get("device") or next(iter(positional), None)
+        for name in names if device else ():
+            (cuda if c.attr == "cuda" else to).setdefault(name, device)
+    return {**cuda, **to}

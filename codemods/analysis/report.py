@@ -121,6 +121,10 @@ class ModelInfo(BaseModel):
     question: str | None = Field(
         default=None, description="set when several models could be the one to perforate: ask the user (--model)"
     )
+    moved_to: dict[str, str] = Field(
+        default={}, description="variable -> what the script first moves it to: `device` for `model.to(device)` or "
+        "`model = Net().to(device)`, `cuda()` for `model.cuda()` (a .to() wins)"
+    )
 
 
 class ArgumentInfo(BaseModel):

@@ -42,7 +42,7 @@ from libcst.codemod import SkipFile
 
 from codemods.analysis.loop import counter_condition, loop_refusal
 from codemods.rules._base import PaiRule
-from codemods.rules._script import call_value, device_expression, names_in
+from codemods.rules._script import call_value, names_in
 
 LARGE_EPOCH_BOUND = "1_000_000"
 
@@ -163,7 +163,7 @@ class ConvertTrainingLoop(PaiRule):
         gpa, indent = self.gpa, self.module.default_indent
         lines = [(f"{model_var}, restructured, training_complete = "
                   f"{gpa}.pai_tracker.add_validation_score({score}, {model_var})")]
-        device = device_expression(self.source, model_var)
+        device = self.report.model.moved_to.get(model_var)  # as the analysis resolved it, never a comment
         if device == "cuda()":
             lines.append(f"{model_var}.cuda()")
         elif device is not None:
