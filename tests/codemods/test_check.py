@@ -41,6 +41,8 @@ def test_unintegrated_script_misses_every_component():
     "old,new,code",
     [
         ("        elif restructured:\n" + REBUILD, "", "PAI108"),
+        ("        elif restructured:\n" + REBUILD,  # a comment naming the rebuild is not one
+         "        elif restructured:\n            pass  # setup_optimizer(...) / optim.SGD(...) later\n", "PAI108"),
         ("        if training_complete:\n            break\n", "        if training_complete:\n            pass\n", "PAI110"),
         ("maximizing_score=True", "maximizing_score=False", "PAI111"),
         ("        train(args,", "        scheduler.step()\n        train(args,", "PAI113"),
