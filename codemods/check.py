@@ -155,13 +155,13 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
         add("PAI106", None, "error", "add_validation_score is never called: dendrites are never added")
 
     # 2. perforate_model before the optimizer / device moves
+    for line, built_before in report.integration.optimizers_before_perforate.items():  # in call order
+        opt_line = next((o for o in built_before if not _inside_restructure(o, module, line_of, end_of)), None)
+        if opt_line is not None:
+            add("PAI104", None, "error", f"perforate_model (line {line}) runs after the optimizer is built "
+                f"(line {opt_line}): build the optimizer from the perforated model", line=line)
     for call in perforates:
         line = line_of(call)
-        for opt in report.optimizers:
-            if opt.line < line and not _inside_restructure(opt.line, module, line_of, end_of):
-                add("PAI104", call, "error", f"perforate_model (line {line}) comes after the optimizer is built "
-                    f"(line {opt.line}): build the optimizer from the perforated model")
-                break
         loop = lines.by_line.get(report.epoch_loop.line or 0)
         if isinstance(loop, (cst.For, cst.While)) and line > end_of(loop) and scope(loop) is scope(call):
             add("PAI117", call, "error", f"perforate_model (line {line}) comes after the training loop (lines "
@@ -179,6 +179,8 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     # 3. the validation hookup
     accelerate = report.parallelism.accelerate
     device_used = bool(named("to", "cuda")) and accelerate is None  # accelerator.prepare places the model
+    rebuild = report.integration.step("restructure_optimizer_rebuild")  # resolved calls, a helper that builds one too
+    rebuild_lines = rebuild.lines if rebuild is not None and rebuild.status == "present" else []
     for call in validations:
         stmt = statement(call)
         targets = m.findall(stmt, m.AssignTarget(target=m.Tuple()))
@@ -200,14 +202,10 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
         for branch in m.findall(scope, m.If()):
             test = code(branch.test)  # type: ignore[attr-defined]
             if re.search(rf"\b{re.escape(restructured)}\b", test):
-                body = code(branch.body)  # type: ignore[attr-defined]
-                rebuilt |= bool(re.search(r"setup_optimizer|set_optimizer_instance|optim\.", body))
+                rebuilt |= any(line_of(branch) <= ln <= end_of(branch) for ln in rebuild_lines)
             if re.search(rf"\b{re.escape(complete)}\b", test):
                 breaks_on_complete |= bool(m.findall(branch.body, m.Break() | m.Return()) or  # type: ignore[attr-defined]
                                            "exit(" in code(branch.body))  # type: ignore[attr-defined]
-            orelse = branch.orelse  # type: ignore[attr-defined]
-            if isinstance(orelse, cst.If) and re.search(rf"\b{re.escape(restructured)}\b", code(orelse.test)):
-                rebuilt |= bool(re.search(r"setup_optimizer|set_optimizer_instance|optim\.", code(orelse.body)))
         if not rebuilt:
             add("PAI108", call, "error", f"the optimizer is not re-created when `{restructured}` is true: after a "
                 "restructure the old optimizer holds the old parameters (re-run the same setup_optimizer call)")

@@ -18,8 +18,9 @@ from codemods.analysis.knobs import analyze_arguments, defaults, size_knobs
 from codemods.analysis.library import analyze_library
 from codemods.analysis.local_imports import local_modules
 from codemods.analysis.loop import analyze_loop, analyze_presence
-from codemods.analysis.model import analyze_model, choose_model, model_built_optimizers
+from codemods.analysis.model import analyze_model, choose_model, device_moves, model_built_optimizers
 from codemods.analysis.optim import analyze_optim
+from codemods.analysis.order import runs_before
 from codemods.analysis.parallel import analyze_parallelism
 from codemods.analysis.report import ImportInfo, OptimizerSetup, ScriptReport
 from codemods.analysis.source import parse_source, read_script
@@ -134,6 +135,7 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
     integration = _guard(report, "integration", lambda: analyze_integration(facts, kind, model_vars))
     if integration is not None:
         report.integration = integration
+        _guard(report, "integration", lambda: _optimizers_before_perforate(report, facts))
         _integration_warnings(report)
     _notes(report)
     return report
@@ -147,6 +149,7 @@ def _choose_model(report: ScriptReport, facts: Facts, local: list[Facts], arg_de
         focused = analyze_model(facts, local, arg_defaults, focus=info.variable)
         focused.variable, focused.choice, focused.question = info.variable, info.choice, info.question
         report.model = focused
+    report.model.moved_to = device_moves(facts)
 
 
 def _local_file(imp, path: Path | None, local: set[str]) -> str | None:
@@ -173,6 +176,16 @@ def _lightning_strategy(facts: Facts) -> str | None:
             if "strategy" in picked or (picked and not single):
                 return ", ".join(f"{k}={v}" for k, v in picked.items())
     return None
+
+
+def _optimizers_before_perforate(report: ScriptReport, facts: Facts) -> None:
+    """Which optimizers are built before each perforate_model call runs (they would hold the old parameters)."""
+    before = runs_before(facts)
+    info = report.integration
+    for call in facts.calls:
+        if call.attr in ("perforate_model", "initialize_pai") and call.line in info.calls.get(call.attr, ()):
+            info.optimizers_before_perforate[call.line] = [
+                o.line for o in report.optimizers if before(o.line, o.function, call.line, call.function)]
 
 
 def _integration_warnings(report: ScriptReport) -> None:

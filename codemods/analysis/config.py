@@ -22,6 +22,7 @@ _PROCESSORS = {
     "LSTMCell": "LSTMCellProcessor",
 }
 _RECURRENT = {"LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"}
+_CELLS = {"LSTMCell", "GRUCell", "RNNCell"}
 _CONVS = ("Conv1d", "Conv2d", "Conv3d")
 
 
@@ -161,7 +162,11 @@ def recommend_config(
                     f"{', '.join(recurrent)} return tuples: register processors so one tensor reaches the "
                     "dendrites."
                 )
-            if kinds & {"GRUCell", "RNNCell", "LSTMCell"} and "LSTMCell" in kinds:
+            if kinds & _CELLS and not kinds & (_RECURRENT - _CELLS):
+                dims = [-1, 0]
+                explanation.append("Only recurrent cells, stepped one time step at a time: they and the layers "
+                                   "fed their state output (batch, hidden), so the neuron axis is 1 of 2.")
+            elif "LSTMCell" in kinds:
                 explanation.append(
                     "LSTMCell outputs are 2-D (batch, hidden): override its dimensions to [-1, 0]."
                 )

@@ -33,12 +33,10 @@ FIELDS = (
 
 def report_facts(report: ScriptReport) -> dict[str, object]:
     """The analysis' value for each labelled field."""
-    instances = report.model.instances
-    primary = next((i for i in instances if i.local_class), instances[0] if instances else None)
     loop, validation = report.epoch_loop, report.validation
     return {
         "architecture": report.model.architecture,
-        "model_var": primary.variable if primary else None,
+        "model_var": report.model.variable,  # the model that is perforated (None when it is a question)
         "loop_kind": loop.kind,
         "loop_line": loop.line,
         "validation_function": validation.function,

@@ -5,7 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from codemods.analysis.config import recommend_config
+import libcst as cst
+import libcst.matchers as m
+
+from codemods.analysis.config import OutputDimensionOverride, recommend_config
 from codemods.analysis.facts import CallFact, ClassFact, Facts
 from codemods.analysis.report import (
     KnownArchitecture,
@@ -28,8 +31,9 @@ from codemods.analysis.vocab import (
     family_of,
 )
 
-__all__ = ["analyze_model", "choose_model", "model_built_optimizers"]
+__all__ = ["analyze_model", "choose_model", "device_moves", "model_built_optimizers"]
 
+_PAI_PACKAGES = ("pai_core.", "perforatedai.")
 _PREFERRED_VARS = ("model", "net", "network", "self.model", "self.net", "module", "classifier")
 _HEAD = re.compile(
     r"(^|_)(classifier|head|fc|out|output|cls|logits|linear|proj_out|pred|predictor|final|"
@@ -471,14 +475,22 @@ def _recommend(
     head, pooled = None, []
     if arch in ("transformer", "rnn") or graph:
         head, pooled = _dense_outputs(info, classes, in_use)
+    # a batch of graphs is 3-D (graphs, nodes, features) and read out by pooling the node axis; a full-graph
+    # node classifier (pygcn, Planetoid) has no readout: its node features are (nodes, features), 2-D
+    batched = bool(graph) and bool(pooled)
     info.recommended_config = recommend_config(
         arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head in pooled, pooled=pooled,
-        node_features=bool(graph),
+        node_features=batched,
     )
-    if graph:
+    if batched:
         info.recommended_config.explanation.append(
-            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency: their outputs are (batch, nodes, "
-            "features), so the neuron axis is the last one")
+            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency and a readout pools the nodes: "
+            "their outputs are (batch, nodes, features), so the neuron axis is the last one")
+    elif graph:
+        info.recommended_config.explanation.append(
+            f"graph layers ({', '.join(graph)}) multiply by a dense adjacency with no readout over the nodes: "
+            "one full graph, node features (nodes, features), 2-D")
+    _fit_seen_ranks(info, classes)
     if info.recommended_config.output_dimensions == [-1, -1, 0] and head and head not in pooled:
         info.recommended_config.explanation.append(
             f"'{head}' looks like the output layer; no pooling was seen before it, so it is assumed to keep the "
@@ -486,8 +498,56 @@ def _recommend(
         )
 
 
+_BY_RANK = {2: [-1, 0], 3: [-1, -1, 0]}
+_SHAPE = m.Attribute(value=m.Name(), attr=m.Name("shape")) | m.Call(
+    func=m.Attribute(value=m.Name(), attr=m.Name("size")), args=[])
+_SELF_LAYER = m.Call(func=m.Attribute(value=m.Name("self"), attr=m.Name()))
+
+
+def _fit_seen_ranks(info: ModelInfo, classes: dict[str, _Cls]) -> None:
+    """A dense layer whose output the model's forward unpacks by shape (`logits = self.lm_head(x)` ...
+    `B, T, C = logits.shape`: 3-D) gets those dimensions when the global vector gives it another rank."""
+    config = info.recommended_config
+    dims = config.output_dimensions
+    given = {o.module_path: len(o.dimensions) for o in config.output_dimension_overrides}
+    for attr, rank in _unpacked_ranks(info, classes).items():
+        default = 2 if dims[2:] and all(d == -1 for d in dims[2:]) and 0 in dims[:2] else len(dims)  # Linear trim
+        if rank in _BY_RANK and given.get(attr, default) != rank:
+            config.output_dimension_overrides = [o for o in config.output_dimension_overrides if o.module_path != attr]
+            config.output_dimension_overrides.append(OutputDimensionOverride(
+                module_path=attr, dimensions=_BY_RANK[rank], reason=f"forward unpacks its output into {rank} axes"))
+            config.explanation.append(f"'{attr}' outputs {rank} axes (forward unpacks its shape): it gets "
+                                      f"{_BY_RANK[rank]} after perforate_model.")
+
+
+def _unpacked_ranks(info: ModelInfo, classes: dict[str, _Cls]) -> dict[str, int]:
+    """Dense layer attribute -> the rank its output is unpacked into in the top model class's forward."""
+    top = next((i.local_class for i in info.instances if i.local_class), None)
+    if top not in classes:
+        return {}
+    c = classes[top]
+    forward = next((f for f in c.facts.functions if f.cls == top and f.name == "forward"), None)
+    dense = {layer.attribute for layer in info.layers if layer.owner == top and layer.kind in DENSE}
+    if forward is None or not dense:
+        return {}
+    assigns = [a for a in c.facts.assigns if a.function == forward.qualname]
+    ranks: dict[str, int] = {}
+    for unpack in assigns:
+        if len(unpack.target_names) < 2 or not m.matches(unpack.value, _SHAPE):
+            continue
+        shape = unpack.value.func if isinstance(unpack.value, cst.Call) else unpack.value
+        var = shape.value.value  # type: ignore[attr-defined]
+        source = max((a for a in assigns if a.target_names == (var,) and a.line < unpack.line),
+                     key=lambda a: a.line, default=None)
+        if source is not None and m.matches(source.value, _SELF_LAYER):
+            attr = source.value.func.attr.value  # type: ignore[attr-defined]
+            if attr in dense:
+                ranks[attr] = len(unpack.target_names)
+    return ranks
+
+
 _GRAPH_CLASS = re.compile(r"graph|gcn|gat\b|gin\b|sage|gnn|messagepassing", re.IGNORECASE)
-_ADJACENCY = re.compile(r"\badj\w*\s*@|@\s*\w*adj\w*\b|torch\.(bmm|matmul)\(\s*\w*adj", re.IGNORECASE)
+_MATMUL = m.BinaryOperation(operator=m.MatrixMultiply())
 
 
 def _graph_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
@@ -498,10 +558,38 @@ def _graph_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:
         forward = next((f for f in c.facts.functions if f.cls == name and f.name == "forward"), None) if c else None
         if forward is None:
             continue
-        body = "\n".join(c.facts.source.splitlines()[forward.line - 1 : forward.end_line])
-        if _ADJACENCY.search(body) or (_GRAPH_CLASS.search(name) and "adj" in forward.params):
+        if _multiplies_adjacency(c, forward) or (_GRAPH_CLASS.search(name) and "adj" in forward.params):
             found.append(name)
     return found
+
+
+def _multiplies_adjacency(c: _Cls, forward) -> bool:
+    """`adj @ x`, `x @ adj_norm`, `torch.bmm(adj, x)` / `torch.matmul(adj, x)` in the class's forward, read
+    from its tree (a comment or a string that mentions `adj @ x` is not a product)."""
+    def adjacency(text: str) -> bool:
+        return "adj" in text.rsplit(".", 1)[-1].lower()
+
+    calls = [k for k in c.facts.calls if k.function == forward.qualname and k.qname in ("torch.bmm", "torch.matmul")]
+    if any(k.args and adjacency(k.args[0]) for k in calls):
+        return True
+    node = _function_node(c.facts.module, c.fact.name, forward.name)
+    products = m.findall(node, _MATMUL) if node is not None else []
+    return any(isinstance(side, (cst.Name, cst.Attribute)) and adjacency(c.facts.code(side))
+               for op in products for side in (op.left, op.right))  # type: ignore[attr-defined]
+
+
+def _function_node(module: cst.Module, cls: str, name: str) -> cst.FunctionDef | None:
+    """The `def name` of class `cls`, found through statements only (classes at module level or under an
+    `if`/`try`), not a walk of every expression."""
+    todo: list[cst.CSTNode] = list(module.body)
+    while todo:
+        stmt = todo.pop()
+        if isinstance(stmt, cst.ClassDef) and stmt.name.value == cls:
+            return next((s for s in stmt.body.body if isinstance(s, cst.FunctionDef) and s.name.value == name), None)
+        if isinstance(stmt, (cst.If, cst.Try, cst.Else)) and isinstance(stmt.body, cst.IndentedBlock):
+            todo += stmt.body.body
+            todo += [stmt.orelse] if isinstance(stmt, cst.If) and stmt.orelse is not None else []
+    return None
 
 
 def _dense_outputs(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> tuple[str | None, list[str]]:
@@ -555,7 +643,8 @@ def _pooled(expr: str, line: int, assigns, depth: int = 0) -> bool:
 def choose_model(info: ModelInfo, facts: Facts, optimizers, validation, wanted: str | None) -> None:
     """Set `info.variable` to the model that is perforated, or `info.question` when that is not clear.
 
-    `wanted` is the user's `--model`. Otherwise, among the variables that hold a model: the only one an
+    `wanted` is the user's `--model`. Otherwise, among the variables that hold a model: the only one already
+    perforated (so a second run agrees with the first); the only one an
     optimizer trains (a distillation's student, not its frozen teacher); the only one the validation call
     measures; the one whose optimizer steps on the validation metric's loss; the only conventionally named
     one (`model`, `net`, ...). A GAN whose validation reads both networks is a question for the user.
@@ -571,6 +660,11 @@ def choose_model(info: ModelInfo, facts: Facts, optimizers, validation, wanted: 
         return
     if len(names) <= 1:
         info.variable = names[0] if names else None
+        return
+    perforated = [n for n in names if any(c.attr == "perforate_model" and c.qname.startswith(_PAI_PACKAGES)
+                                          and n in c.target_names for c in facts.calls)]
+    if len(perforated) == 1:  # a rewrite (or the user) chose already: a second run keeps that choice
+        info.variable, info.choice = perforated[0], f"the model already perforated ({', '.join(names)} built)"
         return
     trained = [n for n in names if any(_mentions(o.params_argument or o.text, n) for o in optimizers)]
     if len(trained) == 1:
@@ -641,3 +735,20 @@ def model_built_optimizers(info: ModelInfo, facts: Facts, local: list[Facts]) ->
         for call in facts.calls
         if call.receiver in variables and call.attr in builders and len(call.target_names) == 1
     ]
+
+
+def device_moves(facts: Facts) -> dict[str, str]:
+    """What each variable is first moved to, from the resolved calls (a comment that mentions
+    `model.to(device)` is not a move): the variable called on and the one a chained constructor is
+    assigned to (`model = Net().to(device)`)."""
+    to: dict[str, str] = {}
+    cuda: dict[str, str] = {}
+    for c in facts.calls:
+        if c.attr not in ("to", "cuda") or c.receiver is None:
+            continue
+        names = [c.receiver, *c.target_names] if len(c.target_names) == 1 else [c.receiver]
+        positional = c.args[: len(c.args) - len(c.kwargs)]
+        device = "cuda()" if c.attr == "cuda" else c.kwargs.get("device") or next(iter(positional), None)
+        for name in names if device else ():
+            (cuda if c.attr == "cuda" else to).setdefault(name, device)
+    return {**cuda, **to}

@@ -123,6 +123,10 @@ class ModelInfo(BaseModel):
     question: str | None = Field(
         default=None, description="set when several models could be the one to perforate: ask the user (--model)"
     )
+    moved_to: dict[str, str] = Field(
+        default={}, description="variable -> what the script first moves it to: `device` for `model.to(device)` or "
+        "`model = Net().to(device)`, `cuda()` for `model.cuda()` (a .to() wins)"
+    )
 
 
 class ArgumentInfo(BaseModel):
@@ -324,6 +328,10 @@ class IntegrationInfo(BaseModel):
     )
     warnings: list[str] = Field(
         default=[], description="integration mistakes spotted (e.g. a loss with maximizing)"
+    )
+    optimizers_before_perforate: dict[int, list[int]] = Field(
+        default={}, description="perforate_model line -> lines of the optimizers built before it runs, in call "
+        "order (a function's body runs where it is called, not where it is defined)"
     )
 
     def step(self, name: str) -> IntegrationStep | None:

@@ -9,8 +9,6 @@ appended to the list already there (`callbacks=cbs` becomes `callbacks=[*cbs, ..
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
@@ -94,10 +92,11 @@ class AddFrameworkCallback(PaiRule):
         """Import GPA (when the settings block uses it) and the callback, unless already imported."""
         lines = []
         roles = set((self.report.integration.aliases or {}).values())
-        if "globals" not in roles and re.search(rf"\b{re.escape(self.gpa)}\.pc\b", self.source):
+        settings = m.Attribute(value=m.Attribute(value=m.Name(self.gpa), attr=m.Name("pc")))  # GPA.pc.<setting>
+        if "globals" not in roles and m.findall(tree, settings):
             lines.append(f"from pai_core import globals_perforatedai as {self.gpa}")  # the settings block uses it
-        if not re.search(rf"^\s*from\s+pai_core\.integrations(\.{self.MODULE})?\s+import\s+[^\n]*\b{self.CALLBACK}\b",
-                         self.source, re.MULTILINE):
+        modules = ("pai_core.integrations", f"pai_core.integrations.{self.MODULE}")
+        if not any(i.module in modules and i.name == self.CALLBACK for i in self.report.imports):
             lines.append(f"from pai_core.integrations.{self.MODULE} import {self.CALLBACK}")
         if not lines:
             return False

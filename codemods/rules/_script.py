@@ -1,8 +1,8 @@
 """Small questions about the script that several rules ask, answered from the analysis report plus the tree.
 
 The analysis finds things (the model, the optimizer, the loop); these helpers turn its findings into the exact
-nodes and expressions a rewrite needs, e.g. the device the model is moved to or the keyword names of an
-optimizer's positional arguments. Nothing here guesses: an answer that is not certain comes back as None.
+nodes and expressions a rewrite needs, e.g. the keyword names of an optimizer's positional arguments.
+Nothing here guesses: an answer that is not certain comes back as None.
 """
 
 from __future__ import annotations
@@ -101,19 +101,6 @@ def keyword_arguments(call: cst.Call, positional_names: tuple[str, ...] | None, 
 
 def dict_source(items: list[tuple[str, str]]) -> str:
     return "{" + ", ".join(f'"{k}": {v}' for k, v in items) + "}"
-
-
-def device_expression(source: str, model_var: str) -> str | None:
-    """What the model is moved to: `device` for `model.to(device)` / `model = model.to(device)`, "cuda()" for
-    `model.cuda()`, None when the script never moves it. A text search: it runs on every rewrite of long files."""
-    mv = re.escape(model_var)
-    arg = r"\s*(?:device\s*=\s*)?([A-Za-z_][\w.]*(?:\([^()]*\))?|['\"][\w:]+['\"])\s*[,)]"
-    found = re.search(rf"(?<![\w.]){mv}\s*\.\s*to\({arg}", source)
-    if found:
-        return found.group(1)
-    if re.search(rf"(?<![\w.]){mv}\s*\.\s*cuda\(", source):
-        return "cuda()"
-    return None
 
 
 def names_in(node: cst.CSTNode) -> set[str]:

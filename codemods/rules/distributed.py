@@ -31,8 +31,6 @@ Rank-0-only prints and saves are left as they are. Scripts whose DDP wrapper can
 
 from __future__ import annotations
 
-import re
-
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
@@ -55,7 +53,7 @@ class RewrapDistributedModel(PaiRule):
         if self.package != "pai_core":
             raise self.skip("the perforatedai backend has no DDP support (restart the job at every restructure, "
                             "see the pai-distributed skill); use the default pai_core backend for DDP")
-        if re.search(r"\b(re)?wrap_ddp\s*\(", self.source):
+        if self.integrated("wrap_ddp", "rewrap_ddp"):  # resolved calls: a comment naming wrap_ddp is not one
             raise SkipFile(f"{self.CODE}: the script already re-wraps its DDP model")
         target = self._wrapper_name(parallelism)
         branches = [s for s in self.lines.start if m.matches(s, _RESTRUCTURED)]

@@ -42,7 +42,7 @@ from libcst.codemod import SkipFile
 
 from codemods.analysis.loop import counter_condition, loop_refusal
 from codemods.rules._base import PaiRule
-from codemods.rules._script import call_value, device_expression, names_in
+from codemods.rules._script import call_value, names_in
 
 LARGE_EPOCH_BOUND = "1_000_000"
 
@@ -118,7 +118,7 @@ class ConvertTrainingLoop(PaiRule):
             raise self.skip(f"validation returns several values ({', '.join(names)}); could not tell which one is "
                             "the metric: pass it to add_validation_score by hand", validation.call_line)
         if target is None and call is not None:
-            name = "score" if not re.search(r"\bscore\b", self.source) else "val_score"
+            name = "val_score" if "score" in names_in(self.module) else "score"  # a fresh name
             self.add_edit(self.lines.get(val_stmt), replace=lambda node: [_assign(node, name)])
             if not validation.metric_returned:
                 self._return_metric(validation)
@@ -163,12 +163,12 @@ class ConvertTrainingLoop(PaiRule):
         gpa, indent = self.gpa, self.module.default_indent
         lines = [(f"{model_var}, restructured, training_complete = "
                   f"{gpa}.pai_tracker.add_validation_score({score}, {model_var})")]
-        device = device_expression(self.source, model_var)
+        device = self.report.model.moved_to.get(model_var)  # as the analysis resolved it, never a comment
         if device == "cuda()":
             lines.append(f"{model_var}.cuda()")
         elif device is not None:
             lines.append(f"{model_var}.to({device})")
-        rebuild = self._rebuild_lines() + self._aliases(model_var)
+        rebuild = self._aliases(model_var) + self._rebuild_lines()  # the alias first: the rebuild may read it
         branch = f"if training_complete:\n{indent}break\n"
         if rebuild:
             branch += "elif restructured:\n" + "".join(f"{indent}{line}\n" for line in rebuild)

@@ -127,9 +127,11 @@ def test_recommend_config_per_architecture():
         "GPA.pc.append_module_ids_to_track(['.conv1', '.bn1'])",
         "GPA.pc.set_output_dimensions([-1, 0, -1, -1])",
     ]
-    rnn = recommend_config("rnn", layers=["LSTMCell", "Linear"], head="fc", head_is_2d=True)
-    assert rnn.processors[0].processor_class == "LSTMCellProcessor"
+    rnn = recommend_config("rnn", layers=["LSTM", "LSTMCell", "Linear"], head="fc", head_is_2d=True)
+    assert [p.processor_class for p in rnn.processors] == ["LSTMProcessor", "LSTMCellProcessor"]
     assert rnn.override_lines("net") == ["net.fc.set_this_output_dimensions([-1, 0])"]
+    cells = recommend_config("rnn", layers=["LSTMCell", "Linear"], head="fc", head_is_2d=True)
+    assert cells.output_dimensions == [-1, 0] and cells.override_lines("net") == []  # every output is 2-D
     assert "from perforatedai import library_perforatedai as LPA" in rnn.required_imports()
     custom = recommend_config("custom")
     assert custom.max_dendrites == 5 and custom.module_names_to_perforate == ["Linear"]

@@ -221,3 +221,28 @@ def test_pb_era_integration(reports):
     assert (ig.generation, ig.level, ig.capacity_flag) == ("pb", "complete", "False")
     assert ig.perforate_call.function == "initializePB"
     assert ig.aliases == {"PBG": "globals", "PBM": "library", "PBU": "utils"}
+
+
+@pytest.mark.parametrize("script,dims", [
+    ("c_gcn_dense_inline.py", [-1, 0, -1, -1]),  # one full graph: node features (nodes, features), trimmed
+    ("l_gcn_full_batch.py", [-1, 0, -1, -1]),
+    ("p_factory_get_model/train.py", [-1, -1, 0]),  # a batch of graphs read out by h.mean(dim=1): 3-D
+])
+def test_dense_adjacency_graph_layers_are_3d_only_for_a_batch_of_graphs(script, dims):
+    config = analyze_script(SCRIPTS.parent / "corpus" / script).model.recommended_config
+    assert config.output_dimensions == dims
+
+
+def test_a_layer_whose_output_forward_unpacks_into_three_axes_gets_3d_dimensions():
+    # logits = self.lm_head(self.token_embedding_table(idx)); B, T, C = logits.shape
+    config = analyze_script(SCRIPTS.parent / "corpus" / "l_bigram_eval_interval.py").model.recommended_config
+    assert config.output_dimensions == [-1, 0, -1, -1]
+    assert config.override_lines("model") == ["model.lm_head.set_this_output_dimensions([-1, -1, 0])"]
+    two_d = analyze_script(SCRIPTS.parent / "corpus" / "l_configure_optimizers.py").model.recommended_config
+    assert two_d.output_dimension_overrides == []  # fc(ln(embed(idx))) on (batch,) tokens: no unpack, no override
+
+
+def test_a_model_of_recurrent_cells_only_is_2d():
+    config = analyze_script(SCRIPTS.parent / "corpus" / "l_steps_lbfgs.py").model.recommended_config
+    assert config.module_names_to_perforate == ["Linear", "LSTMCell"]
+    assert config.output_dimensions == [-1, 0]  # h, c = self.lstm1(x_t, (h, c)); self.linear(h)

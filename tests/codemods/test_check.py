@@ -41,6 +41,8 @@ def test_unintegrated_script_misses_every_component():
     "old,new,code",
     [
         ("        elif restructured:\n" + REBUILD, "", "PAI108"),
+        ("        elif restructured:\n" + REBUILD,  # a comment naming the rebuild is not one
+         "        elif restructured:\n            pass  # setup_optimizer(...) / optim.SGD(...) later\n", "PAI108"),
         ("        if training_complete:\n            break\n", "        if training_complete:\n            pass\n", "PAI110"),
         ("maximizing_score=True", "maximizing_score=False", "PAI111"),
         ("        train(args,", "        scheduler.step()\n        train(args,", "PAI113"),
@@ -90,6 +92,41 @@ def test_perforate_model_after_the_training_loop_is_an_error():
     finding = next(f for f in report.findings if f.code == "PAI117")
     assert finding.severity == "error" and finding.line == late.splitlines().index(call.rstrip("\n")) + 1
     assert "PAI117" not in codes(check_integration(GOOD))
+
+
+CALL_ORDER = """import torch
+from pai_core import globals_perforatedai as GPA
+from pai_core import utils_perforatedai as UPA
+
+
+class Trainer:
+    def __init__(self, model):
+        self.optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def train(model):
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+
+
+def main():
+    model = torch.nn.Linear(4, 2)
+    model = UPA.perforate_model(model, save_name="run")
+    train(model)
+    Trainer(model)
+
+
+main()
+"""
+
+
+def test_an_optimizer_built_in_a_function_called_after_perforate_model_is_in_order():
+    assert "PAI104" not in codes(check_integration(CALL_ORDER))
+    early = CALL_ORDER.replace("    train(model)\n    Trainer(model)\n", "")
+    for call in ("    train(model)\n", "    Trainer(model)\n"):  # the optimizer is built before perforate_model
+        wrong = early.replace("    model = UPA.perforate_model", call + "    model = UPA.perforate_model")
+        found = [f for f in check_integration(wrong).findings if f.code == "PAI104"]
+        assert [f.line for f in found] == [wrong.splitlines().index(
+            '    model = UPA.perforate_model(model, save_name="run")') + 1], call
 
 
 def test_a_library_name_used_above_its_import_is_an_error():

@@ -31,16 +31,8 @@ ROOT = Path(__file__).resolve().parents[2]
 SUCCESS = "Successfully added 3 dendrites"
 REFUSED = 3  # `pai perforate` exit status for a refusal
 
-# Fixtures labelled with the outcome the finished product must reach, which needs another helper's part.
-PENDING = {
-    "c_nanogpt_while_true": "cm-loop (issue 17): the while-True iteration loop and the estimate_loss() dict",
-    "p_teacher_student": "cm-place: the harness's pai check flags the teacher/student rewrite (left open at the deadline)",
-    "c_gcn_dense_inline": "cm-place: the dense-adjacency [-1, -1, 0] rule does not fit this GCN's layers (regression, open)",
-    "l_train_function_dict": "cm-place (issue 16 part 4): perforate_model before the train(model) call under __main__",
-    "l_steps_lbfgs": "cm-place (issue 16 parts 4, 5): perforate_model for the LSTMCell model under __main__",
-    "l_bigram_eval_interval": "cm-place (issue 16): a config that perforates or tracks the Embedding",
-    "l_user_trainer_fit": "pai check PAI104: the optimizer built in Trainer.__init__ runs after perforate_model in main",
-}
+# Fixtures labelled with the outcome the finished product must reach that it does not reach yet (slug -> why).
+PENDING: dict[str, str] = {}
 
 
 @dataclass(frozen=True)

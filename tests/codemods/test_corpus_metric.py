@@ -26,12 +26,7 @@ CORPUS = Path(__file__).parent / "corpus"
 ROOT = Path(__file__).resolve().parents[2]
 QUICK = {"l_nanogpt_while_true", "l_inline_epoch_acc"}
 # rewrites that break outside the loop rules (issue 16 parts 3-5: placement, configuration); strict, so a fix shows
-KNOWN = {
-    "l_train_function_dict": "perforate_model is placed after the __main__ block that calls train(model)",
-    "l_steps_lbfgs": "no perforate_model is inserted for the LSTMCell model built in the __main__ block",
-    "l_bigram_eval_interval": "the recommended config leaves the Embedding neither perforated nor tracked",
-    "l_user_trainer_fit": "pai check reports PAI104 for the optimizer built in Trainer.__init__, so it is refused",
-}
+KNOWN: dict[str, str] = {}
 CASES = [pytest.param(slug, entry, expect, id=slug, marks=[pytest.mark.xfail(reason=KNOWN[slug], strict=True)]
                       if slug in KNOWN else [])
          for slug, entry, expect in corpus_entries(CORPUS)
