@@ -23,6 +23,7 @@ _PROCESSORS = {
 }
 _RECURRENT = {"LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"}
 _CONVS = ("Conv1d", "Conv2d", "Conv3d")
+_DIMS_BY_RANK = {2: [-1, 0], 3: [-1, -1, 0], 4: [-1, 0, -1, -1]}
 
 
 class OutputDimensionOverride(BaseModel):
@@ -103,18 +104,24 @@ def recommend_config(
     head_is_2d: bool = False,
     pooled: Iterable[str] = (),
     node_features: bool = False,
+    stem: Iterable[str] | None = None,
+    custom_layers: Iterable[str] = (),
+    output_rank: int | None = None,
 ) -> PerforationConfig:
     """Settings for an architecture class, refined by the layer kinds the model uses.
 
     `block_names`: residual block classes to wrap whole (ResNet); `head`: attribute path of the final
     classifier, given an explicit 2-D override when `head_is_2d` under a sequence-shaped global vector;
     `pooled`: every such layer fed a pooled (batch, features) tensor (`fc(out[:, -1, :])`), each overridden;
-    `node_features`: graph layers on a dense adjacency output (batch, nodes, features).
+    `node_features`: graph layers on a dense adjacency output (batch, nodes, features); `stem`: module ids of
+    a ResNet's own stem layers to track (default torchvision's `.conv1`, `.bn1`); `custom_layers`: the user's
+    own layer classes that hold the weights, perforated; `output_rank`: the rank those layers output.
     """
     arch = architecture.lower().strip()
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; use one of {', '.join(ARCHITECTURES)}")
     kinds = set(layers)
+    custom = list(dict.fromkeys(custom_layers))
     convs = [c for c in _CONVS if c in kinds]
     explanation: list[str] = []
     overrides: list[OutputDimensionOverride] = []
@@ -125,14 +132,15 @@ def recommend_config(
     if arch == "resnet":
         blocks = list(dict.fromkeys(block_names)) or ["BasicBlock", "Bottleneck"]
         names = blocks + ["Linear"]
-        ids_to_track = [".conv1", ".bn1"]
+        ids_to_track = [".conv1", ".bn1"] if stem is None else list(dict.fromkeys(stem))
         dims = [-1, 0, -1, -1]
         explanation += [
             (
                 f"Wrap whole residual blocks ({', '.join(blocks)}) so each conv+norm pair gets dendrites together; "
                 "outer blocks convert first, so their inner layers are not converted separately."
             ),
-            "Track the stem (.conv1, .bn1): it stays without dendrites.",
+            f"Track the stem ({', '.join(ids_to_track)}): it stays without dendrites."
+            if ids_to_track else "The model class owns no convolution outside its blocks: nothing to track.",
             "Image feature maps are (batch, channels, H, W): the neuron axis is 1.",
         ]
     elif arch == "cnn":
@@ -156,6 +164,10 @@ def recommend_config(
             for kind in recurrent:
                 names.append(kind)
                 processors.append(ProcessorSpec(module_name=kind, processor_class=_PROCESSORS[kind]))
+            if len(recurrent) > 1:
+                explanation.append(
+                    f"The recurrent class is one of {', '.join(recurrent)} (chosen at run time or by a flag): all "
+                    "are listed, each with its processor, so whichever the run builds gets dendrites.")
             if recurrent:
                 explanation.append(
                     f"{', '.join(recurrent)} return tuples: register processors so one tensor reaches the "
@@ -173,6 +185,13 @@ def recommend_config(
         explanation.append(
             "Perforate the Linear layers; their (batch, features) outputs are trimmed to [-1, 0] automatically."
         )
+    elif custom:  # custom / unknown, built from the user's own weight layers
+        names = custom + ["Linear"]
+        dims = [-1, -1, 0] if node_features else [-1, 0, -1, -1]
+        explanation.append(
+            f"Perforate the model's own layer classes ({', '.join(custom)}): they hold its weights, and no "
+            "torch.nn layer class would give the model dendrites."
+        )
     else:  # custom / unknown
         names = ["Linear"]
         sequence = kinds & _RECURRENT or "MultiheadAttention" in kinds or node_features
@@ -185,6 +204,15 @@ def recommend_config(
             ),
             "Decide which modules to track from the first run's conversion summary.",
         ]
+    if custom and arch != "custom" and arch != "unknown":
+        names = [*custom, *(n for n in names if n not in custom)]
+        explanation.append(f"Also perforate the model's own layer classes that hold weights: {', '.join(custom)}.")
+    if custom and output_rank in _DIMS_BY_RANK and not convs:
+        dims = _DIMS_BY_RANK[output_rank]
+        explanation.append(
+            f"{', '.join(custom)} return{'s' if len(custom) == 1 else ''} {output_rank}-D tensors: output "
+            f"dimensions {dims}, the neuron axis {'last' if output_rank != 4 else '1'}."
+        )
     two_d = list(dict.fromkeys([*([head] if head and head_is_2d else []), *pooled]))
     if dims == [-1, -1, 0]:
         for path in two_d:
