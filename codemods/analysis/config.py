@@ -10,7 +10,10 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-__all__ = ["OutputDimensionOverride", "PerforationConfig", "ProcessorSpec", "recommend_config"]
+from codemods.analysis.vocab import LAYER_KINDS, RESIDUAL_BLOCK
+
+__all__ = ["ConfigRecommendation", "OutputDimensionOverride", "PerforationConfig", "ProcessorSpec", "recommend",
+           "recommend_config"]
 
 ARCHITECTURES = ("cnn", "resnet", "transformer", "rnn", "mlp", "custom", "unknown")
 
@@ -73,7 +76,7 @@ class PerforationConfig(BaseModel):
             for o in self.output_dimension_overrides
         ]
 
-    def required_imports(self, package: str = "perforatedai") -> list[str]:
+    def required_imports(self, package: str = "pai_core") -> list[str]:
         """Import lines the rendered code needs (the library module only when processors are used)."""
         lines = [
             f"from {package} import globals_perforatedai as GPA",
@@ -89,6 +92,34 @@ class PerforationConfig(BaseModel):
         if self.output_dimension_overrides:
             body += [f"# {model} = UPA.perforate_model({model}, ...)"] + self.override_lines(model)
         return "\n".join(body)
+
+
+class ConfigRecommendation(BaseModel):
+    config: PerforationConfig
+    code: str = Field(description="the GPA.pc lines to put before perforate_model (and overrides after it)")
+    imports: list[str] = Field(description="import lines the code needs")
+
+
+def recommend(
+    architecture: str,
+    layers: Iterable[str] = (),
+    *,
+    block_names: Iterable[str] = (),
+    head: str | None = None,
+    head_is_2d: bool = False,
+    backend: str = "pai_core",
+) -> ConfigRecommendation:
+    """The settings for a model described by its family and layer classes, as code and imports for `backend`.
+
+    A layer class that is not a torch.nn one (`GraphConvolution`) is the user's own and gets dendrites: the
+    model was described by the classes it builds.
+    """
+    layers = list(layers)
+    custom = [name for name in layers if name not in LAYER_KINDS and not RESIDUAL_BLOCK.search(name)]
+    blocks = [*block_names, *(name for name in layers if RESIDUAL_BLOCK.search(name) and name not in LAYER_KINDS)]
+    config = recommend_config(architecture, layers, block_names=blocks, head=head, head_is_2d=head_is_2d,
+                              custom_layers=custom)
+    return ConfigRecommendation(config=config, code=config.to_code(), imports=config.required_imports(backend))
 
 
 def _list(items: Iterable[str]) -> str:

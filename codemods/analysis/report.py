@@ -243,6 +243,10 @@ class EpochLoop(BaseModel):
         default=None, description="`iter_num % eval_interval == 0`: the loop validates only when this holds, "
         "so each validation (not each iteration) is one epoch for the tracker",
     )
+    validates_after: bool = Field(
+        default=False, description="no validation in the loop: the script evaluates once after it (trains, then "
+        "tests); the rewrite runs that evaluation every epoch on held-out data (`ValidationInfo.held_out`)",
+    )
     text: str = ""
 
 
@@ -257,6 +261,11 @@ class ValidationInfo(BaseModel):
     direction: Direction = "unknown"
     split: Literal["validation", "test", "train"] | None = Field(
         default=None, description="the data split the metric is computed on"
+    )
+    loader: str | None = Field(default=None, description="the data argument of the validation call, e.g. test_loader")
+    held_out: str | None = Field(
+        default=None, description="when the script only tests after training: the validation loader it builds "
+        "but never evaluates, else `loader` itself, of which the rewrite holds half out for per-epoch scores",
     )
     evidence: list[Evidence] = []
 

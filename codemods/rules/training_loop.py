@@ -66,16 +66,21 @@ class ConvertTrainingLoop(PaiRule):
             val_stmt = self.statement_at(self.now(validation.call_line))
         else:  # validation written inline in the loop: hook up after the metric's last assignment
             val_stmt = self._inline_metric_statement(loop_stmt, validation.metric or "")
-        if val_stmt is None or not any(a is loop_stmt for a in self.lines.ancestors(val_stmt)):
+        evaluation: list[str] = []
+        if loop.validates_after and val_stmt is not None:  # trains, then tests once: evaluate every epoch
+            evaluation, score = self._evaluate_each_epoch(loop_stmt, val_stmt, validation)
+            val_stmt = loop_stmt.body.body[-1]
+        elif val_stmt is None or not any(a is loop_stmt for a in self.lines.ancestors(val_stmt)):
             raise self.skip("could not find the validation step inside the epoch loop: call "
                             f"{self.gpa}.pai_tracker.add_validation_score(score, model) after it by hand", loop.line)
         while isinstance(self.lines.parent.get(val_stmt), (cst.With, cst.Try)):
             val_stmt = self.lines.parent[val_stmt]
         model_var = self._loop_model_var(loop_stmt)
         self.block_indent = _indent_of(self.source, self.lines.get(val_stmt))
-        score = self._score(val_stmt, validation)
+        if not evaluation:
+            score = self._score(val_stmt, validation)
         self.loop_stmt, self.model_var = loop_stmt, model_var
-        lines = self._hookup(score, model_var)
+        lines = evaluation + self._hookup(score, model_var)
         self.add_edit(self.lines.get(val_stmt), after=[self.stmt(code) for code in lines])
         self._leave_epoch_loop(val_stmt, loop_stmt)
         self._convert_header(loop_stmt, loop)
@@ -102,6 +107,55 @@ class ConvertTrainingLoop(PaiRule):
                  and not any(isinstance(a, (cst.For, cst.While)) and a is not loop_stmt
                              for a in self.lines.ancestors(s)[: self.lines.ancestors(s).index(loop_stmt)])]
         return max(found, key=self.lines.get) if found else None
+
+    # --- no per-epoch validation ------------------------------------------------------------------------
+    def _evaluate_each_epoch(self, loop_stmt, test_stmt, validation) -> tuple[list[str], str]:
+        """The script's one evaluation after the loop, run at the end of every epoch on held-out data: the
+        validation loader it builds but never evaluates, else half of its test loader (the final test then
+        uses the other half, so the reported test score stays unseen by the tracker)."""
+        _, call = call_value(test_stmt)
+        loader = validation.loader
+        arg = next((a for a in call.args if loader and m.matches(a.value, m.Name(loader))), None) if call else None
+        if arg is None:
+            raise self.skip(f"the script trains, then evaluates once with `{validation.function}()`, which is not "
+                            "given its data as an argument: pass it a loader, or write a validation pass in the "
+                            "epoch loop, and run `pai perforate` again", validation.call_line)
+        held = validation.held_out or loader
+        if held == loader:
+            held = self._hold_out(loop_stmt, loader)
+        else:
+            self.note(f"no validation in the epoch loop: `{validation.function}()` now also runs every epoch on "
+                      f"`{held}`, which the script built but never evaluated", validation.call_line)
+        score = "score" if not re.search(r"\bscore\b", self.source) else "val_score"
+        evaluation = call.deep_replace(arg.value, cst.Name(held))
+        return [f"{score} = {self.code(evaluation)}"], score
+
+    def _hold_out(self, loop_stmt, loader: str) -> str:
+        """Split the test loader's data in two before the loop: one half scores every epoch, the other is the
+        final test. Returns the name of the held-out loader."""
+        built = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(loader))],
+                                                     value=m.Call(func=m.Name(value=m.MatchIfTrue(
+                                                         lambda n: n.endswith("DataLoader")))
+                                                         | m.Attribute(attr=m.Name("DataLoader"))))])
+        if not any(isinstance(s, cst.SimpleStatementLine) and m.matches(s, built) for s in self.lines.start) or \
+                "torch" not in {i.alias or i.module for i in self.report.imports if i.name is None}:
+            raise self.skip(f"the script trains, then tests once on `{loader}`, and has no validation data: build a "
+                            "validation loader (e.g. a part of the training set), evaluate it each epoch, and run "
+                            "`pai perforate` again", self.report.validation.call_line)
+        names = names_in(self.module)
+        held = next(n for n in ("val_loader", "held_out_loader", "pai_val_loader") if n not in names)
+        lines = [
+            f"val_part, test_part = torch.utils.data.random_split({loader}.dataset, [0.5, 0.5], "
+            "generator=torch.Generator().manual_seed(0))",
+            f"{held} = torch.utils.data.DataLoader(val_part, batch_size={loader}.batch_size)",
+            f"{loader} = torch.utils.data.DataLoader(test_part, batch_size={loader}.batch_size)",
+        ]
+        self.add_edit(self.lines.get(loop_stmt), before=self.stmts(lines))
+        self.note(f"the script has no validation split and tests once after training: half of `{loader}`'s data "
+                  f"is now held out as `{held}` to score every epoch for the tracker, and the final test uses the "
+                  "other half (a split of the training data is the better choice when you have one)",
+                  self.report.validation.call_line)
+        return held
 
     # --- the score --------------------------------------------------------------------------------------
     def _score(self, val_stmt: cst.CSTNode, validation) -> str:
