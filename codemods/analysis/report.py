@@ -212,6 +212,10 @@ class OptimizerInfo(BaseModel):
         "helper function of the script, a class named by a config key (getattr(torch.optim, cfg[...])), or "
         "by hand (a manual LR schedule writing optimizer.param_groups[...]['lr'])",
     )
+    condition: str | None = Field(
+        default=None, description="the `if` test it is built under (e.g. args.use_optimizer): it exists only "
+        "when that holds",
+    )
 
 
 class SchedulerInfo(OptimizerInfo):
@@ -228,6 +232,10 @@ class StepCall(BaseModel):
 class OptimizerSetup(BaseModel):
     kind: Literal["simple", "complex", "none", "framework"] = "none"
     reason: str = ""
+    findings: list[str] = Field(
+        default=[], description="shapes the rewrite must respect: an optimizer only under a flag, parameters "
+        "updated by hand, a learning rate set by hand, an optimizer rebuilt after a restructure without the tracker",
+    )
 
 
 class EpochLoop(BaseModel):

@@ -80,6 +80,7 @@ def render_text(r: ScriptReport) -> str:
     if r.scheduler_steps:
         out.append("  scheduler.step() at lines " + _lines(s.line for s in r.scheduler_steps))
     out.append(f"  setup: {r.optimizer_setup.kind} - {r.optimizer_setup.reason}")
+    out += [f"  note: {finding}" for finding in r.optimizer_setup.findings]
 
     out.append("")
     lp = r.epoch_loop

@@ -238,10 +238,18 @@ class ConvertTrainingLoop(PaiRule):
         if register:
             call = m.findall(register[0], m.Call(func=m.Attribute(attr=m.Name("set_optimizer_instance"))))[0]
             opt_var = self.code(call.args[0].value) if call.args else None  # type: ignore[attr-defined]
-            out = []
+            out, guards = [], []
             for opt in self.report.optimizers:
                 if opt.variable == opt_var or (opt.variable and opt.variable in self.code(call)):
-                    out.append(self._copy(self.statement_at(self.now(opt.line))))
+                    stmt = self.statement_at(self.now(opt.line))
+                    guard = self.guard(stmt) if opt.condition else None
+                    if guard is None:
+                        out.append(self._copy(stmt))
+                    elif guard not in guards:  # built under a flag: rebuilt under it, registration included
+                        guards.append(guard)
+                        out.append(self._copy(guard))
+            if guards:
+                return out
             for sched in self.report.schedulers:
                 stmt = self.statement_at(self.now(sched.line))
                 if stmt is not None and opt_var and opt_var in sched.arguments:
@@ -280,7 +288,9 @@ class ConvertTrainingLoop(PaiRule):
                       f"and return `{self.model_var}` to the caller if it uses the model afterwards",
                       self.report.epoch_loop.line)
         old = _indent_of(self.source, self.lines.get(stmt))
-        new = self.module.default_indent * 2  # libcst keeps continuation lines relative to the block
+        # libcst keeps continuation lines of a simple statement relative to the block; a compound statement's
+        # body is re-indented relative to its header
+        new = self.module.default_indent * (1 if isinstance(stmt, cst.BaseCompoundStatement) else 2)
         lines = text.splitlines()
         return "\n".join([lines[0], *(new + (ln[len(old):] if ln.startswith(old) else ln.lstrip())
                                        for ln in lines[1:])])
