@@ -224,7 +224,7 @@ def analyze_model(
             if call.cls != name:
                 continue
             kind = _layer_kind(call)
-            for kind in [kind] if kind else runtime_kinds(call, c.facts, all_facts):
+            for kind in runtime_kinds(call, c.facts, all_facts) or ([kind] if kind else []):
                 attr = (
                     call.target.split(".", 1)[1] if call.target and call.target.startswith("self.") else None
                 )

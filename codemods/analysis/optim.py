@@ -214,8 +214,15 @@ def _shapes(facts: Facts, optimizers: list[OptimizerInfo], schedulers: list[Sche
             found.append(f"`{opt.text}` (line {opt.line}) rebuilds the optimizer after a restructure without the "
                          "tracker: register it with set_optimizer_instance there, or the tracker keeps the old one")
         elif opt.condition and opt.built_by != "manual":
-            found.append(f"the optimizer `{opt.variable}` exists only when `{opt.condition}` (line {opt.line}): "
-                         "ask which flags the user trains with; it is registered under that condition")
+            same = [o.name for o in optimizers if o.variable == opt.variable and not rebuilt_on_restructure(o)]
+            if len(same) > 1 and opt.name != same[0]:
+                continue
+            found.append(
+                f"the optimizer `{opt.variable}` is one of {', '.join(dict.fromkeys(same))}, chosen by `{opt.condition}` "
+                f"(line {opt.line}): ask which flags the user trains with; each is registered where it is built"
+                if len(set(same)) > 1 else
+                f"the optimizer `{opt.variable}` exists only when `{opt.condition}` (line {opt.line}): ask which "
+                "flags the user trains with; it is registered under that condition")
     manual = [lp for lp in facts.loops if (lp.iter_text or "").replace(" ", "").endswith(".parameters()")
               and m.findall(lp.node.body, _HAND_UPDATE)]
     for lp in manual:

@@ -95,8 +95,8 @@ class ConvertOptimizer(PaiRule):
                                     and o.function == opt.function and not rebuilt_on_restructure(o)))
         extra = f", additional_optimizers=[{', '.join(others)}]" if others else ""
         if opt.condition and not others:
-            self.note(f"the optimizer exists only when `{opt.condition}`: it is registered under that condition "
-                      "and rebuilt the same way after a restructure", opt.line)
+            self.note(f"the optimizer is built under `{opt.condition}`: it is registered where it is built and "
+                      "rebuilt under the same condition after a restructure", opt.line)
         for again in self.report.optimizers:  # if/else alternatives and re-creations after a restructure
             if again is not opt and again.variable == opt.variable:
                 stmt = self.statement_at(self.now(again.line))
