@@ -235,7 +235,7 @@ def recommend_config(
             ),
             "Decide which modules to track from the first run's conversion summary.",
         ]
-    if custom and arch != "custom" and arch != "unknown":
+    if custom and arch not in ("custom", "unknown"):
         names = [*custom, *(n for n in names if n not in custom)]
         explanation.append(f"Also perforate the model's own layer classes that hold weights: {', '.join(custom)}.")
     if custom and output_rank in _DIMS_BY_RANK and not convs:

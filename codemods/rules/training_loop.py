@@ -23,7 +23,9 @@ After::
 The counter starts one before the original first epoch (-1 for `range(n)`), so epoch numbers are unchanged;
 `while epoch < max_epochs` becomes `while True`. A loop that validates every n iterations (nanoGPT's
 `if iter_num % eval_interval == 0:`) gets the hookup inside that block: each validation is one tracker epoch.
-A dict of scores passes its validation entry (`losses['val']`); a loop in a method passes `self.model`, and
+A script that trains and then tests once gets that evaluation at the end of every epoch, on the validation
+loader it builds but never evaluates, or else on half of its test loader split off before the loop (the final
+test keeps the other half; a finding says so). A dict of scores passes its validation entry (`losses['val']`); a loop in a method passes `self.model`, and
 the restructure branch re-points aliases of the model (`m = model`). The rule refuses, asking the question,
 when there is no epoch loop, no validation metric, or the metric's direction is unknown.
 `--keep-for-loop` keeps the `for` header with a large bound instead. A validation function that only prints
@@ -67,9 +69,9 @@ class ConvertTrainingLoop(PaiRule):
         else:  # validation written inline in the loop: hook up after the metric's last assignment
             val_stmt = self._inline_metric_statement(loop_stmt, validation.metric or "")
         evaluation: list[str] = []
-        if loop.validates_after and val_stmt is not None:  # trains, then tests once: evaluate every epoch
+        if loop.validates_after and val_stmt is not None and isinstance(loop_stmt.body, cst.IndentedBlock):
             evaluation, score = self._evaluate_each_epoch(loop_stmt, val_stmt, validation)
-            val_stmt = loop_stmt.body.body[-1]
+            val_stmt = loop_stmt.body.body[-1]  # trains, then tests once: evaluate at the end of every epoch
         elif val_stmt is None or not any(a is loop_stmt for a in self.lines.ancestors(val_stmt)):
             raise self.skip("could not find the validation step inside the epoch loop: call "
                             f"{self.gpa}.pai_tracker.add_validation_score(score, model) after it by hand", loop.line)
