@@ -243,3 +243,13 @@ def test_an_optimizer_rebuilt_after_a_restructure_without_the_tracker_is_registe
     new = perforate_source(source).new_source
     assert new.count("GPA.pai_tracker.set_optimizer_instance(optimizer)\n") == 2
     assert "additional_optimizers" not in new
+
+
+@pytest.mark.parametrize(("line", "package"), [("", "pai_core"),
+                                               ("from perforatedai import utils_perforatedai as UPA", "perforatedai")])
+def test_the_report_recommends_the_imports_of_the_library_the_script_uses(line, package):
+    from codemods.analysis.text import render_text
+
+    report = analyze_source(f"import torch\n{line}\nmodel = torch.nn.Sequential(torch.nn.LSTM(4, 4))\n")
+    text = render_text(report)
+    assert f"    from {package} import library_perforatedai as LPA\n" in text
