@@ -238,7 +238,7 @@ def recommend_config(
     if custom and arch not in ("custom", "unknown"):
         names = [*custom, *(n for n in names if n not in custom)]
         explanation.append(f"Also perforate the model's own layer classes that hold weights: {', '.join(custom)}.")
-    if custom and output_rank in _DIMS_BY_RANK and not convs:
+    if custom and output_rank in _DIMS_BY_RANK and arch in ("custom", "unknown", "mlp"):
         dims = _DIMS_BY_RANK[output_rank]
         explanation.append(
             f"{', '.join(custom)} return{'s' if len(custom) == 1 else ''} {output_rank}-D tensors: output "

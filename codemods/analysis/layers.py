@@ -72,13 +72,22 @@ def weight_layer(name: str, facts: Facts, builds_layers: bool) -> bool:
 
 
 def output_rank(name: str, facts: Facts) -> int | None:
-    """The rank of what class `name`'s forward returns, when its last product says it: 2 for `torch.mm`
-    (a graph layer on one graph's node matrix), 3 for `torch.bmm` (batched graphs); None when unknown."""
-    products = [c.qname for c in facts.calls if c.function == f"{name}.forward"
-                and c.qname in _TWO_D_PRODUCTS | _THREE_D_PRODUCTS]
-    if not products:
+    """The rank of what class `name`'s forward returns when a matrix product makes it: 2 for `torch.mm`
+    (a graph layer on one graph's node matrix), 3 for `torch.bmm` (batched graphs), read on the returned
+    expression or the last assignment of the variable it returns; None when unknown (reshaped afterwards)."""
+    forward = facts.function(f"{name}.forward")
+    if forward is None:
         return None
-    return 2 if products[0] in _TWO_D_PRODUCTS else 3
+    products = {c.line: c.qname for c in facts.calls if c.function == forward.qualname
+                and c.qname in _TWO_D_PRODUCTS | _THREE_D_PRODUCTS}
+    ranks = set()
+    for line, text, _ in forward.returns:
+        head = text.split("+", 1)[0].strip()
+        source = max((a.line for a in facts.assigns if a.function == forward.qualname and head in a.target_names
+                      and a.line < line), default=None) if head.isidentifier() else None
+        made = products.get(line) or products.get(source)
+        ranks.add(None if made is None else 2 if made in _TWO_D_PRODUCTS else 3)
+    return ranks.pop() if len(ranks) == 1 else None
 
 
 def stem_ids(layers, top: str) -> list[str]:

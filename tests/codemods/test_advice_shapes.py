@@ -253,3 +253,28 @@ def test_the_report_recommends_the_imports_of_the_library_the_script_uses(line, 
     report = analyze_source(f"import torch\n{line}\nmodel = torch.nn.Sequential(torch.nn.LSTM(4, 4))\n")
     text = render_text(report)
     assert f"    from {package} import library_perforatedai as LPA\n" in text
+
+
+def test_a_weight_layer_reshaped_after_its_product_keeps_the_sequence_dimensions():
+    report = analyze_source(textwrap.dedent("""
+        import torch, torch.nn as nn
+        class Conv1D(nn.Module):
+            def __init__(self, nf, nx):
+                super().__init__()
+                self.weight = nn.Parameter(torch.empty(nx, nf))
+                self.bias = nn.Parameter(torch.zeros(nf))
+            def forward(self, x):
+                size_out = x.size()[:-1] + (self.weight.size(-1),)
+                x = torch.addmm(self.bias, x.view(-1, x.size(-1)), self.weight)
+                x = x.view(size_out)
+                return x
+        class Block(nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.attn = nn.MultiheadAttention(8, 2)
+                self.c_fc = Conv1D(32, 8)
+        model = Block()
+    """))
+    config = report.model.recommended_config
+    assert config.module_names_to_perforate[0] == "Conv1D"
+    assert config.output_dimensions == [-1, -1, 0]
