@@ -198,10 +198,16 @@ def rebuilt_on_restructure(opt: OptimizerInfo) -> bool:
     return bool(opt.condition) and "restructur" in opt.condition.lower()
 
 
-# `for p in model.parameters(): p.data.add_(p.grad, alpha=-lr)` / `p.data -= lr * p.grad`
-_HAND_UPDATE = m.Call(func=m.Attribute(value=m.Attribute(attr=m.Name("data")) | m.Name(),
-                                       attr=m.Name("add_") | m.Name("sub_"))) | m.AugAssign(
-    operator=m.SubtractAssign() | m.AddAssign(), target=m.Attribute(attr=m.Name("data")) | m.Name())
+def _hand_update(param: str):
+    """`p.data.add_(p.grad, alpha=-lr)` / `p.sub_(...)` / `p.data -= lr * p.grad` on the loop's parameter `p`."""
+    tensor = m.Name(param) | m.Attribute(value=m.Name(param), attr=m.Name("data"))
+    return m.Call(func=m.Attribute(value=tensor, attr=m.Name("add_") | m.Name("sub_"))) | m.AugAssign(
+        operator=m.SubtractAssign() | m.AddAssign(), target=tensor)
+
+
+def manual_lr_note(sched: SchedulerInfo) -> str:
+    return (f"the learning rate is set by hand at line {sched.line} (`{sched.text}`): an optimizer rebuilt after "
+            "a restructure starts from the learning rate it is built with")
 
 
 def _shapes(facts: Facts, optimizers: list[OptimizerInfo], schedulers: list[SchedulerInfo]) -> list[str]:
@@ -224,15 +230,12 @@ def _shapes(facts: Facts, optimizers: list[OptimizerInfo], schedulers: list[Sche
                 f"the optimizer `{opt.variable}` exists only when `{opt.condition}` (line {opt.line}): ask which "
                 "flags the user trains with; it is registered under that condition")
     manual = [lp for lp in facts.loops if (lp.iter_text or "").replace(" ", "").endswith(".parameters()")
-              and m.findall(lp.node.body, _HAND_UPDATE)]
+              and lp.target and lp.target.isidentifier() and m.findall(lp.node.body, _hand_update(lp.target))]
     for lp in manual:
         found.append(f"the parameters are updated by hand at line {lp.line} (`for {lp.target} in {lp.iter_text}`), "
                      "without an optimizer: it reads the model's parameters at every step, so the dendrites "
                      "added later train too")
-    for sched in schedulers:
-        if sched.built_by == "manual":
-            found.append(f"the learning rate is set by hand at line {sched.line} (`{sched.text}`): an optimizer "
-                         "rebuilt after a restructure starts from the learning rate it is built with")
+    found += [manual_lr_note(sched) for sched in schedulers if sched.built_by == "manual"]
     return found
 
 

@@ -30,7 +30,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
-from codemods.analysis.optim import rebuilt_on_restructure
+from codemods.analysis.optim import manual_lr_note, rebuilt_on_restructure
 from codemods.rules._base import PaiRule
 from codemods.rules._script import (
     HORIZON_SCHEDULERS,
@@ -65,9 +65,9 @@ class ConvertOptimizer(PaiRule):
         if not isinstance(target, (cst.Name, cst.Attribute)) or call is None:
             raise self.skip(f"the optimizer `{opt.text}` is not built in a plain assignment; register it by hand "
                             f"with {self.gpa}.pai_tracker.set_optimizer_instance(optimizer)", opt.line)
-        for finding in report.optimizer_setup.findings:
-            if "set by hand" in finding:
-                self.note(finding, opt.line)
+        for sched in report.schedulers:
+            if sched.built_by == "manual":
+                self.note(manual_lr_note(sched), sched.line)
         if report.optimizer_setup.kind == "simple":
             try:
                 self._simple(opt, opt_stmt, target, call)

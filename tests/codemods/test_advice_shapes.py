@@ -278,3 +278,15 @@ def test_a_weight_layer_reshaped_after_its_product_keeps_the_sequence_dimensions
     config = report.model.recommended_config
     assert config.module_names_to_perforate[0] == "Conv1D"
     assert config.output_dimensions == [-1, -1, 0]
+
+
+def test_counting_parameters_is_not_a_hand_update():
+    findings = analyze_source(textwrap.dedent("""
+        import torch
+        model = torch.nn.Sequential(torch.nn.Linear(2, 1))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+        total = 0
+        for p in model.parameters():
+            total += p.numel()
+    """)).optimizer_setup.findings
+    assert not any("by hand" in f for f in findings)
