@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from codemods.analysis.config import PerforationConfig
+from codemods.analysis.config import ConfigRecommendation  # noqa: F401  (the tool returns it)
 
 
 class ConfigOption(BaseModel):
@@ -28,7 +28,3 @@ class ConfigOptionList(BaseModel):
     total: int = Field(description="number of options in the configuration, before filtering")
 
 
-class ConfigRecommendation(BaseModel):
-    config: PerforationConfig
-    code: str = Field(description="the GPA.pc lines to put before perforate_model (and overrides after it)")
-    imports: list[str] = Field(description="import lines the code needs")

@@ -223,6 +223,14 @@ def _notes(report: ScriptReport) -> None:
         report.notes.append(
             f"the direction of '{report.validation.metric}' is unknown: ask whether higher is better"
         )
+    if report.epoch_loop.validates_after:
+        v = report.validation
+        data = (f"on `{v.held_out}`, the validation loader it builds" if v.held_out != v.loader
+                else f"on a held-out half of `{v.loader}`" if v.loader else "once it is given its data")
+        report.notes.append(
+            f"no validation in the epoch loop: the script trains, then runs {v.function}() once (line "
+            f"{v.call_line}); the rewrite runs it every epoch {data} for add_validation_score"
+        )
     if report.validation.metric_only_printed:
         report.notes.append(
             f"{report.validation.function}() only prints its metric: it must return it for add_validation_score"

@@ -10,7 +10,10 @@ from collections.abc import Iterable
 
 from pydantic import BaseModel, Field
 
-__all__ = ["OutputDimensionOverride", "PerforationConfig", "ProcessorSpec", "recommend_config"]
+from codemods.analysis.vocab import LAYER_KINDS, RESIDUAL_BLOCK
+
+__all__ = ["ConfigRecommendation", "OutputDimensionOverride", "PerforationConfig", "ProcessorSpec", "recommend",
+           "recommend_config"]
 
 ARCHITECTURES = ("cnn", "resnet", "transformer", "rnn", "mlp", "custom", "unknown")
 
@@ -24,6 +27,7 @@ _PROCESSORS = {
 _RECURRENT = {"LSTM", "GRU", "RNN", "LSTMCell", "GRUCell", "RNNCell"}
 _CELLS = {"LSTMCell", "GRUCell", "RNNCell"}
 _CONVS = ("Conv1d", "Conv2d", "Conv3d")
+_DIMS_BY_RANK = {2: [-1, 0], 3: [-1, -1, 0], 4: [-1, 0, -1, -1]}
 
 
 class OutputDimensionOverride(BaseModel):
@@ -73,7 +77,7 @@ class PerforationConfig(BaseModel):
             for o in self.output_dimension_overrides
         ]
 
-    def required_imports(self, package: str = "perforatedai") -> list[str]:
+    def required_imports(self, package: str = "pai_core") -> list[str]:
         """Import lines the rendered code needs (the library module only when processors are used)."""
         lines = [
             f"from {package} import globals_perforatedai as GPA",
@@ -91,6 +95,34 @@ class PerforationConfig(BaseModel):
         return "\n".join(body)
 
 
+class ConfigRecommendation(BaseModel):
+    config: PerforationConfig
+    code: str = Field(description="the GPA.pc lines to put before perforate_model (and overrides after it)")
+    imports: list[str] = Field(description="import lines the code needs")
+
+
+def recommend(
+    architecture: str,
+    layers: Iterable[str] = (),
+    *,
+    block_names: Iterable[str] = (),
+    head: str | None = None,
+    head_is_2d: bool = False,
+    backend: str = "pai_core",
+) -> ConfigRecommendation:
+    """The settings for a model described by its family and layer classes, as code and imports for `backend`.
+
+    A layer class that is not a torch.nn one (`GraphConvolution`) is the user's own and gets dendrites: the
+    model was described by the classes it builds.
+    """
+    layers = list(layers)
+    custom = [name for name in layers if name not in LAYER_KINDS and not RESIDUAL_BLOCK.search(name)]
+    blocks = [*block_names, *(name for name in layers if RESIDUAL_BLOCK.search(name) and name not in LAYER_KINDS)]
+    config = recommend_config(architecture, layers, block_names=blocks, head=head, head_is_2d=head_is_2d,
+                              custom_layers=custom)
+    return ConfigRecommendation(config=config, code=config.to_code(), imports=config.required_imports(backend))
+
+
 def _list(items: Iterable[str]) -> str:
     return "[" + ", ".join(repr(i) for i in items) + "]"
 
@@ -104,18 +136,24 @@ def recommend_config(
     head_is_2d: bool = False,
     pooled: Iterable[str] = (),
     node_features: bool = False,
+    stem: Iterable[str] | None = None,
+    custom_layers: Iterable[str] = (),
+    output_rank: int | None = None,
 ) -> PerforationConfig:
     """Settings for an architecture class, refined by the layer kinds the model uses.
 
     `block_names`: residual block classes to wrap whole (ResNet); `head`: attribute path of the final
     classifier, given an explicit 2-D override when `head_is_2d` under a sequence-shaped global vector;
     `pooled`: every such layer fed a pooled (batch, features) tensor (`fc(out[:, -1, :])`), each overridden;
-    `node_features`: graph layers on a dense adjacency output (batch, nodes, features).
+    `node_features`: graph layers on a dense adjacency output (batch, nodes, features); `stem`: module ids of
+    a ResNet's own stem layers to track (default torchvision's `.conv1`, `.bn1`); `custom_layers`: the user's
+    own layer classes that hold the weights, perforated; `output_rank`: the rank those layers output.
     """
     arch = architecture.lower().strip()
     if arch not in ARCHITECTURES:
         raise ValueError(f"unknown architecture {architecture!r}; use one of {', '.join(ARCHITECTURES)}")
     kinds = set(layers)
+    custom = list(dict.fromkeys(custom_layers))
     convs = [c for c in _CONVS if c in kinds]
     explanation: list[str] = []
     overrides: list[OutputDimensionOverride] = []
@@ -126,14 +164,15 @@ def recommend_config(
     if arch == "resnet":
         blocks = list(dict.fromkeys(block_names)) or ["BasicBlock", "Bottleneck"]
         names = blocks + ["Linear"]
-        ids_to_track = [".conv1", ".bn1"]
+        ids_to_track = [".conv1", ".bn1"] if stem is None else list(dict.fromkeys(stem))
         dims = [-1, 0, -1, -1]
         explanation += [
             (
                 f"Wrap whole residual blocks ({', '.join(blocks)}) so each conv+norm pair gets dendrites together; "
                 "outer blocks convert first, so their inner layers are not converted separately."
             ),
-            "Track the stem (.conv1, .bn1): it stays without dendrites.",
+            f"Track the stem ({', '.join(ids_to_track)}): it stays without dendrites."
+            if ids_to_track else "The model class owns no convolution outside its blocks: nothing to track.",
             "Image feature maps are (batch, channels, H, W): the neuron axis is 1.",
         ]
     elif arch == "cnn":
@@ -157,6 +196,10 @@ def recommend_config(
             for kind in recurrent:
                 names.append(kind)
                 processors.append(ProcessorSpec(module_name=kind, processor_class=_PROCESSORS[kind]))
+            if len(recurrent) > 1:
+                explanation.append(
+                    f"The recurrent class is one of {', '.join(recurrent)} (chosen at run time or by a flag): all "
+                    "are listed, each with its processor, so whichever the run builds gets dendrites.")
             if recurrent:
                 explanation.append(
                     f"{', '.join(recurrent)} return tuples: register processors so one tensor reaches the "
@@ -178,6 +221,13 @@ def recommend_config(
         explanation.append(
             "Perforate the Linear layers; their (batch, features) outputs are trimmed to [-1, 0] automatically."
         )
+    elif custom:  # custom / unknown, built from the user's own weight layers
+        names = custom + ["Linear"]
+        dims = [-1, -1, 0] if node_features else [-1, 0, -1, -1]
+        explanation.append(
+            f"Perforate the model's own layer classes ({', '.join(custom)}): they hold its weights, and no "
+            "torch.nn layer class would give the model dendrites."
+        )
     else:  # custom / unknown
         names = ["Linear"]
         sequence = kinds & _RECURRENT or "MultiheadAttention" in kinds or node_features
@@ -190,6 +240,15 @@ def recommend_config(
             ),
             "Decide which modules to track from the first run's conversion summary.",
         ]
+    if custom and arch not in ("custom", "unknown"):
+        names = [*custom, *(n for n in names if n not in custom)]
+        explanation.append(f"Also perforate the model's own layer classes that hold weights: {', '.join(custom)}.")
+    if custom and output_rank in _DIMS_BY_RANK and arch in ("custom", "unknown", "mlp"):
+        dims = _DIMS_BY_RANK[output_rank]
+        explanation.append(
+            f"{', '.join(custom)} return{'s' if len(custom) == 1 else ''} {output_rank}-D tensors: output "
+            f"dimensions {dims}, the neuron axis {'last' if output_rank != 4 else '1'}."
+        )
     two_d = list(dict.fromkeys([*([head] if head and head_is_2d else []), *pooled]))
     if dims == [-1, -1, 0]:
         for path in two_d:

@@ -275,8 +275,33 @@ def analyze_loop(facts: Facts, model_vars: list[str], library: str) -> tuple[Epo
             loop.validation_calls.append(Evidence(line=c.line, text=c.text, detail=c.written))
         elif _TRAIN.search(c.attr):
             loop.train_calls.append(Evidence(line=c.line, text=c.text, detail=c.written))
+    after = _validation_after(facts, chosen, loop, evaluating, model_vars)
+    if after is not None:
+        loop.validates_after = True
+        loop.validation_calls.append(Evidence(line=after.line, text=after.text, detail=after.written))
     _validation(facts, chosen, model_vars, validation, library, evaluating, loop)
+    if after is not None:
+        _held_out(facts, chosen, after, validation)
     return loop, validation
+
+
+def _validation_after(facts: Facts, chosen: LoopFact, loop: EpochLoop, evaluating: set[str],
+                      model_vars: list[str]) -> CallFact | None:
+    """The evaluation a script runs once after its epoch loop (train, then test) when the loop has none."""
+    if loop.validation_calls or loop.eval_condition or _inline_start(chosen, facts, model_vars) is not None:
+        return None
+    return next((c for c in facts.calls if c.function == chosen.function and c.line > chosen.end_line
+                 and not c.loops and _is_validation_call(facts, c, evaluating, model_vars)), None)
+
+
+def _held_out(facts: Facts, chosen: LoopFact, call: CallFact, v: ValidationInfo) -> None:
+    """The data the per-epoch evaluation reads: a validation loader the script builds and never evaluates,
+    else the after-loop call's own loader (half of which the rewrite holds out)."""
+    data = [a for a in call.args if split_of(a) in ("test", "validation") and a.isidentifier()]
+    v.loader = data[0] if data else None
+    built = [n for a in facts.assigns if a.function == chosen.function and a.line < chosen.line
+             for n in a.target_names if split_of(n) == "validation" and _BATCH_ITER.search(n)]
+    v.held_out = built[0] if built else v.loader
 
 
 def _call_split(facts: Facts, e: Evidence) -> str | None:

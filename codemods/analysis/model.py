@@ -10,6 +10,7 @@ import libcst.matchers as m
 
 from codemods.analysis.config import OutputDimensionOverride, recommend_config
 from codemods.analysis.facts import CallFact, ClassFact, Facts
+from codemods.analysis.layers import output_rank, runtime_kinds, stem_ids, weight_layer
 from codemods.analysis.report import (
     KnownArchitecture,
     LayerUse,
@@ -227,7 +228,7 @@ def analyze_model(
             if call.cls != name:
                 continue
             kind = _layer_kind(call)
-            if kind:
+            for kind in runtime_kinds(call, c.facts, all_facts) or ([kind] if kind else []):
                 attr = (
                     call.target.split(".", 1)[1] if call.target and call.target.startswith("self.") else None
                 )
@@ -338,8 +339,13 @@ def analyze_model(
                 )
             )
     info.layer_kinds = sorted({layer.kind for layer in info.layers})
+    tops = {i.local_class for i in info.instances}
+    weights = [n for n in in_use if n not in tops
+               and weight_layer(n, classes[n].facts, bool(layers_by_class[n] or uses[n]))]
     _classify(info, classes, in_use)
-    _recommend(info, classes, in_use, facts, all_facts)
+    if weights:
+        info.evidence.append(f"layer classes of the script's own that hold the weights: {', '.join(weights)}")
+    _recommend(info, classes, in_use, weights)
     return info
 
 
@@ -455,9 +461,9 @@ def _attention_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]
     return found
 
 
-def _recommend(
-    info: ModelInfo, classes: dict[str, _Cls], in_use: list[str], facts: Facts, all_facts: list[Facts]
-) -> None:
+def _recommend(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str], weights: list[str]) -> None:
+    """The config from the classes the model builds: its own weight layers perforated (with the rank their
+    forward returns), a hand-written ResNet's stem tracked under its real attribute names."""
     arch = info.architecture
     blocks = [n for n in in_use if RESIDUAL_BLOCK.search(n) and "resnet" not in n.lower()]
     if arch == "resnet" and not blocks:
@@ -478,9 +484,12 @@ def _recommend(
     # a batch of graphs is 3-D (graphs, nodes, features) and read out by pooling the node axis; a full-graph
     # node classifier (pygcn, Planetoid) has no readout: its node features are (nodes, features), 2-D
     batched = bool(graph) and bool(pooled)
+    top = next((i.local_class for i in info.instances if i.local_class), None)
+    ranks = {output_rank(w, classes[w].facts) for w in weights} - {None}
     info.recommended_config = recommend_config(
         arch, info.layer_kinds, block_names=blocks, head=head, head_is_2d=head in pooled, pooled=pooled,
-        node_features=batched,
+        node_features=batched, stem=stem_ids(info.layers, top) if arch == "resnet" and top else None,
+        custom_layers=weights, output_rank=ranks.pop() if len(ranks) == 1 else None,
     )
     if batched:
         info.recommended_config.explanation.append(

@@ -154,7 +154,8 @@ def analyze_optim(
         kind = _optimizer_kind(call, custom)
         if kind:
             optimizers.append(
-                OptimizerInfo(**common, params_argument=_params_argument(call), builtin=kind[1])
+                OptimizerInfo(**common, params_argument=_params_argument(call), builtin=kind[1],
+                              condition=condition_of(call))
             )
         elif _scheduler_kind(call):
             schedulers.append(
@@ -184,7 +185,58 @@ def analyze_optim(
             reason=f"the scheduler is stepped per batch (line {per_batch[0].line}) while setup_optimizer steps it "
             "once per epoch: use set_optimizer_instance and keep scheduler.step()",
         )
+    setup.findings = _shapes(facts, optimizers, schedulers)
     return optimizers, schedulers, steps, setup
+
+
+def condition_of(call: CallFact) -> str | None:
+    """The innermost `if` test around a call, leaving out the `__main__` guard."""
+    return next((c for c in reversed(call.conditions) if "__name__" not in c), None)
+
+
+def rebuilt_on_restructure(opt: OptimizerInfo) -> bool:
+    return bool(opt.condition) and "restructur" in opt.condition.lower()
+
+
+def _hand_update(param: str):
+    """`p.data.add_(p.grad, alpha=-lr)` / `p.sub_(...)` / `p.data -= lr * p.grad` on the loop's parameter `p`."""
+    tensor = m.Name(param) | m.Attribute(value=m.Name(param), attr=m.Name("data"))
+    return m.Call(func=m.Attribute(value=tensor, attr=m.Name("add_") | m.Name("sub_"))) | m.AugAssign(
+        operator=m.SubtractAssign() | m.AddAssign(), target=tensor)
+
+
+def manual_lr_note(sched: SchedulerInfo) -> str:
+    return (f"the learning rate is set by hand at line {sched.line} (`{sched.text}`): an optimizer rebuilt after "
+            "a restructure starts from the learning rate it is built with")
+
+
+def _shapes(facts: Facts, optimizers: list[OptimizerInfo], schedulers: list[SchedulerInfo]) -> list[str]:
+    """What an integration must respect about how the script really optimizes (each with its line)."""
+    found = []
+    registered = any(c.attr in ("set_optimizer_instance", "setup_optimizer", "setOptimizerInstance", "setupOptimizer")
+                     for c in facts.calls)
+    for opt in optimizers:
+        if rebuilt_on_restructure(opt) and not registered:
+            found.append(f"`{opt.text}` (line {opt.line}) rebuilds the optimizer after a restructure without the "
+                         "tracker: register it with set_optimizer_instance there, or the tracker keeps the old one")
+        elif opt.condition and opt.built_by != "manual":
+            same = [o.name for o in optimizers if o.variable == opt.variable and not rebuilt_on_restructure(o)]
+            if len(same) > 1 and opt.name != same[0]:
+                continue
+            found.append(
+                f"the optimizer `{opt.variable}` is one of {', '.join(dict.fromkeys(same))}, chosen by `{opt.condition}` "
+                f"(line {opt.line}): ask which flags the user trains with; each is registered where it is built"
+                if len(set(same)) > 1 else
+                f"the optimizer `{opt.variable}` exists only when `{opt.condition}` (line {opt.line}): ask which "
+                "flags the user trains with; it is registered under that condition")
+    manual = [lp for lp in facts.loops if (lp.iter_text or "").replace(" ", "").endswith(".parameters()")
+              and lp.target and lp.target.isidentifier() and m.findall(lp.node.body, _hand_update(lp.target))]
+    for lp in manual:
+        found.append(f"the parameters are updated by hand at line {lp.line} (`for {lp.target} in {lp.iter_text}`), "
+                     "without an optimizer: it reads the model's parameters at every step, so the dendrites "
+                     "added later train too")
+    found += [manual_lr_note(sched) for sched in schedulers if sched.built_by == "manual"]
+    return found
 
 
 def _per_batch(step: StepCall, facts: Facts, loop_function: str | None) -> bool:
@@ -231,6 +283,8 @@ def _classify(optimizers, schedulers, model_vars, loop_function, library, ema_li
             f"{len(optimizers)} optimizer constructions (lines {', '.join(str(o.line) for o in optimizers)})"
         )
     opt = optimizers[0]
+    if opt.condition:
+        reasons.append(f"built only when `{opt.condition}` (line {opt.line})")
     if not opt.builtin:
         reasons.append(f"{opt.name} is not a torch.optim class")
     if opt.in_loop:

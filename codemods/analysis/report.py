@@ -244,6 +244,10 @@ class OptimizerInfo(BaseModel):
         "helper function of the script, a class named by a config key (getattr(torch.optim, cfg[...])), or "
         "by hand (a manual LR schedule writing optimizer.param_groups[...]['lr'])",
     )
+    condition: str | None = Field(
+        default=None, description="the `if` test it is built under (e.g. args.use_optimizer): it exists only "
+        "when that holds",
+    )
 
 
 class SchedulerInfo(OptimizerInfo):
@@ -260,6 +264,10 @@ class StepCall(BaseModel):
 class OptimizerSetup(BaseModel):
     kind: Literal["simple", "complex", "none", "framework"] = "none"
     reason: str = ""
+    findings: list[str] = Field(
+        default=[], description="shapes the rewrite must respect: an optimizer only under a flag, parameters "
+        "updated by hand, a learning rate set by hand, an optimizer rebuilt after a restructure without the tracker",
+    )
 
 
 class EpochLoop(BaseModel):
@@ -275,6 +283,10 @@ class EpochLoop(BaseModel):
         default=None, description="`iter_num % eval_interval == 0`: the loop validates only when this holds, "
         "so each validation (not each iteration) is one epoch for the tracker",
     )
+    validates_after: bool = Field(
+        default=False, description="no validation in the loop: the script evaluates once after it (trains, then "
+        "tests); the rewrite runs that evaluation every epoch on held-out data (`ValidationInfo.held_out`)",
+    )
     text: str = ""
 
 
@@ -289,6 +301,11 @@ class ValidationInfo(BaseModel):
     direction: Direction = "unknown"
     split: Literal["validation", "test", "train"] | None = Field(
         default=None, description="the data split the metric is computed on"
+    )
+    loader: str | None = Field(default=None, description="the data argument of the validation call, e.g. test_loader")
+    held_out: str | None = Field(
+        default=None, description="when the script only tests after training: the validation loader it builds "
+        "but never evaluates, else `loader` itself, of which the rewrite holds half out for per-epoch scores",
     )
     evidence: list[Evidence] = []
 

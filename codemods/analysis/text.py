@@ -35,6 +35,8 @@ def render_text(r: ScriptReport) -> str:
         out.append(f"  library model: {k.library} {k.name} ({k.family})  [line {k.line}]")
     if m.recommended_config:
         out.append("  recommended perforation config:")
+        package = r.integration.package if r.integration.package != "none" else "pai_core"
+        out += [f"    {line}" for line in m.recommended_config.required_imports(package)]
         out += [f"    {line}" for line in m.recommended_config.config_lines()]
         out += [
             f"    {line}  # after perforate_model"
@@ -82,6 +84,7 @@ def render_text(r: ScriptReport) -> str:
     if r.scheduler_steps:
         out.append("  scheduler.step() at lines " + _lines(s.line for s in r.scheduler_steps))
     out.append(f"  setup: {r.optimizer_setup.kind} - {r.optimizer_setup.reason}")
+    out += [f"  note: {finding}" for finding in r.optimizer_setup.findings]
 
     out.append("")
     lp = r.epoch_loop

@@ -320,6 +320,17 @@ class PaiRule(VisitorBasedCodemodCommand):
                 return parent.name.value
         return None
 
+    def guard(self, node: cst.CSTNode) -> cst.If | None:
+        """The `if` a statement runs under inside its function (the outermost; the `__main__` guard left
+        out): an optimizer built under `if args.use_optimizer:` exists only when that holds."""
+        found = None
+        for parent in self.lines.ancestors(node):
+            if isinstance(parent, (cst.FunctionDef, cst.ClassDef)):
+                break
+            if isinstance(parent, cst.If) and "__name__" not in self.code(parent.test):
+                found = parent
+        return found
+
     def loop_function(self) -> str | None:
         function = self.report.epoch_loop.function
         return function.rsplit(".", 1)[-1] if function else None

@@ -30,6 +30,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.analysis.optim import manual_lr_note, rebuilt_on_restructure
 from codemods.rules._base import PaiRule
 from codemods.rules._script import (
     HORIZON_SCHEDULERS,
@@ -64,6 +65,9 @@ class ConvertOptimizer(PaiRule):
         if not isinstance(target, (cst.Name, cst.Attribute)) or call is None:
             raise self.skip(f"the optimizer `{opt.text}` is not built in a plain assignment; register it by hand "
                             f"with {self.gpa}.pai_tracker.set_optimizer_instance(optimizer)", opt.line)
+        for sched in report.schedulers:
+            if sched.built_by == "manual":
+                self.note(manual_lr_note(sched), sched.line)
         if report.optimizer_setup.kind == "simple":
             try:
                 self._simple(opt, opt_stmt, target, call)
@@ -82,13 +86,22 @@ class ConvertOptimizer(PaiRule):
         if model is None:
             return optimizers[0]
         pattern = re.compile(rf"(?<![\w.]){re.escape(model.variable)}\b")
-        return next((o for o in optimizers if pattern.search(o.params_argument or o.text)), optimizers[0])
+        first = [o for o in optimizers if not rebuilt_on_restructure(o)] or optimizers
+        return next((o for o in first if pattern.search(o.params_argument or o.text)), first[0])
 
     # --- complex: keep the code, register the instance ---------------------------------------------------
     def _register_instance(self, opt, opt_stmt: cst.CSTNode, opt_var: str) -> None:
-        others = [o.variable for o in self.report.optimizers
-                  if o is not opt and o.variable and o.function == opt.function]
+        others = list(dict.fromkeys(o.variable for o in self.report.optimizers if o.variable not in (None, opt.variable)
+                                    and o.function == opt.function and not rebuilt_on_restructure(o)))
         extra = f", additional_optimizers=[{', '.join(others)}]" if others else ""
+        if opt.condition and not others:
+            self.note(f"the optimizer is built under `{opt.condition}`: it is registered where it is built and "
+                      "rebuilt under the same condition after a restructure", opt.line)
+        for again in self.report.optimizers:  # if/else alternatives and re-creations after a restructure
+            if again is not opt and again.variable == opt.variable:
+                stmt = self.statement_at(self.now(again.line))
+                self.add_edit(self.lines.get(stmt),
+                              after=[self.stmt(f"{self.gpa}.pai_tracker.set_optimizer_instance({opt_var}{extra})")])
         if others:
             self.note(f"several optimizers: `{opt_var}` must own every perforated module; the others "
                       "only get their parameters frozen and unfrozen", opt.line)

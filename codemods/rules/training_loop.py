@@ -23,7 +23,9 @@ After::
 The counter starts one before the original first epoch (-1 for `range(n)`), so epoch numbers are unchanged;
 `while epoch < max_epochs` becomes `while True`. A loop that validates every n iterations (nanoGPT's
 `if iter_num % eval_interval == 0:`) gets the hookup inside that block: each validation is one tracker epoch.
-A dict of scores passes its validation entry (`losses['val']`); a loop in a method passes `self.model`, and
+A script that trains and then tests once gets that evaluation at the end of every epoch, on the validation
+loader it builds but never evaluates, or else on half of its test loader split off before the loop (the final
+test keeps the other half; a finding says so). A dict of scores passes its validation entry (`losses['val']`); a loop in a method passes `self.model`, and
 the restructure branch re-points aliases of the model (`m = model`). The rule refuses, asking the question,
 when there is no epoch loop, no validation metric, or the metric's direction is unknown.
 `--keep-for-loop` keeps the `for` header with a large bound instead. A validation function that only prints
@@ -66,16 +68,21 @@ class ConvertTrainingLoop(PaiRule):
             val_stmt = self.statement_at(self.now(validation.call_line))
         else:  # validation written inline in the loop: hook up after the metric's last assignment
             val_stmt = self._inline_metric_statement(loop_stmt, validation.metric or "")
-        if val_stmt is None or not any(a is loop_stmt for a in self.lines.ancestors(val_stmt)):
+        evaluation: list[str] = []
+        if loop.validates_after and val_stmt is not None and isinstance(loop_stmt.body, cst.IndentedBlock):
+            evaluation, score = self._evaluate_each_epoch(loop_stmt, val_stmt, validation)
+            val_stmt = loop_stmt.body.body[-1]  # trains, then tests once: evaluate at the end of every epoch
+        elif val_stmt is None or not any(a is loop_stmt for a in self.lines.ancestors(val_stmt)):
             raise self.skip("could not find the validation step inside the epoch loop: call "
                             f"{self.gpa}.pai_tracker.add_validation_score(score, model) after it by hand", loop.line)
         while isinstance(self.lines.parent.get(val_stmt), (cst.With, cst.Try)):
             val_stmt = self.lines.parent[val_stmt]
         model_var = self._loop_model_var(loop_stmt)
         self.block_indent = _indent_of(self.source, self.lines.get(val_stmt))
-        score = self._score(val_stmt, validation)
+        if not evaluation:
+            score = self._score(val_stmt, validation)
         self.loop_stmt, self.model_var = loop_stmt, model_var
-        lines = self._hookup(score, model_var)
+        lines = evaluation + self._hookup(score, model_var)
         self.add_edit(self.lines.get(val_stmt), after=[self.stmt(code) for code in lines])
         self._leave_epoch_loop(val_stmt, loop_stmt)
         self._convert_header(loop_stmt, loop)
@@ -102,6 +109,55 @@ class ConvertTrainingLoop(PaiRule):
                  and not any(isinstance(a, (cst.For, cst.While)) and a is not loop_stmt
                              for a in self.lines.ancestors(s)[: self.lines.ancestors(s).index(loop_stmt)])]
         return max(found, key=self.lines.get) if found else None
+
+    # --- no per-epoch validation ------------------------------------------------------------------------
+    def _evaluate_each_epoch(self, loop_stmt, test_stmt, validation) -> tuple[list[str], str]:
+        """The script's one evaluation after the loop, run at the end of every epoch on held-out data: the
+        validation loader it builds but never evaluates, else half of its test loader (the final test then
+        uses the other half, so the reported test score stays unseen by the tracker)."""
+        _, call = call_value(test_stmt)
+        loader = validation.loader
+        arg = next((a for a in call.args if loader and m.matches(a.value, m.Name(loader))), None) if call else None
+        if arg is None:
+            raise self.skip(f"the script trains, then evaluates once with `{validation.function}()`, which is not "
+                            "given its data as an argument: pass it a loader, or write a validation pass in the "
+                            "epoch loop, and run `pai perforate` again", validation.call_line)
+        held = validation.held_out or loader
+        if held == loader:
+            held = self._hold_out(loop_stmt, loader)
+        else:
+            self.note(f"no validation in the epoch loop: `{validation.function}()` now also runs every epoch on "
+                      f"`{held}`, which the script built but never evaluated", validation.call_line)
+        score = "score" if not re.search(r"\bscore\b", self.source) else "val_score"
+        evaluation = call.deep_replace(arg.value, cst.Name(held))
+        return [f"{score} = {self.code(evaluation)}"], score
+
+    def _hold_out(self, loop_stmt, loader: str) -> str:
+        """Split the test loader's data in two before the loop: one half scores every epoch, the other is the
+        final test. Returns the name of the held-out loader."""
+        built = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name(loader))],
+                                                     value=m.Call(func=m.Name(value=m.MatchIfTrue(
+                                                         lambda n: n.endswith("DataLoader")))
+                                                         | m.Attribute(attr=m.Name("DataLoader"))))])
+        if not any(isinstance(s, cst.SimpleStatementLine) and m.matches(s, built) for s in self.lines.start) or \
+                "torch" not in {i.alias or i.module for i in self.report.imports if i.name is None}:
+            raise self.skip(f"the script trains, then tests once on `{loader}`, and has no validation data: build a "
+                            "validation loader (e.g. a part of the training set), evaluate it each epoch, and run "
+                            "`pai perforate` again", self.report.validation.call_line)
+        names = names_in(self.module)
+        held = next(n for n in ("val_loader", "held_out_loader", "pai_val_loader") if n not in names)
+        lines = [
+            f"val_part, test_part = torch.utils.data.random_split({loader}.dataset, [0.5, 0.5], "
+            "generator=torch.Generator().manual_seed(0))",
+            f"{held} = torch.utils.data.DataLoader(val_part, batch_size={loader}.batch_size)",
+            f"{loader} = torch.utils.data.DataLoader(test_part, batch_size={loader}.batch_size)",
+        ]
+        self.add_edit(self.lines.get(loop_stmt), before=self.stmts(lines))
+        self.note(f"the script has no validation split and tests once after training: half of `{loader}`'s data "
+                  f"is now held out as `{held}` to score every epoch for the tracker, and the final test uses the "
+                  "other half (a split of the training data is the better choice when you have one)",
+                  self.report.validation.call_line)
+        return held
 
     # --- the score --------------------------------------------------------------------------------------
     def _score(self, val_stmt: cst.CSTNode, validation) -> str:
@@ -184,12 +240,19 @@ class ConvertTrainingLoop(PaiRule):
         if register:
             call = m.findall(register[0], m.Call(func=m.Attribute(attr=m.Name("set_optimizer_instance"))))[0]
             opt_var = self.code(call.args[0].value) if call.args else None  # type: ignore[attr-defined]
-            out = []
+            out, guards = [], []
             for opt in self.report.optimizers:
                 if opt.variable == opt_var or (opt.variable and opt.variable in self.code(call)):
-                    built = self.statement_at(self.now(opt.line))
-                    out += [self._copy(s) for s in self._parameter_groups(built)]
-                    out.append(self._copy(built))
+                    stmt = self.statement_at(self.now(opt.line))
+                    out += [self._copy(s) for s in self._parameter_groups(stmt)]
+                    guard = self.guard(stmt) if opt.condition else None
+                    if guard is None:
+                        out.append(self._copy(stmt))
+                    elif guard not in guards:  # built under a flag: rebuilt under it, registration included
+                        guards.append(guard)
+                        out.append(self._copy(guard))
+            if guards:
+                return out
             for sched in self.report.schedulers:
                 stmt = self.statement_at(self.now(sched.line))
                 if stmt is not None and opt_var and any(re.fullmatch(rf"(\w+\s*=\s*)?{re.escape(opt_var)}", a.strip())
@@ -244,7 +307,9 @@ class ConvertTrainingLoop(PaiRule):
                       f"and return `{self.model_var}` to the caller if it uses the model afterwards",
                       self.report.epoch_loop.line)
         old = _indent_of(self.source, self.lines.get(stmt))
-        new = self.module.default_indent * 2  # libcst keeps continuation lines relative to the block
+        # libcst keeps continuation lines of a simple statement relative to the block; a compound statement's
+        # body is re-indented relative to its header
+        new = self.module.default_indent * (1 if isinstance(stmt, cst.BaseCompoundStatement) else 2)
         lines = text.splitlines()
         return "\n".join([lines[0], *(new + (ln[len(old):] if ln.startswith(old) else ln.lstrip())
                                        for ln in lines[1:])])

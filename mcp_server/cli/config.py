@@ -2,7 +2,7 @@
 
 The same library functions as the MCP tools pai_explain_config_option, pai_list_config_options and
 pai_recommend_config: pai_core.options.explain_option / list_options (torch-free) and
-codemods.analysis.config.recommend_config.
+codemods.analysis.config.recommend.
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     recommend.add_argument("--block", action="append", default=[], dest="block_names", metavar="CLASS",
                            help="residual block class to perforate whole (repeatable), e.g. BasicBlock")
     recommend.add_argument("--head", help="attribute path of the final classifier, e.g. fc")
+    recommend.add_argument("--backend", choices=("pai_core", "perforatedai"), default="pai_core",
+                           help="library the imports name (default pai_core; perforatedai when the script uses it)")
     recommend.add_argument("--head-is-2d", action="store_true",
                            help="the head outputs (batch, classes) while the body is sequence-shaped")
     for sub in (explain, listing, recommend):
@@ -75,18 +77,17 @@ def _explained(option) -> str:
 
 
 def _recommend(args: argparse.Namespace) -> int:
-    from codemods.analysis.config import recommend_config
+    from codemods.analysis.config import recommend
 
     try:
-        config = recommend_config(args.architecture, args.layers, block_names=args.block_names, head=args.head,
-                                  head_is_2d=args.head_is_2d)
+        advice = recommend(args.architecture, args.layers, block_names=args.block_names, head=args.head,
+                           head_is_2d=args.head_is_2d, backend=args.backend)
     except ValueError as error:
         raise CommandError(str(error)) from None
     if args.json:
-        print(json.dumps({"config": config.model_dump(), "code": config.to_code(),
-                          "imports": config.required_imports()}, indent=2))
+        print(json.dumps(advice.model_dump(), indent=2))
         return OK
-    print("\n".join([*config.required_imports(), "", config.to_code()]))
-    for reason in config.explanation:
+    print("\n".join([*advice.imports, "", advice.code]))
+    for reason in advice.config.explanation:
         print(f"# {reason}")
     return OK

@@ -49,18 +49,21 @@ def register(server: MCPServer, workspace: Workspace) -> None:
                                           max_length=200)] = None,
         head_is_2d: Annotated[bool, Field(description="the head outputs (batch, classes) while the body "
                                           "is sequence-shaped")] = False,
+        backend: Annotated[Literal["pai_core", "perforatedai"], Field(
+            description="library the imports name: pai_core (this project) unless the script already "
+                        "imports perforatedai")] = "pai_core",
     ) -> ConfigRecommendation:
         """Recommend perforation settings (modules to perforate, output dimensions, processors) for a model
-        described by its family and layers, with the exact GPA.pc lines to paste. Use pai_analyze_script
-        instead when the script exists: it detects all of this."""
-        from codemods.analysis.config import recommend_config
+        described by its family and layers, with the exact GPA.pc lines to paste. Layer classes of the user's
+        own (e.g. GraphConvolution) are perforated. Use pai_analyze_script instead when the script exists: it
+        reads all of this from the classes the model builds."""
+        from codemods.analysis.config import recommend
 
         try:
-            config = recommend_config(architecture, layers, block_names=block_names, head=head,
-                                      head_is_2d=head_is_2d)
+            return recommend(architecture, layers, block_names=block_names, head=head, head_is_2d=head_is_2d,
+                             backend=backend)
         except ValueError as error:
             raise ToolError(str(error)) from None
-        return ConfigRecommendation(config=config, code=config.to_code(), imports=config.required_imports())
 
 
 def _explain(name: str) -> ConfigOption:

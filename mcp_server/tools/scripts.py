@@ -31,7 +31,9 @@ SaveName = Annotated[str | None, Field(description="run folder name passed to pe
 KeepForLoop = Annotated[bool, Field(description="keep the `for epoch in ...` header (given a large bound) "
                                     "instead of converting the loop to `while True` ending on training_complete")]
 ExtraScores = Annotated[bool, Field(description="also evaluate on the script's test loader each epoch and record "
-                                    "it as the 'test' extra score (the train score is always recorded)")]
+                                    "it as the 'test' extra score. Without it, the train metric is recorded as "
+                                    "'train' only when the train step already returns one of the validation "
+                                    "metric's kind (accuracy or loss); no extra pass is added for it")]
 ModelVar = Annotated[str | None, Field(description="the variable holding the model to perforate when the script "
                                    "builds several (e.g. netG of a GAN); default: the one the validation metric measures",
                                    max_length=100)]

@@ -132,7 +132,7 @@ def test_recommend_config_per_architecture():
     assert rnn.override_lines("net") == ["net.fc.set_this_output_dimensions([-1, 0])"]
     cells = recommend_config("rnn", layers=["LSTMCell", "Linear"], head="fc", head_is_2d=True)
     assert cells.output_dimensions == [-1, 0] and cells.override_lines("net") == []  # every output is 2-D
-    assert "from perforatedai import library_perforatedai as LPA" in rnn.required_imports()
+    assert "from pai_core import library_perforatedai as LPA" in rnn.required_imports()
     custom = recommend_config("custom")
     assert custom.max_dendrites == 5 and custom.module_names_to_perforate == ["Linear"]
     assert recommend_config("cnn", ["Conv1d", "Linear"]).module_names_to_perforate == ["Conv1d", "Linear"]

@@ -115,3 +115,20 @@ def test_pai_config_explains_refuses_and_recommends_as_text(capsys):
     assert "use one of cnn, resnet" in capsys.readouterr().err
     assert run_command("config", ["recommend", "transformer", "--head", "classifier", "--head-is-2d"]) == 0
     assert "model.classifier.set_this_output_dimensions([-1, 0])" in capsys.readouterr().out
+
+
+async def test_recommend_config_perforates_the_users_own_layer_classes(client):
+    result = await client.call_tool("pai_recommend_config", {"architecture": "custom",
+                                                             "layers": ["GraphConvolution", "Dropout"]})
+    recommendation = ConfigRecommendation.model_validate(result.structured_content)
+    assert recommendation.config.module_names_to_perforate == ["GraphConvolution", "Linear"]
+    assert "set_module_names_to_perforate(['GraphConvolution', 'Linear'])" in recommendation.code
+
+
+@pytest.mark.parametrize(("arguments", "package"), [({}, "pai_core"), ({"backend": "perforatedai"}, "perforatedai")])
+async def test_recommend_config_imports_the_backend_the_script_uses(client, arguments, package):
+    result = await client.call_tool("pai_recommend_config", {"architecture": "rnn", "layers": ["LSTM"], **arguments})
+    imports = ConfigRecommendation.model_validate(result.structured_content).imports
+    assert imports == [f"from {package} import globals_perforatedai as GPA",
+                       f"from {package} import utils_perforatedai as UPA",
+                       f"from {package} import library_perforatedai as LPA"]

@@ -23,6 +23,21 @@ async def test_preview_shows_the_diff_and_writes_nothing(client, project):
     assert not (project / "train_digits.py.orig").exists()
 
 
+async def test_the_train_score_is_recorded_when_the_train_step_returns_one_as_the_tool_says(client, project):
+    tools = {tool.name: tool for tool in (await client.list_tools()).tools}
+    promise = tools["pai_preview_perforation"].input_schema["properties"]["extra_scores"]["description"]
+    assert "only when the train step already returns" in promise and "always" not in promise
+    returned = PerforateResult.model_validate((await client.call_tool(
+        "pai_preview_perforation", {"path": "train_digits.py"})).structured_content)
+    assert '+        GPA.pai_tracker.add_extra_score(train_acc, "train")' in returned.diff  # train() returns train_acc
+    script = project / "train_digits.py"
+    script.write_text(script.read_text().replace("train_acc = train_one_epoch(", "train_one_epoch(").replace(
+        "train {train_acc:.2f}% ", ""))
+    silent = PerforateResult.model_validate((await client.call_tool(
+        "pai_preview_perforation", {"path": "train_digits.py"})).structured_content)
+    assert silent.changed and "add_extra_score" not in silent.diff
+
+
 async def test_preview_for_the_upstream_library(client):
     result = await client.call_tool("pai_preview_perforation",
                                     {"path": "train_digits.py", "backend": "perforatedai", "save_name": "digits"})
