@@ -19,7 +19,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.helpers import get_full_name_for_node
 
-__all__ = ["Facts", "collect_facts"]
+__all__ = ["Facts", "StatementIndex", "collect_facts"]
 
 _WS = re.compile(r"\s+")
 
@@ -136,6 +136,33 @@ class IfFact:
 
 
 @dataclass
+class StatementIndex:
+    """Start/end line (as PositionProvider gives them) and enclosing statement of every statement."""
+
+    start: dict[cst.CSTNode, int] = field(default_factory=dict)
+    end: dict[cst.CSTNode, int] = field(default_factory=dict)
+    parent: dict[cst.CSTNode, cst.CSTNode | None] = field(default_factory=dict)
+    by_line: dict[int, cst.CSTNode] = field(default_factory=dict)  # the outermost statement starting there
+
+    def get(self, node: cst.CSTNode, default: int = -1) -> int:
+        return self.start.get(node, default)
+
+    def ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """Enclosing statements, innermost first."""
+        out = []
+        parent = self.parent.get(node)
+        while parent is not None:
+            out.append(parent)
+            parent = self.parent.get(parent)
+        return out
+
+    def innermost(self, line: int) -> cst.CSTNode | None:
+        """The innermost statement whose lines contain `line`."""
+        containing = [node for node, start in self.start.items() if start <= line <= self.end[node]]
+        return max(containing, key=lambda n: (self.start[n], -self.end[n]), default=None)
+
+
+@dataclass
 class Facts:
     module: cst.Module
     filename: str
@@ -156,6 +183,11 @@ class Facts:
     line_count: int = 0
     source: str = ""  # the module's code, as libcst generates it (identical to the parsed text)
     spans: dict[cst.CSTNode, tuple[int, int]] = field(default_factory=dict, repr=False)  # code_for_node spans
+    # From the same pass, for `pai check`, which would otherwise walk the tree again:
+    parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict, repr=False)  # every node's parent
+    names: dict[str, list[cst.Name]] = field(default_factory=dict, repr=False)  # Name nodes by value, in order
+    import_nodes: list[cst.Import | cst.ImportFrom] = field(default_factory=list, repr=False)
+    statements: StatementIndex = field(default_factory=StatementIndex, repr=False)
 
     def code(self, node: cst.CSTNode) -> str:
         """`module.code_for_node(node)`, sliced from the source instead of generated again.
@@ -215,6 +247,17 @@ def _names_in(node: cst.CSTNode) -> tuple[str, ...]:
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
+def _subclasses(base: type) -> set[type]:
+    found = set()
+    for sub in base.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+_STATEMENT_TYPES = frozenset(t for t in {cst.SimpleStatementLine, *_subclasses(cst.BaseCompoundStatement)}
+                             if not getattr(t, "__abstractmethods__", None))
+
+
 class _Syntactic:
     """Context manager libcst's codegen opens around the part of a node that is syntax (not whitespace)."""
 
@@ -250,6 +293,10 @@ class _SpanState(CodegenState):
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self.events: list[tuple[bool, cst.CSTNode]] = []
         self.wanted = wanted
+        self.nodes: list[cst.CSTNode] = []  # the nodes being generated, outermost first
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.names: dict[str, list[cst.Name]] = {}
+        self.statements: list[cst.CSTNode] = []  # in source order
 
     def increase_indent(self, value: str) -> None:
         self.indent_tokens.append(value)
@@ -272,10 +319,20 @@ class _SpanState(CodegenState):
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.stack.append(self.pos)
-        if type(node) in self.wanted:
+        nodes = self.nodes
+        if nodes:
+            self.parents[node] = nodes[-1]
+        nodes.append(node)
+        kind = type(node)
+        if kind in self.wanted:
             self.events.append((True, node))
+        if kind is cst.Name:
+            self.names.setdefault(node.value, []).append(node)
+        elif kind in _STATEMENT_TYPES:
+            self.statements.append(node)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
+        self.nodes.pop()
         span = (self.stack.pop(), self.pos)
         self.spans[node] = span
         if node not in self.syntax:
@@ -599,10 +656,12 @@ class _Collector:
             asname = get_full_name_for_node(alias.asname.name) if alias.asname else None
             self.f.imports.append(ImportFact(name, None, asname, self.line(node), 0))
             self._imported(name, asname)
+        self.f.import_nodes.append(node)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         module = get_full_name_for_node(node.module) if node.module else ""
         level = len(node.relative)
+        self.f.import_nodes.append(node)
         if isinstance(node.names, cst.ImportStar):
             self.f.imports.append(ImportFact(module or "", "*", None, self.line(node), level))
             return
@@ -655,13 +714,23 @@ def collect_facts(module: cst.Module, filename: str) -> Facts:
             "this libcst version generates code in a way codemods/analysis/facts.py does not follow: "
             "install libcst 1.x (the version pyproject.toml names)"
         )
-    facts = Facts(module=module, filename=filename, source=source, spans=state.spans)
+    facts = Facts(module=module, filename=filename, source=source, spans=state.spans, parents=state.parents,
+                  names=state.names)
     collector = _Collector(facts, state.syntax)
     for entering, node in state.events:
         handler = (_VISIT if entering else _LEAVE).get(type(node))
         if handler is not None:
             handler(collector, node)
     collector.resolve_names()
+    index = facts.statements
+    for node in state.statements:
+        index.start[node] = line = collector.line(node)
+        index.end[node] = collector.end_line(node)
+        parent = state.parents.get(node)
+        while parent is not None and type(parent) not in _STATEMENT_TYPES:
+            parent = state.parents.get(parent)
+        index.parent[node] = parent
+        index.by_line.setdefault(line, node)
     code = facts.source
     facts.line_count = code.count("\n") + (0 if code.endswith("\n") else 1)
     return facts

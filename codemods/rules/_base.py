@@ -22,6 +22,8 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
+from codemods.analysis.facts import StatementIndex
+
 logger = logging.getLogger(__name__)
 
 REPORT_KEY = "pai_report"
@@ -80,33 +82,6 @@ class _StatementLineState(CodegenState):
         finally:
             self.stack.pop()
             index.end[node] = self.line - 1 if self.at_line_start else self.line
-
-
-@dataclass
-class StatementIndex:
-    """Start/end line and enclosing statement of every statement of a module."""
-
-    start: dict[cst.CSTNode, int] = field(default_factory=dict)
-    end: dict[cst.CSTNode, int] = field(default_factory=dict)
-    parent: dict[cst.CSTNode, cst.CSTNode | None] = field(default_factory=dict)
-    by_line: dict[int, cst.CSTNode] = field(default_factory=dict)
-
-    def get(self, node: cst.CSTNode, default: int = -1) -> int:
-        return self.start.get(node, default)
-
-    def ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
-        """Enclosing statements, innermost first."""
-        out = []
-        parent = self.parent.get(node)
-        while parent is not None:
-            out.append(parent)
-            parent = self.parent.get(parent)
-        return out
-
-    def innermost(self, line: int) -> cst.CSTNode | None:
-        """The innermost statement whose lines contain `line`."""
-        containing = [node for node, start in self.start.items() if start <= line <= self.end[node]]
-        return max(containing, key=lambda n: (self.start[n], -self.end[n]), default=None)
 
 
 def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIndex, str]:
