@@ -11,7 +11,7 @@ O.Adam(...)` is recorded as `torch.optim.Adam`.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -224,26 +224,6 @@ class Facts:
         )
 
 
-def _names_in(node: cst.CSTNode) -> tuple[str, ...]:
-    """Every dotted name in an expression, e.g. ("acc1", "best_acc1", "args.epochs")."""
-    found: list[str] = []
-
-    class _V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            found.append(n.value)
-
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            full = get_full_name_for_node(n)
-            if full:
-                found.append(full)
-                found.append(n.attr.value)
-                return False
-            return True
-
-    node.visit(_V())
-    return tuple(dict.fromkeys(found))
-
-
 _NEWLINE = re.compile(r"\r\n?|\n")
 
 
@@ -296,6 +276,7 @@ class _SpanState(CodegenState):
         self.nodes: list[cst.CSTNode] = []  # the nodes being generated, outermost first
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.names: dict[str, list[cst.Name]] = {}
+        self.dotted: list[cst.Name | cst.Attribute] = []  # in source order, for `_Collector.names_in`
         self.statements: list[cst.CSTNode] = []  # in source order
 
     def increase_indent(self, value: str) -> None:
@@ -328,6 +309,9 @@ class _SpanState(CodegenState):
             self.events.append((True, node))
         if kind is cst.Name:
             self.names.setdefault(node.value, []).append(node)
+            self.dotted.append(node)
+        elif kind is cst.Attribute:
+            self.dotted.append(node)
         elif kind in _STATEMENT_TYPES:
             self.statements.append(node)
 
@@ -349,9 +333,12 @@ class _SpanState(CodegenState):
 class _Collector:
     """Turns the (entering, node) events of one code-generation pass into Facts."""
 
-    def __init__(self, facts: Facts, syntax: dict[cst.CSTNode, tuple[int, int]]) -> None:
+    def __init__(self, facts: Facts, syntax: dict[cst.CSTNode, tuple[int, int]],
+                 dotted: list[cst.Name | cst.Attribute]) -> None:
         self.f = facts
         self.syntax = syntax
+        self.dotted = dotted
+        self.dotted_starts = [facts.spans[n][0] for n in dotted]
         self.source = facts.source
         self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(facts.source)]
         self.func_stack: list[FunctionFact] = []
@@ -384,6 +371,32 @@ class _Collector:
 
     def end_line(self, node: cst.CSTNode) -> int:
         return bisect_right(self.line_starts, self.syntax[node][1])
+
+    def names_in(self, node: cst.CSTNode) -> tuple[str, ...]:
+        """Every dotted name in an expression, e.g. ("acc1", "best_acc1", "args.epochs"), in source order.
+
+        Read off the Name/Attribute nodes the pass recorded: those whose span lies in the node's span are
+        its descendants (no need to walk it again); an attribute chain counts whole, and its last part.
+        """
+        spans, dotted, starts = self.f.spans, self.dotted, self.dotted_starts
+        start, end = spans[node]
+        found: list[str] = []
+        inside = -1  # end of the attribute chain being skipped
+        for i in range(bisect_left(starts, start), len(dotted)):
+            if starts[i] >= end:
+                break
+            n = dotted[i]
+            n_start, n_end = spans[n]
+            if n_start < inside or n_end > end:  # part of a chain already counted, or an enclosing node
+                continue
+            if type(n) is cst.Name:
+                found.append(n.value)
+            else:
+                full = get_full_name_for_node(n)
+                if full:
+                    found += (full, n.attr.value)
+                    inside = n_end
+        return tuple(dict.fromkeys(found))
 
     def qualify_later(self, written: str | None, store: Callable[[str], None]) -> None:
         """Resolve a dotted name once every import and local binding is known (see `resolve_names`)."""
@@ -462,7 +475,7 @@ class _Collector:
 
     def visit_For(self, node: cst.For) -> None:
         line = self.line(node)
-        self.bind(*_names_in(node.target))
+        self.bind(*self.names_in(node.target))
         self.f.loops.append(
             LoopFact(
                 kind="for",
@@ -512,7 +525,7 @@ class _Collector:
                 end_line=self.end_line(node),
                 function=self.func,
                 body_first_line=self.line(node.body),
-                names=_names_in(node.test),
+                names=self.names_in(node.test),
                 node=node,
             )
         )
@@ -524,7 +537,7 @@ class _Collector:
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
             if item.asname is not None:
-                self.bind(*_names_in(item.asname.name))
+                self.bind(*self.names_in(item.asname.name))
         self.with_stack.append(" ".join(self.text(i.item) for i in node.items))
 
     def leave_With(self, original_node: cst.With) -> None:
@@ -626,7 +639,7 @@ class _Collector:
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ops = tuple(type(c.operator).__name__ for c in node.comparisons)
         self.f.compares.append(
-            CompareFact(shorten(self.text(node)), _names_in(node), ops, self.line(node), self.func)
+            CompareFact(shorten(self.text(node)), self.names_in(node), ops, self.line(node), self.func)
         )
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -716,7 +729,7 @@ def collect_facts(module: cst.Module, filename: str) -> Facts:
         )
     facts = Facts(module=module, filename=filename, source=source, spans=state.spans, parents=state.parents,
                   names=state.names)
-    collector = _Collector(facts, state.syntax)
+    collector = _Collector(facts, state.syntax, state.dotted)
     for entering, node in state.events:
         handler = (_VISIT if entering else _LEAVE).get(type(node))
         if handler is not None:

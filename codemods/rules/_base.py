@@ -138,32 +138,60 @@ def statement_lines(module: cst.Module) -> StatementIndex:
 
 
 class LineMap:
-    """Original line -> line in the current code, kept up to date by diffing after each rule."""
+    """Original line -> line in the current code: the diffs of each rule's change, applied in order.
+
+    A rule edits a few statements, so each diff is taken only between the first and the last line that
+    changed (a whole-file diff of a long script with many repeated lines costs more than the rules).
+    """
 
     def __init__(self, original: str) -> None:
-        self._original = original.splitlines()
-        self._opcodes: list[tuple[str, int, int, int, int]] | None = None
+        self._lines = original.splitlines()  # the code the last diff ends at
+        self._steps: list[list[tuple[str, int, int, int, int]]] = []
         self._current: str | None = None
 
     def update(self, current: str) -> None:
-        self._current = current  # diffed on first use: the map depends only on the latest code
+        self._current = current  # diffed on first use, against the code of the previous diff
 
     def __call__(self, line: int | None) -> int | None:
         if self._current is not None:
-            matcher = difflib.SequenceMatcher(None, self._original, self._current.splitlines(), autojunk=False)
-            self._opcodes = matcher.get_opcodes()
-            self._current = None
-        if line is None or self._opcodes is None:
-            return line
-        index = line - 1
-        for tag, i1, i2, j1, _j2 in self._opcodes:
-            if i1 <= index < i2:
-                if tag == "equal":
-                    return j1 + (index - i1) + 1
-                if tag == "replace":
-                    return j1 + 1
-                return None  # deleted
-        return None
+            lines = self._current.splitlines()
+            self._steps.append(_changed_opcodes(self._lines, lines))
+            self._lines, self._current = lines, None
+        for opcodes in self._steps:
+            if line is None:
+                break
+            line = _map_line(opcodes, line)
+        return line
+
+
+def _changed_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib opcodes old -> new, diffing only what lies between the common head and tail."""
+    head = 0
+    for a, b in zip(old, new):
+        if a != b:
+            break
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    matcher = difflib.SequenceMatcher(None, old[head:len(old) - tail], new[head:len(new) - tail], autojunk=False)
+    opcodes = [("equal", 0, head, 0, head)] if head else []
+    opcodes += [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    if tail:
+        opcodes.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return opcodes
+
+
+def _map_line(opcodes, line: int) -> int | None:
+    index = line - 1
+    for tag, i1, i2, j1, _j2 in opcodes:
+        if i1 <= index < i2:
+            if tag == "equal":
+                return j1 + (index - i1) + 1
+            if tag == "replace":
+                return j1 + 1
+            return None  # deleted
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ edits
