@@ -145,18 +145,15 @@ class LineMap:
     """
 
     def __init__(self, original: str) -> None:
-        self._lines = original.splitlines()  # the code the last diff ends at
+        self._lines = original.splitlines()  # the current code
         self._steps: list[list[tuple[str, int, int, int, int]]] = []
-        self._current: str | None = None
 
     def update(self, current: str) -> None:
-        self._current = current  # diffed on first use, against the code of the previous diff
+        lines = current.splitlines()
+        self._steps.append(_changed_opcodes(self._lines, lines))
+        self._lines = lines
 
     def __call__(self, line: int | None) -> int | None:
-        if self._current is not None:
-            lines = self._current.splitlines()
-            self._steps.append(_changed_opcodes(self._lines, lines))
-            self._lines, self._current = lines, None
         for opcodes in self._steps:
             if line is None:
                 break
