@@ -188,6 +188,9 @@ class Facts:
     names: dict[str, list[cst.Name]] = field(default_factory=dict, repr=False)  # Name nodes by value, in order
     import_nodes: list[cst.Import | cst.ImportFrom] = field(default_factory=list, repr=False)
     statements: StatementIndex = field(default_factory=StatementIndex, repr=False)
+    # Last line of each statement counting the comment lines that end its block (libcst puts them in the block):
+    # the end the rules' own statement index uses (`codemods.rules._base.render`).
+    block_ends: dict[cst.CSTNode, int] = field(default_factory=dict, repr=False)
 
     def code(self, node: cst.CSTNode) -> str:
         """`module.code_for_node(node)`, sliced from the source instead of generated again.
@@ -252,7 +255,11 @@ class _Syntactic:
     def __exit__(self, *exc) -> None:
         state = self.state
         start = state.syntax[self.start_node][0] if self.start_node is not None else self.start
-        end = state.syntax[self.end_node][1] if self.end_node is not None else state.pos
+        if self.end_node is not None:
+            end = state.syntax[self.end_node][1]
+            state.written[self.node] = state.pos
+        else:
+            end = state.pos
         state.syntax[self.node] = (start, end)
 
 
@@ -270,6 +277,7 @@ class _SpanState(CodegenState):
         self.indent = 0
         self.stack: list[int] = []
         self.syntax: dict[cst.CSTNode, tuple[int, int]] = {}
+        self.written: dict[cst.CSTNode, int] = {}  # where the syntax ends when it ends before what it wrote
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self.events: list[tuple[bool, cst.CSTNode]] = []
         self.wanted = wanted
@@ -735,10 +743,11 @@ def collect_facts(module: cst.Module, filename: str) -> Facts:
         if handler is not None:
             handler(collector, node)
     collector.resolve_names()
-    index = facts.statements
+    index, block_ends, written = facts.statements, facts.block_ends, state.written
     for node in state.statements:
         index.start[node] = line = collector.line(node)
         index.end[node] = collector.end_line(node)
+        block_ends[node] = bisect_right(collector.line_starts, written.get(node, state.syntax[node][1]) - 1)
         parent = state.parents.get(node)
         while parent is not None and type(parent) not in _STATEMENT_TYPES:
             parent = state.parents.get(parent)

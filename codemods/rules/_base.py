@@ -132,6 +132,35 @@ def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIn
     return index, code
 
 
+def seed_render(scratch: dict, facts) -> None:
+    """Hand `render` the rendering of `facts.module` the analysis' pass made already (each top-level
+    statement's text and statement lines), so the first rule does not generate the whole module again."""
+    source, module = facts.source, facts.module
+    if "\r" in source:  # render counts lines token by token; with CRs the text alone may count otherwise
+        return
+    starts, ends, parents = facts.statements.start, facts.block_ends, facts.statements.parent
+    pieces: dict[int, tuple] = {}
+    inside: dict[cst.CSTNode, StatementIndex] = {}  # top-level statement -> its own index
+    offsets: dict[cst.CSTNode, int] = {}
+    for stmt in module.body:
+        begin, end = facts.spans[stmt]
+        text = source[begin:end]
+        offsets[stmt] = source.count("\n", 0, begin)  # lines above the statement's first (leading) line
+        inside[stmt] = own = StatementIndex()
+        pieces[id(stmt)] = (stmt, [text], text.count("\n"), own)
+    top = None
+    for node, start in starts.items():  # in source order: a top-level statement, then what it holds
+        parent = parents[node]
+        if parent is None:
+            top = node
+        own, offset = inside[top], offsets[top]
+        own.start[node] = start - offset
+        own.end[node] = ends[node] - offset
+        own.parent[node] = parent
+        own.by_line.setdefault(start - offset, node)
+    scratch[PIECES_KEY] = pieces
+
+
 def statement_lines(module: cst.Module) -> StatementIndex:
     """Index every statement of `module` by the 1-based line it starts on (same as PositionProvider)."""
     return render(module)[0]
