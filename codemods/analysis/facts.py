@@ -263,6 +263,21 @@ class _Syntactic:
         state.syntax[self.node] = (start, end)
 
 
+_WANTED_ROLE, _NAME_ROLE, _DOTTED_ROLE, _STATEMENT_ROLE = 1, 2, 4, 8
+
+
+def _roles(wanted: frozenset[type]) -> dict[type, int]:
+    """What the pass records for each node type (bit flags), so a node of no interest costs one lookup."""
+    roles: dict[type, int] = {}
+    for kind in wanted:
+        roles[kind] = roles.get(kind, 0) | _WANTED_ROLE
+    for kind, role in ((cst.Name, _NAME_ROLE | _DOTTED_ROLE), (cst.Attribute, _DOTTED_ROLE)):
+        roles[kind] = roles.get(kind, 0) | role
+    for kind in _STATEMENT_TYPES:
+        roles[kind] = roles.get(kind, 0) | _STATEMENT_ROLE
+    return roles
+
+
 class _SpanState(CodegenState):
     """Code generation that records each node's character span instead of line/column objects.
 
@@ -281,7 +296,8 @@ class _SpanState(CodegenState):
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self.events: list[tuple[bool, cst.CSTNode]] = []
         self.wanted = wanted
-        self.nodes: list[cst.CSTNode] = []  # the nodes being generated, outermost first
+        self.nodes: list[cst.CSTNode | None] = [None]  # the nodes being generated, outermost last
+        self.roles = _roles(wanted)
         self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
         self.names: dict[str, list[cst.Name]] = {}
         self.dotted: list[cst.Name | cst.Attribute] = []  # in source order, for `_Collector.names_in`
@@ -309,27 +325,26 @@ class _SpanState(CodegenState):
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.stack.append(self.pos)
         nodes = self.nodes
-        if nodes:
-            self.parents[node] = nodes[-1]
+        self.parents[node] = nodes[-1]
         nodes.append(node)
-        kind = type(node)
-        if kind in self.wanted:
-            self.events.append((True, node))
-        if kind is cst.Name:
-            self.names.setdefault(node.value, []).append(node)
-            self.dotted.append(node)
-        elif kind is cst.Attribute:
-            self.dotted.append(node)
-        elif kind in _STATEMENT_TYPES:
-            self.statements.append(node)
+        role = self.roles.get(type(node))
+        if role is not None:  # most nodes are whitespace and punctuation: one lookup, nothing to record
+            if role & _WANTED_ROLE:
+                self.events.append((True, node))
+            if role & _NAME_ROLE:
+                self.names.setdefault(node.value, []).append(node)
+            if role & _DOTTED_ROLE:
+                self.dotted.append(node)
+            elif role & _STATEMENT_ROLE:
+                self.statements.append(node)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
         self.nodes.pop()
         span = (self.stack.pop(), self.pos)
         self.spans[node] = span
-        if node not in self.syntax:
-            self.syntax[node] = span
-        if type(node) in self.wanted:
+        self.syntax.setdefault(node, span)
+        role = self.roles.get(type(node))
+        if role is not None and role & _WANTED_ROLE:
             self.events.append((False, node))
 
     def record_syntactic_position(  # type: ignore[override]
@@ -729,6 +744,7 @@ def collect_facts(module: cst.Module, filename: str) -> Facts:
     """Generate the module's code once, recording spans and the nodes the collector handles."""
     state = _SpanState(module, _WANTED)
     module._codegen(state)
+    del state.parents[module]  # the module has no parent
     source = "".join(state.tokens)
     if state.pos != len(source) or state.stack:  # libcst changed how it generates code: spans would be wrong
         raise RuntimeError(
