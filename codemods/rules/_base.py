@@ -340,6 +340,12 @@ class PaiRule(VisitorBasedCodemodCommand):
         node = self.lines.by_line.get(line)
         return node if node is not None else self.lines.innermost(line)  # type: ignore[return-value]
 
+    def one_statement_lines(self, *kinds: type) -> list[cst.SimpleStatementLine]:
+        """The lines that hold a single statement of `kinds` (e.g. `cst.Assign`), in source order: what a
+        `m.SimpleStatementLine(body=[m.Assign(...)])` matcher can match, without matching every statement."""
+        return [s for s in self.lines.start if type(s) is cst.SimpleStatementLine and len(s.body) == 1
+                and isinstance(s.body[0], kinds)]
+
     def function_name(self, node: cst.CSTNode | None) -> str | None:
         """Name of the function enclosing a statement (None at module level)."""
         if node is None:
