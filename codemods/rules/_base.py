@@ -14,7 +14,7 @@ import difflib
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ FRAMEWORK_RULES = {
 }
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+_NO_POSITION = nullcontext()
 
 
 # --------------------------------------------------------------------------------------------- positions
@@ -67,21 +68,31 @@ class _StatementLineState(CodegenState):
         if value:
             self.at_line_start = value[-1] in "\r\n"
 
-    @contextmanager
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
-        if not isinstance(node, _STATEMENTS):
-            yield
-            return
-        index = self.index
-        index.start[node] = self.line
-        index.parent[node] = self.stack[-1] if self.stack else None
-        index.by_line.setdefault(self.line, node)
-        self.stack.append(node)
-        try:
-            yield
-        finally:
-            self.stack.pop()
-            index.end[node] = self.line - 1 if self.at_line_start else self.line
+        # called for every node: statements get a recorder, the rest a shared no-op (no generator each)
+        return _StatementPosition(self, node) if isinstance(node, _STATEMENTS) else _NO_POSITION
+
+
+class _StatementPosition:
+    """Notes a statement's first and last line and its enclosing statement while libcst renders it."""
+
+    __slots__ = ("node", "state")
+
+    def __init__(self, state: _StatementLineState, node: cst.CSTNode) -> None:
+        self.state, self.node = state, node
+
+    def __enter__(self) -> None:
+        state, node = self.state, self.node
+        index = state.index
+        index.start[node] = state.line
+        index.parent[node] = state.stack[-1] if state.stack else None
+        index.by_line.setdefault(state.line, node)
+        state.stack.append(node)
+
+    def __exit__(self, *exc) -> None:
+        state = self.state
+        state.stack.pop()
+        state.index.end[self.node] = state.line - 1 if state.at_line_start else state.line
 
 
 def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIndex, str]:
