@@ -137,7 +137,7 @@ class IfFact:
 
 @dataclass
 class StatementIndex:
-    """Start/end line (as PositionProvider gives them) and enclosing statement of every statement."""
+    """Start/end line and enclosing statement of every statement of a module."""
 
     start: dict[cst.CSTNode, int] = field(default_factory=dict)
     end: dict[cst.CSTNode, int] = field(default_factory=dict)
@@ -187,7 +187,7 @@ class Facts:
     parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict, repr=False)  # every node's parent
     names: dict[str, list[cst.Name]] = field(default_factory=dict, repr=False)  # Name nodes by value, in order
     import_nodes: list[cst.Import | cst.ImportFrom] = field(default_factory=list, repr=False)
-    statements: StatementIndex = field(default_factory=StatementIndex, repr=False)
+    statements: StatementIndex = field(default_factory=StatementIndex, repr=False)  # lines as PositionProvider's
     # Last line of each statement counting the comment lines that end its block (libcst puts them in the block):
     # the end the rules' own statement index uses (`codemods.rules._base.render`).
     block_ends: dict[cst.CSTNode, int] = field(default_factory=dict, repr=False)
