@@ -1,13 +1,13 @@
 """How long `pai perforate` takes on a 1,000-line training script, next to a bare libcst parse + render.
 
-Targets: <= 1 s in total and <= 3x a bare parse+render. Prints the median of several runs of each step, side
-by side in one process (numbers are noisy on a busy machine: compare the ratios, not absolute times).
+Targets: <= 1 s in total and <= 3x a bare parse+render. Each step is timed in turn, round after round, in one
+process, and the best round of each is kept, in CPU time of this process: on a machine shared with other
+work, wall time and medians measure the neighbours (compare the ratios, not absolute times).
 Run: python benchmarks/bench_codemods.py
 """
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -45,24 +45,25 @@ def script(lines: int = 1000) -> str:
     return head + "".join(helpers) + "\n\ndef main():" + tail
 
 
-def median(fn, repeat: int = 5) -> float:
-    times = []
+def fastest(steps: dict[str, object], repeat: int = 5) -> dict[str, float]:
+    """Best CPU seconds of each step, the steps taking turns so that each sees the same machine."""
+    best = dict.fromkeys(steps, float("inf"))
     for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+        for name, fn in steps.items():
+            start = time.process_time()
+            fn()
+            best[name] = min(best[name], time.process_time() - start)
+    return best
 
 
 def measure(repeat: int = 5) -> dict[str, float]:
-    """Median seconds of a bare parse+render, the analysis, and the whole `perforate_source`."""
+    """Best seconds of a bare parse+render, the analysis, and the whole `perforate_source`."""
     source = script()
     assert perforate_source(source, filename="bench.py").changed
-    bare = median(lambda: cst.parse_module(source).code, repeat)
-    analysis = median(lambda: analyze_source(source, filename="bench.py"), repeat)
-    total = median(lambda: perforate_source(source, filename="bench.py"), repeat)
-    return {"lines": len(source.splitlines()), "bare": bare, "analysis": analysis, "total": total,
-            "rules": total - analysis}
+    m = fastest({"bare": lambda: cst.parse_module(source).code,
+                 "analysis": lambda: analyze_source(source, filename="bench.py"),
+                 "total": lambda: perforate_source(source, filename="bench.py")}, repeat)
+    return {"lines": len(source.splitlines()), **m, "rules": m["total"] - m["analysis"]}
 
 
 def figures(quick: bool = False) -> list[Figure]:

@@ -43,40 +43,13 @@ class CheckReport(BaseModel):
         return not self.errors
 
 
-class _Walk(cst.CSTVisitor):
-    """One walk: every node's parent, and the `x.attr(...)` calls by attribute name in source order (cheaper
-    than libcst's ParentNodeProvider/PositionProvider, which `pai perforate` would pay on every rewrite)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: dict[str, list[cst.Call]] = {}
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.stack: list[cst.CSTNode] = []
-        self.names: dict[str, list[cst.Name]] = {}  # plain names (not attributes) as written, in order
-        self.imports: list[cst.Import | cst.ImportFrom] = []
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if self.stack:
-            self.parents[node] = self.stack[-1]
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
-            self.calls.setdefault(node.func.attr.value, []).append(node)
-        elif isinstance(node, cst.Name) and not (isinstance(self.stack[-1], cst.Attribute)
-                                                 and self.stack[-1].attr is node):
-            self.names.setdefault(node.value, []).append(node)
-        elif isinstance(node, (cst.Import, cst.ImportFrom)):
-            self.imports.append(node)
-        self.stack.append(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-
-
 def check_integration(path_or_source: str | Path, *, filename: str | None = None, report=None,
-                      module: cst.Module | None = None) -> CheckReport:
-    """Check an integrated script (a path, or the source text itself); `report` and `module`: its analysis
-    and parse, when the caller has them already (`pai perforate` checks its rewrite in memory)."""
+                      module: cst.Module | None = None, facts=None) -> CheckReport:
+    """Check an integrated script (a path, or the source text itself); `report`, `module` and `facts`: its
+    analysis, parse and collected facts, when the caller has them already (`pai perforate` checks its rewrite
+    in memory). The facts' one pass gives every node's parent, line and text: nothing walks the tree again."""
     from codemods.analysis import analyze_source
+    from codemods.analysis.facts import collect_facts
     from codemods.analysis.source import parse_source, read_script
 
     text = str(path_or_source)
@@ -86,16 +59,18 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     else:
         source = text
         filename = filename or "<string>"
-    if module is None:
-        module = parse_source(source, filename)  # the gate: nothing that can crash libcst reaches it
+    if facts is None:
+        if module is None:
+            module = parse_source(source, filename)  # the gate: nothing that can crash libcst reaches it
+        facts = collect_facts(module, filename)
+    module = facts.module
     if report is None:
-        report = analyze_source(source, filename=filename, module=module)
-    walk = _Walk()
-    module.visit(walk)
-    calls, parents = walk.calls, walk.parents
-    from codemods.rules._base import statement_lines
-
-    lines = statement_lines(module)  # start/end line of every statement, from one code generation pass
+        report = analyze_source(source, filename=filename, facts=facts)
+    parents, lines = facts.parents, facts.statements
+    calls: dict[str, list[cst.Call]] = {}  # `x.attr(...)` calls by attribute name, in source order
+    for fact in facts.calls:
+        if isinstance(fact.node.func, cst.Attribute):
+            calls.setdefault(fact.node.func.attr.value, []).append(fact.node)
 
     def line_of(node: cst.CSTNode) -> int:
         return lines.start.get(node) or lines.start[statement(node)]
@@ -116,8 +91,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
             line = line_of(node)
         findings.append(CheckFinding(code=code, line=line, severity=severity, message=message))
 
-    def code(node: cst.CSTNode) -> str:
-        return module.code_for_node(node)
+    code = facts.code
 
     def ancestors(node: cst.CSTNode):
         while node in parents:
@@ -129,6 +103,12 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
             if isinstance(parent, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 return parent
         return node
+
+    def ifs_in(node: cst.CSTNode) -> list[cst.If]:
+        """Every `if` (and `elif`) inside `node`, in source order."""
+        if node is module:
+            return [f.node for f in facts.ifs]
+        return [f.node for f in facts.ifs if any(a is node for a in ancestors(f.node))]
 
     perforates = named("perforate_model", "initialize_pai")
     validations = named("add_validation_score")
@@ -156,7 +136,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
 
     # 2. perforate_model before the optimizer / device moves
     for line, built_before in report.integration.optimizers_before_perforate.items():  # in call order
-        opt_line = next((o for o in built_before if not _inside_restructure(o, module, line_of, end_of)), None)
+        opt_line = next((o for o in built_before if not _inside_restructure(o, facts, line_of, end_of)), None)
         if opt_line is not None:
             add("PAI104", None, "error", f"perforate_model (line {line}) runs after the optimizer is built "
                 f"(line {opt_line}): build the optimizer from the perforated model", line=line)
@@ -199,7 +179,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
                 "add_validation_score: the restructured model comes back on the CPU")
         rebuilt = False
         breaks_on_complete = False
-        for branch in m.findall(scope, m.If()):
+        for branch in ifs_in(scope):
             test = code(branch.test)  # type: ignore[attr-defined]
             if re.search(rf"\b{re.escape(restructured)}\b", test):
                 rebuilt |= any(line_of(branch) <= ln <= end_of(branch) for ln in rebuild_lines)
@@ -261,7 +241,7 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
     _check_output_dimensions(config_calls, code, report, add)
 
     # 7. the library's names used above the import that binds them (a NameError when that line runs)
-    for name, use, imported in _used_before_import(walk, module):
+    for name, use, imported in _used_before_import(facts):
         add("PAI118", use, "error", f"`{name}` is used on line {line_of(use)} before it is imported (line "
             f"{line_of(imported)}): move the import up to the script's first import block")
 
@@ -317,9 +297,12 @@ def _check_direction(value: str, report, call, add) -> None:
             "(an accuracy/score): pass maximizing_score=True")
 
 
-def _inside_restructure(line: int, module: cst.Module, line_of, end_of) -> bool:
+def _inside_restructure(line: int, facts, line_of, end_of) -> bool:
     """True when a line is inside an `if restructured:`-style branch (a rebuilt optimizer)."""
-    for branch in m.findall(module, m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))):
+    for fact in facts.ifs:
+        branch = fact.node
+        if not m.matches(branch, m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))):
+            continue
         start, end = line_of(branch), end_of(branch)
         if start <= line <= end:
             return True
@@ -329,17 +312,18 @@ def _inside_restructure(line: int, module: cst.Module, line_of, end_of) -> bool:
 _LIBRARIES = ("pai_core", "perforatedai")
 
 
-def _used_before_import(walk: _Walk, module: cst.Module):
+def _used_before_import(facts):
     """(name, use, import statement) for each name bound by a pai_core/perforatedai import that an earlier
     statement of the same block uses when it runs (uses inside a function defined there run later)."""
     from libcst.helpers import get_full_name_for_node
 
-    for imp in walk.imports:
+    parents = facts.parents
+    for imp in facts.import_nodes:
         source = get_full_name_for_node(imp.module) if isinstance(imp, cst.ImportFrom) and imp.module else ""
         if isinstance(imp, cst.ImportFrom) and (imp.relative or isinstance(imp.names, cst.ImportStar)):
             continue
-        stmt = walk.parents[imp]
-        block = walk.parents.get(stmt)
+        stmt = parents[imp]
+        block = parents.get(stmt)
         body = list(block.body) if isinstance(block, (cst.Module, cst.IndentedBlock)) else []
         if stmt not in body:
             continue
@@ -349,21 +333,24 @@ def _used_before_import(walk: _Walk, module: cst.Module):
             if not full or full.split(".", 1)[0] not in _LIBRARIES:
                 continue
             bound = alias.asname.name.value if alias.asname else get_full_name_for_node(alias.name).split(".")[0]
-            for use in walk.names.get(bound, []):
-                top = _direct_child(walk, use, block)
+            for use in facts.names.get(bound, []):
+                parent = parents.get(use)
+                if isinstance(parent, cst.Attribute) and parent.attr is use:  # `x.GPA` is not the name GPA
+                    continue
+                top = _direct_child(parents, use, block)
                 if top is not None and any(top is e for e in earlier):
                     yield bound, use, stmt
                     break
 
 
-def _direct_child(walk: _Walk, node: cst.CSTNode, block: cst.CSTNode) -> cst.CSTNode | None:
+def _direct_child(parents, node: cst.CSTNode, block: cst.CSTNode) -> cst.CSTNode | None:
     """The statement of `block` that holds `node`, or None when `node` sits in a function body (runs later)."""
     child = node
-    parent = walk.parents.get(child)
+    parent = parents.get(child)
     while parent is not None and parent is not block:
         if isinstance(parent, cst.Lambda) or (isinstance(parent, cst.FunctionDef) and child is parent.body):
             return None
-        child, parent = parent, walk.parents.get(parent)
+        child, parent = parent, parents.get(parent)
     return child if parent is block else None
 
 

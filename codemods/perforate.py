@@ -29,6 +29,7 @@ from codemods.rules._base import (
     LineMap,
     refusal_reason,
     render,
+    seed_render,
 )
 from codemods.verify import integration_gaps
 
@@ -89,15 +90,18 @@ def perforate_source(
     do it by hand). Raises `cst.ParserSyntaxError` for unparsable code.
     """
     from codemods.analysis import analyze_source
+    from codemods.analysis.facts import collect_facts
     from codemods.analysis.source import parse_source
 
     if select is None and capacity_test is not None:
         select = ["PAI007"]
     rules = gather_rules(select)
     tree = parse_source(source, filename)  # a syntax error becomes a ScriptError saying what to do
-    report = analyze_source(source, filename=filename, module=tree, path=path, model_var=model_var)
+    facts = collect_facts(tree, filename)
+    report = analyze_source(source, filename=filename, facts=facts, path=path, model_var=model_var)
     context = CodemodContext(filename=filename)
     context.scratch[REPORT_KEY] = report
+    seed_render(context.scratch, facts)  # the rules start from the analysis' rendering of the tree
     line_map = LineMap(source)
     context.scratch[LINE_MAP_KEY] = line_map
     options = {"backend": backend, "save_name": save_name, "keep_for_loop": keep_for_loop,

@@ -54,16 +54,18 @@ def integration_gaps(new_source: str, module: cst.Module, filename: str,
     `skips` maps a rule code to the reasons it gave for changing nothing; they explain a missing step.
     """
     from codemods.analysis import analyze_source
+    from codemods.analysis.facts import collect_facts
     from codemods.check import check_integration
 
-    report = analyze_source(new_source, filename=filename, module=module)
+    facts = collect_facts(module, filename)  # one pass over the rewrite, read by the analysis and the check
+    report = analyze_source(new_source, filename=filename, facts=facts)
     gaps = []
     for step in _missing_steps(report):
         code, recipe = RECIPES[step]
         why = " ".join(reason for c in code.split("/") for reason in skips.get(c, ()))
         because = f": {why}" if why else ""
         gaps.append(Gap(code, f"refused: the step `{step}` could not be placed{because}. By hand: {recipe}."))
-    for finding in check_integration(new_source, filename=filename, report=report, module=module).errors:
+    for finding in check_integration(new_source, filename=filename, report=report, facts=facts).errors:
         where = f" at line {finding.line} of the rewrite" if finding.line else ""
         gaps.append(Gap(finding.code, f"refused: `pai check` would report {finding.code}{where}: {finding.message}"))
     return gaps

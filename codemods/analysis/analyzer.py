@@ -37,14 +37,16 @@ def analyze_script(path: str | Path, *, model_var: str | None = None) -> ScriptR
 
 
 def analyze_source(source: str, filename: str = "<string>", *, module: cst.Module | None = None,
-                   path: str | Path | None = None, model_var: str | None = None) -> ScriptReport:
+                   path: str | Path | None = None, model_var: str | None = None,
+                   facts: Facts | None = None) -> ScriptReport:
     """Analyze script text; with the `path` it was read from, the local modules it imports are followed
     exactly as `analyze_script` does (the codemods and `pai check` see what `pai analyze-script` sees).
 
-    A caller that already parsed `source` (the codemods) passes the `module` so it is not parsed twice;
+    A caller that already parsed `source` (the codemods) passes the `module` so it is not parsed twice, or
+    its `facts` (`collect_facts(module)`, which `pai check` reads too) so it is not walked twice;
     `model_var` names the model to perforate when the script builds several (`pai perforate --model`).
     """
-    return _analyze(source, filename, Path(path) if path is not None else None, module, model_var)
+    return _analyze(source, filename, Path(path) if path is not None else None, module, model_var, facts)
 
 
 def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
@@ -59,10 +61,9 @@ def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
 
 
 def _analyze(source: str, filename: str, path: Path | None, module: cst.Module | None = None,
-             model_var: str | None = None) -> ScriptReport:
-    if module is None:
-        module = parse_source(source, filename)
-    facts = collect_facts(module, filename)
+             model_var: str | None = None, facts: Facts | None = None) -> ScriptReport:
+    if facts is None:
+        facts = collect_facts(module if module is not None else parse_source(source, filename), filename)
     report = ScriptReport(path=filename, line_count=facts.line_count)
     local = _guard(report, "local imports", lambda: local_modules(facts, path, report.notes), []) or []
     local_by_path = {f.filename for f in local}

@@ -11,7 +11,7 @@ O.Adam(...)` is recorded as `torch.optim.Adam`.
 from __future__ import annotations
 
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,7 +19,7 @@ import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.helpers import get_full_name_for_node
 
-__all__ = ["Facts", "collect_facts"]
+__all__ = ["Facts", "StatementIndex", "collect_facts"]
 
 _WS = re.compile(r"\s+")
 
@@ -136,6 +136,33 @@ class IfFact:
 
 
 @dataclass
+class StatementIndex:
+    """Start/end line and enclosing statement of every statement of a module."""
+
+    start: dict[cst.CSTNode, int] = field(default_factory=dict)
+    end: dict[cst.CSTNode, int] = field(default_factory=dict)
+    parent: dict[cst.CSTNode, cst.CSTNode | None] = field(default_factory=dict)
+    by_line: dict[int, cst.CSTNode] = field(default_factory=dict)  # the outermost statement starting there
+
+    def get(self, node: cst.CSTNode, default: int = -1) -> int:
+        return self.start.get(node, default)
+
+    def ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
+        """Enclosing statements, innermost first."""
+        out = []
+        parent = self.parent.get(node)
+        while parent is not None:
+            out.append(parent)
+            parent = self.parent.get(parent)
+        return out
+
+    def innermost(self, line: int) -> cst.CSTNode | None:
+        """The innermost statement whose lines contain `line`."""
+        containing = [node for node, start in self.start.items() if start <= line <= self.end[node]]
+        return max(containing, key=lambda n: (self.start[n], -self.end[n]), default=None)
+
+
+@dataclass
 class Facts:
     module: cst.Module
     filename: str
@@ -156,6 +183,14 @@ class Facts:
     line_count: int = 0
     source: str = ""  # the module's code, as libcst generates it (identical to the parsed text)
     spans: dict[cst.CSTNode, tuple[int, int]] = field(default_factory=dict, repr=False)  # code_for_node spans
+    # From the same pass, for `pai check`, which would otherwise walk the tree again:
+    parents: dict[cst.CSTNode, cst.CSTNode] = field(default_factory=dict, repr=False)  # every node's parent
+    names: dict[str, list[cst.Name]] = field(default_factory=dict, repr=False)  # Name nodes by value, in order
+    import_nodes: list[cst.Import | cst.ImportFrom] = field(default_factory=list, repr=False)
+    statements: StatementIndex = field(default_factory=StatementIndex, repr=False)  # lines as PositionProvider's
+    # Last line of each statement counting the comment lines that end its block (libcst puts them in the block):
+    # the end the rules' own statement index uses (`codemods.rules._base.render`).
+    block_ends: dict[cst.CSTNode, int] = field(default_factory=dict, repr=False)
 
     def code(self, node: cst.CSTNode) -> str:
         """`module.code_for_node(node)`, sliced from the source instead of generated again.
@@ -192,27 +227,18 @@ class Facts:
         )
 
 
-def _names_in(node: cst.CSTNode) -> tuple[str, ...]:
-    """Every dotted name in an expression, e.g. ("acc1", "best_acc1", "args.epochs")."""
-    found: list[str] = []
-
-    class _V(cst.CSTVisitor):
-        def visit_Name(self, n: cst.Name) -> None:
-            found.append(n.value)
-
-        def visit_Attribute(self, n: cst.Attribute) -> bool:
-            full = get_full_name_for_node(n)
-            if full:
-                found.append(full)
-                found.append(n.attr.value)
-                return False
-            return True
-
-    node.visit(_V())
-    return tuple(dict.fromkeys(found))
-
-
 _NEWLINE = re.compile(r"\r\n?|\n")
+
+
+def _subclasses(base: type) -> set[type]:
+    found = set()
+    for sub in base.__subclasses__():
+        found |= {sub, *_subclasses(sub)}
+    return found
+
+
+_STATEMENT_TYPES = frozenset(t for t in {cst.SimpleStatementLine, *_subclasses(cst.BaseCompoundStatement)}
+                             if not getattr(t, "__abstractmethods__", None))
 
 
 class _Syntactic:
@@ -229,8 +255,27 @@ class _Syntactic:
     def __exit__(self, *exc) -> None:
         state = self.state
         start = state.syntax[self.start_node][0] if self.start_node is not None else self.start
-        end = state.syntax[self.end_node][1] if self.end_node is not None else state.pos
+        if self.end_node is not None:
+            end = state.syntax[self.end_node][1]
+            state.written[self.node] = state.pos
+        else:
+            end = state.pos
         state.syntax[self.node] = (start, end)
+
+
+_WANTED_ROLE, _NAME_ROLE, _DOTTED_ROLE, _STATEMENT_ROLE = 1, 2, 4, 8
+
+
+def _roles(wanted: frozenset[type]) -> dict[type, int]:
+    """What the pass records for each node type (bit flags), so a node of no interest costs one lookup."""
+    roles: dict[type, int] = {}
+    for kind in wanted:
+        roles[kind] = roles.get(kind, 0) | _WANTED_ROLE
+    for kind, role in ((cst.Name, _NAME_ROLE | _DOTTED_ROLE), (cst.Attribute, _DOTTED_ROLE)):
+        roles[kind] = roles.get(kind, 0) | role
+    for kind in _STATEMENT_TYPES:
+        roles[kind] = roles.get(kind, 0) | _STATEMENT_ROLE
+    return roles
 
 
 class _SpanState(CodegenState):
@@ -247,9 +292,16 @@ class _SpanState(CodegenState):
         self.indent = 0
         self.stack: list[int] = []
         self.syntax: dict[cst.CSTNode, tuple[int, int]] = {}
+        self.written: dict[cst.CSTNode, int] = {}  # where the syntax ends when it ends before what it wrote
         self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
         self.events: list[tuple[bool, cst.CSTNode]] = []
         self.wanted = wanted
+        self.nodes: list[cst.CSTNode | None] = [None]  # the nodes being generated, outermost last
+        self.roles = _roles(wanted)
+        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
+        self.names: dict[str, list[cst.Name]] = {}
+        self.dotted: list[cst.Name | cst.Attribute] = []  # in source order, for `_Collector.names_in`
+        self.statements: list[cst.CSTNode] = []  # in source order
 
     def increase_indent(self, value: str) -> None:
         self.indent_tokens.append(value)
@@ -272,15 +324,27 @@ class _SpanState(CodegenState):
 
     def before_codegen(self, node: cst.CSTNode) -> None:
         self.stack.append(self.pos)
-        if type(node) in self.wanted:
-            self.events.append((True, node))
+        nodes = self.nodes
+        self.parents[node] = nodes[-1]
+        nodes.append(node)
+        role = self.roles.get(type(node))
+        if role is not None:  # most nodes are whitespace and punctuation: one lookup, nothing to record
+            if role & _WANTED_ROLE:
+                self.events.append((True, node))
+            if role & _NAME_ROLE:
+                self.names.setdefault(node.value, []).append(node)
+            if role & _DOTTED_ROLE:
+                self.dotted.append(node)
+            elif role & _STATEMENT_ROLE:
+                self.statements.append(node)
 
     def after_codegen(self, node: cst.CSTNode) -> None:
+        self.nodes.pop()
         span = (self.stack.pop(), self.pos)
         self.spans[node] = span
-        if node not in self.syntax:
-            self.syntax[node] = span
-        if type(node) in self.wanted:
+        self.syntax.setdefault(node, span)
+        role = self.roles.get(type(node))
+        if role is not None and role & _WANTED_ROLE:
             self.events.append((False, node))
 
     def record_syntactic_position(  # type: ignore[override]
@@ -292,9 +356,12 @@ class _SpanState(CodegenState):
 class _Collector:
     """Turns the (entering, node) events of one code-generation pass into Facts."""
 
-    def __init__(self, facts: Facts, syntax: dict[cst.CSTNode, tuple[int, int]]) -> None:
+    def __init__(self, facts: Facts, syntax: dict[cst.CSTNode, tuple[int, int]],
+                 dotted: list[cst.Name | cst.Attribute]) -> None:
         self.f = facts
         self.syntax = syntax
+        self.dotted = dotted
+        self.dotted_starts = [facts.spans[n][0] for n in dotted]
         self.source = facts.source
         self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(facts.source)]
         self.func_stack: list[FunctionFact] = []
@@ -327,6 +394,32 @@ class _Collector:
 
     def end_line(self, node: cst.CSTNode) -> int:
         return bisect_right(self.line_starts, self.syntax[node][1])
+
+    def names_in(self, node: cst.CSTNode) -> tuple[str, ...]:
+        """Every dotted name in an expression, e.g. ("acc1", "best_acc1", "args.epochs"), in source order.
+
+        Read off the Name/Attribute nodes the pass recorded: those whose span lies in the node's span are
+        its descendants (no need to walk it again); an attribute chain counts whole, and its last part.
+        """
+        spans, dotted, starts = self.f.spans, self.dotted, self.dotted_starts
+        start, end = spans[node]
+        found: list[str] = []
+        inside = -1  # end of the attribute chain being skipped
+        for i in range(bisect_left(starts, start), len(dotted)):
+            if starts[i] >= end:
+                break
+            n = dotted[i]
+            n_start, n_end = spans[n]
+            if n_start < inside or n_end > end:  # part of a chain already counted, or an enclosing node
+                continue
+            if type(n) is cst.Name:
+                found.append(n.value)
+            else:
+                full = get_full_name_for_node(n)
+                if full:
+                    found += (full, n.attr.value)
+                    inside = n_end
+        return tuple(dict.fromkeys(found))
 
     def qualify_later(self, written: str | None, store: Callable[[str], None]) -> None:
         """Resolve a dotted name once every import and local binding is known (see `resolve_names`)."""
@@ -405,7 +498,7 @@ class _Collector:
 
     def visit_For(self, node: cst.For) -> None:
         line = self.line(node)
-        self.bind(*_names_in(node.target))
+        self.bind(*self.names_in(node.target))
         self.f.loops.append(
             LoopFact(
                 kind="for",
@@ -455,7 +548,7 @@ class _Collector:
                 end_line=self.end_line(node),
                 function=self.func,
                 body_first_line=self.line(node.body),
-                names=_names_in(node.test),
+                names=self.names_in(node.test),
                 node=node,
             )
         )
@@ -467,7 +560,7 @@ class _Collector:
     def visit_With(self, node: cst.With) -> None:
         for item in node.items:
             if item.asname is not None:
-                self.bind(*_names_in(item.asname.name))
+                self.bind(*self.names_in(item.asname.name))
         self.with_stack.append(" ".join(self.text(i.item) for i in node.items))
 
     def leave_With(self, original_node: cst.With) -> None:
@@ -569,7 +662,7 @@ class _Collector:
     def visit_Comparison(self, node: cst.Comparison) -> None:
         ops = tuple(type(c.operator).__name__ for c in node.comparisons)
         self.f.compares.append(
-            CompareFact(shorten(self.text(node)), _names_in(node), ops, self.line(node), self.func)
+            CompareFact(shorten(self.text(node)), self.names_in(node), ops, self.line(node), self.func)
         )
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
@@ -599,10 +692,12 @@ class _Collector:
             asname = get_full_name_for_node(alias.asname.name) if alias.asname else None
             self.f.imports.append(ImportFact(name, None, asname, self.line(node), 0))
             self._imported(name, asname)
+        self.f.import_nodes.append(node)
 
     def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
         module = get_full_name_for_node(node.module) if node.module else ""
         level = len(node.relative)
+        self.f.import_nodes.append(node)
         if isinstance(node.names, cst.ImportStar):
             self.f.imports.append(ImportFact(module or "", "*", None, self.line(node), level))
             return
@@ -649,19 +744,31 @@ def collect_facts(module: cst.Module, filename: str) -> Facts:
     """Generate the module's code once, recording spans and the nodes the collector handles."""
     state = _SpanState(module, _WANTED)
     module._codegen(state)
+    del state.parents[module]  # the module has no parent
     source = "".join(state.tokens)
     if state.pos != len(source) or state.stack:  # libcst changed how it generates code: spans would be wrong
         raise RuntimeError(
             "this libcst version generates code in a way codemods/analysis/facts.py does not follow: "
             "install libcst 1.x (the version pyproject.toml names)"
         )
-    facts = Facts(module=module, filename=filename, source=source, spans=state.spans)
-    collector = _Collector(facts, state.syntax)
+    facts = Facts(module=module, filename=filename, source=source, spans=state.spans, parents=state.parents,
+                  names=state.names)
+    collector = _Collector(facts, state.syntax, state.dotted)
     for entering, node in state.events:
         handler = (_VISIT if entering else _LEAVE).get(type(node))
         if handler is not None:
             handler(collector, node)
     collector.resolve_names()
+    index, block_ends, written = facts.statements, facts.block_ends, state.written
+    for node in state.statements:
+        index.start[node] = line = collector.line(node)
+        index.end[node] = collector.end_line(node)
+        block_ends[node] = bisect_right(collector.line_starts, written.get(node, state.syntax[node][1]) - 1)
+        parent = state.parents.get(node)
+        while parent is not None and type(parent) not in _STATEMENT_TYPES:
+            parent = state.parents.get(parent)
+        index.parent[node] = parent
+        index.by_line.setdefault(line, node)
     code = facts.source
     facts.line_count = code.count("\n") + (0 if code.endswith("\n") else 1)
     return facts

@@ -14,13 +14,15 @@ import difflib
 import functools
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
 from libcst._nodes.internal import CodegenState
 from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
+
+from codemods.analysis.facts import StatementIndex
 
 logger = logging.getLogger(__name__)
 
@@ -39,6 +41,7 @@ FRAMEWORK_RULES = {
 }
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
+_NO_POSITION = nullcontext()
 
 
 # --------------------------------------------------------------------------------------------- positions
@@ -65,48 +68,31 @@ class _StatementLineState(CodegenState):
         if value:
             self.at_line_start = value[-1] in "\r\n"
 
-    @contextmanager
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
-        if not isinstance(node, _STATEMENTS):
-            yield
-            return
-        index = self.index
-        index.start[node] = self.line
-        index.parent[node] = self.stack[-1] if self.stack else None
-        index.by_line.setdefault(self.line, node)
-        self.stack.append(node)
-        try:
-            yield
-        finally:
-            self.stack.pop()
-            index.end[node] = self.line - 1 if self.at_line_start else self.line
+        # called for every node: statements get a recorder, the rest a shared no-op (no generator each)
+        return _StatementPosition(self, node) if isinstance(node, _STATEMENTS) else _NO_POSITION
 
 
-@dataclass
-class StatementIndex:
-    """Start/end line and enclosing statement of every statement of a module."""
+class _StatementPosition:
+    """Notes a statement's first and last line and its enclosing statement while libcst renders it."""
 
-    start: dict[cst.CSTNode, int] = field(default_factory=dict)
-    end: dict[cst.CSTNode, int] = field(default_factory=dict)
-    parent: dict[cst.CSTNode, cst.CSTNode | None] = field(default_factory=dict)
-    by_line: dict[int, cst.CSTNode] = field(default_factory=dict)
+    __slots__ = ("node", "state")
 
-    def get(self, node: cst.CSTNode, default: int = -1) -> int:
-        return self.start.get(node, default)
+    def __init__(self, state: _StatementLineState, node: cst.CSTNode) -> None:
+        self.state, self.node = state, node
 
-    def ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
-        """Enclosing statements, innermost first."""
-        out = []
-        parent = self.parent.get(node)
-        while parent is not None:
-            out.append(parent)
-            parent = self.parent.get(parent)
-        return out
+    def __enter__(self) -> None:
+        state, node = self.state, self.node
+        index = state.index
+        index.start[node] = state.line
+        index.parent[node] = state.stack[-1] if state.stack else None
+        index.by_line.setdefault(state.line, node)
+        state.stack.append(node)
 
-    def innermost(self, line: int) -> cst.CSTNode | None:
-        """The innermost statement whose lines contain `line`."""
-        containing = [node for node, start in self.start.items() if start <= line <= self.end[node]]
-        return max(containing, key=lambda n: (self.start[n], -self.end[n]), default=None)
+    def __exit__(self, *exc) -> None:
+        state = self.state
+        state.stack.pop()
+        state.index.end[self.node] = state.line - 1 if state.at_line_start else state.line
 
 
 def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIndex, str]:
@@ -157,38 +143,92 @@ def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIn
     return index, code
 
 
+def seed_render(scratch: dict, facts) -> None:
+    """Hand `render` the rendering of `facts.module` the analysis' pass made already (each top-level
+    statement's text and statement lines), so the first rule does not generate the whole module again."""
+    source, module = facts.source, facts.module
+    if "\r" in source:  # render counts lines token by token; with CRs the text alone may count otherwise
+        return
+    starts, ends, parents = facts.statements.start, facts.block_ends, facts.statements.parent
+    pieces: dict[int, tuple] = {}
+    inside: dict[cst.CSTNode, StatementIndex] = {}  # top-level statement -> its own index
+    offsets: dict[cst.CSTNode, int] = {}
+    for stmt in module.body:
+        begin, end = facts.spans[stmt]
+        text = source[begin:end]
+        offsets[stmt] = source.count("\n", 0, begin)  # lines above the statement's first (leading) line
+        inside[stmt] = own = StatementIndex()
+        pieces[id(stmt)] = (stmt, [text], text.count("\n"), own)
+    top = None
+    for node, start in starts.items():  # in source order: a top-level statement, then what it holds
+        parent = parents[node]
+        if parent is None:
+            top = node
+        own, offset = inside[top], offsets[top]
+        own.start[node] = start - offset
+        own.end[node] = ends[node] - offset
+        own.parent[node] = parent
+        own.by_line.setdefault(start - offset, node)
+    scratch[PIECES_KEY] = pieces
+
+
 def statement_lines(module: cst.Module) -> StatementIndex:
     """Index every statement of `module` by the 1-based line it starts on (same as PositionProvider)."""
     return render(module)[0]
 
 
 class LineMap:
-    """Original line -> line in the current code, kept up to date by diffing after each rule."""
+    """Original line -> line in the current code: the diffs of each rule's change, applied in order.
+
+    A rule edits a few statements, so each diff is taken only between the first and the last line that
+    changed (a whole-file diff of a long script with many repeated lines costs more than the rules).
+    """
 
     def __init__(self, original: str) -> None:
-        self._original = original.splitlines()
-        self._opcodes: list[tuple[str, int, int, int, int]] | None = None
-        self._current: str | None = None
+        self._lines = original.splitlines()  # the current code
+        self._steps: list[list[tuple[str, int, int, int, int]]] = []
 
     def update(self, current: str) -> None:
-        self._current = current  # diffed on first use: the map depends only on the latest code
+        lines = current.splitlines()
+        self._steps.append(_changed_opcodes(self._lines, lines))
+        self._lines = lines
 
     def __call__(self, line: int | None) -> int | None:
-        if self._current is not None:
-            matcher = difflib.SequenceMatcher(None, self._original, self._current.splitlines(), autojunk=False)
-            self._opcodes = matcher.get_opcodes()
-            self._current = None
-        if line is None or self._opcodes is None:
-            return line
-        index = line - 1
-        for tag, i1, i2, j1, _j2 in self._opcodes:
-            if i1 <= index < i2:
-                if tag == "equal":
-                    return j1 + (index - i1) + 1
-                if tag == "replace":
-                    return j1 + 1
-                return None  # deleted
-        return None
+        for opcodes in self._steps:
+            if line is None:
+                break
+            line = _map_line(opcodes, line)
+        return line
+
+
+def _changed_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
+    """difflib opcodes old -> new, diffing only what lies between the common head and tail."""
+    head = 0
+    for a, b in zip(old, new):
+        if a != b:
+            break
+        head += 1
+    tail = 0
+    while tail < min(len(old), len(new)) - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
+        tail += 1
+    matcher = difflib.SequenceMatcher(None, old[head:len(old) - tail], new[head:len(new) - tail], autojunk=False)
+    opcodes = [("equal", 0, head, 0, head)] if head else []
+    opcodes += [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
+    if tail:
+        opcodes.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
+    return opcodes
+
+
+def _map_line(opcodes, line: int) -> int | None:
+    index = line - 1
+    for tag, i1, i2, j1, _j2 in opcodes:
+        if i1 <= index < i2:
+            if tag == "equal":
+                return j1 + (index - i1) + 1
+            if tag == "replace":
+                return j1 + 1
+            return None  # deleted
+    return None
 
 
 # ------------------------------------------------------------------------------------------------ edits
@@ -310,6 +350,12 @@ class PaiRule(VisitorBasedCodemodCommand):
             return None
         node = self.lines.by_line.get(line)
         return node if node is not None else self.lines.innermost(line)  # type: ignore[return-value]
+
+    def one_statement_lines(self, *kinds: type) -> list[cst.SimpleStatementLine]:
+        """The lines that hold a single statement of `kinds` (e.g. `cst.Assign`), in source order: what a
+        `m.SimpleStatementLine(body=[m.Assign(...)])` matcher can match, without matching every statement."""
+        return [s for s in self.lines.start if type(s) is cst.SimpleStatementLine and len(s.body) == 1
+                and isinstance(s.body[0], kinds)]
 
     def function_name(self, node: cst.CSTNode | None) -> str | None:
         """Name of the function enclosing a statement (None at module level)."""

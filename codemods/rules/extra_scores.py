@@ -41,8 +41,7 @@ class AddExtraScores(PaiRule):
     def plan(self, tree: cst.Module) -> None:
         if self.integrated("add_extra_score", "add_test_score", "add_extra_score_without_graphing"):
             raise SkipFile(f"{self.CODE}: extra scores are already recorded")
-        hookups = [s for s in self.lines.start
-                   if isinstance(s, cst.SimpleStatementLine) and m.matches(s, _VALIDATION_CALL)]
+        hookups = [s for s in self.one_statement_lines(cst.Assign) if m.matches(s, _VALIDATION_CALL)]
         if len(hookups) != 1:
             raise SkipFile(f"{self.CODE}: needs exactly one add_validation_score call to place scores before")
         hookup = hookups[0]

@@ -104,7 +104,7 @@ class ConvertTrainingLoop(PaiRule):
         assigns = m.SimpleStatementLine(body=[m.Assign(targets=[m.ZeroOrMore(), m.AssignTarget(
             target=m.Name(metric) | m.Tuple(elements=[m.ZeroOrMore(), m.Element(m.Name(metric)), m.ZeroOrMore()])),
             m.ZeroOrMore()]) | m.AugAssign(target=m.Name(metric))])
-        found = [s for s in self.lines.start if isinstance(s, cst.SimpleStatementLine) and m.matches(s, assigns)
+        found = [s for s in self.one_statement_lines(cst.Assign, cst.AugAssign) if m.matches(s, assigns)
                  and any(a is loop_stmt for a in self.lines.ancestors(s))
                  and not any(isinstance(a, (cst.For, cst.While)) and a is not loop_stmt
                              for a in self.lines.ancestors(s)[: self.lines.ancestors(s).index(loop_stmt)])]
@@ -285,8 +285,8 @@ class ConvertTrainingLoop(PaiRule):
         alias = m.SimpleStatementLine(body=[m.Assign(targets=[m.AssignTarget(target=m.Name())],
                                                      value=m.Name(model_var))])
         scope = self.function_name(self.loop_stmt)
-        return [_strip(self.code(s)) for s in self.lines.start if isinstance(s, cst.SimpleStatementLine)
-                and m.matches(s, alias) and self.function_name(s) == scope]
+        return [_strip(self.code(s)) for s in self.one_statement_lines(cst.Assign)
+                if m.matches(s, alias) and self.function_name(s) == scope]
 
     def _copy(self, stmt: cst.CSTNode) -> str:
         """A statement's code for the restructure branch, continuation lines re-indented to their new depth.
@@ -329,7 +329,7 @@ class ConvertTrainingLoop(PaiRule):
                                               | m.Expr(value=m.Call(func=m.Attribute(attr=m.Name(attr))))])
         if attr not in self.source:  # a cheap text check spares matching every statement of a long script
             return []
-        return [s for s in self.lines.start if isinstance(s, cst.SimpleStatementLine) and m.matches(s, pattern)]
+        return [s for s in self.one_statement_lines(cst.Assign, cst.Expr) if m.matches(s, pattern)]
 
     # --- the loop header ----------------------------------------------------------------------------------
     def _convert_header(self, loop_stmt: cst.CSTNode, loop) -> None:
