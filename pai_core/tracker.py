@@ -26,7 +26,7 @@ import datetime as _dt
 import logging
 import time
 import weakref
-from collections.abc import MutableMapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -632,8 +632,10 @@ class Tracker:
                 f"dendrites={s.num_dendrites_added}, completed={s.completed})")
 
 
-class MemberVars(MutableMapping):
-    """Dict-like view of a tracker's state plus the live optimizer/scheduler, like upstream's member_vars."""
+class MemberVars(Mapping):
+    """Dict-like view of a tracker's state plus the live optimizer/scheduler, like upstream's member_vars.
+
+    Values can be read and assigned; keys are the RunState fields and cannot be added or deleted."""
 
     _LIVE = {"optimizer": "optimizer_class", "scheduler": "scheduler_class",
              "optimizer_instance": "optimizer", "scheduler_instance": "scheduler"}
@@ -655,9 +657,6 @@ class MemberVars(MutableMapping):
     def __setitem__(self, key: str, value: Any) -> None:
         target, name = self._target(key)
         setattr(target, name, value)
-
-    def __delitem__(self, key: str) -> None:
-        raise TypeError(f"member_vars[{key!r}] is part of the run state and cannot be deleted.")
 
     def __iter__(self):
         yield from RunState.keys()
