@@ -279,25 +279,6 @@ class Tracker:
             self._manual_train_start = None
         self._manual_val_start = now
 
-    # ------------------------------------------------------------------ epoch timing
-    def start_epoch(self, internal_call: bool = False) -> None:
-        """Optional manual timing: call at the start of training for the epoch (switches Times.csv to the
-        train/val variant). The epoch counter is always advanced by add_validation_score."""
-        now = time.perf_counter()
-        self.state.manual_train_switch = True
-        if self._manual_val_start is not None:
-            self.state.n_val_times.append(now - self._manual_val_start)
-            self._manual_val_start = None
-        self._manual_train_start = now
-
-    def stop_epoch(self, internal_call: bool = False) -> None:
-        """Optional manual timing: call after training, before validation."""
-        now = time.perf_counter()
-        if self._manual_train_start is not None:
-            self.state.n_train_times.append(now - self._manual_train_start)
-            self._manual_train_start = None
-        self._manual_val_start = now
-
     # ------------------------------------------------------------------ the epoch
     def switch_time(self) -> bool:
         """Whether this epoch ends the current dendrite round (switch_policy.switch_due)."""
