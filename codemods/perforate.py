@@ -23,6 +23,7 @@ from codemods.rules import RULES, gather_rules
 from codemods.rules._base import (
     FINDINGS_KEY,
     LINE_MAP_KEY,
+    NAMES_KEY,
     REPORT_KEY,
     SOURCE_KEY,
     Finding,
@@ -101,6 +102,7 @@ def perforate_source(
     report = analyze_source(source, filename=filename, facts=facts, path=path, model_var=model_var)
     context = CodemodContext(filename=filename)
     context.scratch[REPORT_KEY] = report
+    context.scratch[NAMES_KEY] = set(facts.names)
     seed_render(context.scratch, facts)  # the rules start from the analysis' rendering of the tree
     line_map = LineMap(source)
     context.scratch[LINE_MAP_KEY] = line_map

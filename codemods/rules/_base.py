@@ -30,6 +30,7 @@ REPORT_KEY = "pai_report"
 LINE_MAP_KEY = "pai_line_map"
 FINDINGS_KEY = "pai_findings"
 SOURCE_KEY = "pai_source"  # (tree, its code): the orchestrator shares the rendering it already has
+NAMES_KEY = "pai_names"  # every identifier of the original script (the analysis' pass collected them)
 INDEX_KEY = "pai_statement_index"  # (tree, its StatementIndex, its code) from one codegen pass
 PIECES_KEY = "pai_rendered_statements"  # id(top-level statement) -> its tokens and line index, for reuse
 
@@ -448,6 +449,15 @@ class PaiRule(VisitorBasedCodemodCommand):
         """The library the script imports: the one already there in a partial integration, else the backend."""
         package = self.report.integration.package
         return package if package in BACKENDS else self.backend
+
+    def taken(self, name: str) -> bool:
+        """Whether `name` is an identifier of the script (a new variable must not reuse it)."""
+        names = self.context.scratch.get(NAMES_KEY)
+        if names is None:
+            from codemods.rules._script import names_in
+
+            names = self.context.scratch[NAMES_KEY] = names_in(self.module)
+        return name in names
 
     # --- aliases of the library modules in this script ------------------------------------------------
     @property

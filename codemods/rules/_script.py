@@ -103,8 +103,19 @@ def dict_source(items: list[tuple[str, str]]) -> str:
     return "{" + ", ".join(f'"{k}": {v}' for k, v in items) + "}"
 
 
+class _Names(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.names: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.names.add(node.value)
+
+
 def names_in(node: cst.CSTNode) -> set[str]:
-    return {n.value for n in m.findall(node, m.Name())}  # type: ignore[union-attr]
+    """Every identifier under `node` (a plain visitor: matchers cost ~5x more on a whole module)."""
+    collector = _Names()
+    node.visit(collector)
+    return collector.names
 
 
 def sanitize_save_name(name: str) -> str:

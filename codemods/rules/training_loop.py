@@ -174,7 +174,7 @@ class ConvertTrainingLoop(PaiRule):
             raise self.skip(f"validation returns several values ({', '.join(names)}); could not tell which one is "
                             "the metric: pass it to add_validation_score by hand", validation.call_line)
         if target is None and call is not None:
-            name = "val_score" if "score" in names_in(self.module) else "score"  # a fresh name
+            name = "val_score" if self.taken("score") else "score"  # a fresh name
             self.add_edit(self.lines.get(val_stmt), replace=lambda node: [_assign(node, name)])
             if not validation.metric_returned:
                 self._return_metric(validation)
