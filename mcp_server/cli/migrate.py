@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 
+from mcp_server.cli.perforate import add_rewrite_arguments, rewrite_files
+
 DESCRIPTION = ("Rewrite scripts of the 2024 camelCase API (pb_globals as PBG, pb_utils as PBU, pb_models as PBM, "
                "globalsFile) to the current one (GPA, UPA, LPA); prints a diff unless --write.")
 EPILOG = ("Also runs under libcst, from any folder: `python -m libcst.tool codemod -x --no-format "
@@ -17,16 +19,13 @@ EPILOG = ("Also runs under libcst, from any folder: `python -m libcst.tool codem
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="script(s) to migrate")
-    parser.add_argument("--write", action="store_true", help="write the changes (atomically) instead of a diff")
-    parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep a PATH.orig backup")
+    add_rewrite_arguments(parser, "script(s) to migrate")
     parser.add_argument("--json", action="store_true", help="print the results as JSON")
 
 
 def run(args: argparse.Namespace) -> int:
     from codemods.analysis import ScriptError
     from codemods.migrate import migrate_file
-    from mcp_server.cli.perforate import rewrite_files
 
     return rewrite_files("pai migrate", args.paths,
                          lambda path: migrate_file(path, write=args.write, backup=not args.no_backup),

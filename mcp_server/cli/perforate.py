@@ -17,10 +17,15 @@ EPILOG = ("Each rule also runs under libcst, from any folder: `python -m libcst.
           "codemods.rules.imports.AddDendriteImports FILE`.")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="training script(s)")
+def add_rewrite_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """The paths, --write and --no-backup of every command that rewrites files (perforate, migrate)."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=what)
     parser.add_argument("--write", action="store_true", help="write the changes (atomically) instead of a diff")
     parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep a PATH.orig backup")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_rewrite_arguments(parser, "training script(s)")
     parser.add_argument("--backend", choices=("pai_core", "perforatedai"), default="pai_core",
                         help="library the script should import (default: pai_core)")
     parser.add_argument("--select", default=None, help="comma-separated rule codes or prefixes, e.g. PAI001,PAI003")
