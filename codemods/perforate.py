@@ -138,7 +138,7 @@ def perforate_source(
         if gaps:
             refused, new_source, applied = True, source, []
             findings += [PerforateFinding(code=g.code, line=None, message=g.message, kind="error") for g in gaps]
-    name = _diff_name(filename)
+    name = diff_name(filename)
     diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
                                         f"a/{name}", f"b/{name}"))
     return PerforateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,
@@ -153,7 +153,7 @@ def perforate_file(path: str | Path, *, write: bool = False, backup: bool = True
     source, encoding = decode_script(p)
     result = perforate_source(source, filename=str(p), path=p, **options)
     if write and result.changed:  # the rules add ASCII only, which every Python source encoding holds
-        result.backup = _atomic_write(p, result.new_source.encode(encoding), backup)
+        result.backup = atomic_write(p, result.new_source.encode(encoding), backup)
         result.written = True
     return result
 
@@ -173,7 +173,7 @@ def _names_a_file(text: str) -> bool:
         return False
 
 
-def _diff_name(filename: str) -> str:
+def diff_name(filename: str) -> str:
     """The name in a diff header: relative to the working folder when inside it, else the file name."""
     path = Path(filename)
     if path.is_absolute():
@@ -184,7 +184,7 @@ def _diff_name(filename: str) -> str:
     return path.as_posix()
 
 
-def _atomic_write(path: Path, data: bytes, backup: bool) -> str | None:
+def atomic_write(path: Path, data: bytes, backup: bool) -> str | None:
     """Replace `path` with `data` atomically; returns the backup holding the bytes it replaced."""
     original = path.read_bytes()
     backup_path = _keep_backup(path, original) if backup else None

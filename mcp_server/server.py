@@ -46,7 +46,9 @@ they never run training. Ask the user to run their script and paste the output.
 Which tool when:
 - Starting an integration: pai_analyze_script first (architecture, loop, optimizer, validation metric, \
 what is already integrated), then pai_preview_perforation to show the diff, then pai_apply_perforation \
-once the user agrees. pai_recommend_config gives the per-architecture settings when the user only \
+once the user agrees. When the analysis lists integration.old_api (a 2024-API script: pb_globals, \
+pb_utils), migrate first: pai_migrate_script shows the diff, and with apply=true rewrites it to the current API. \
+pai_recommend_config gives the per-architecture settings when the user only \
 describes a model.
 - The first run after integrating should be a capacity test: pai_set_capacity_test(enabled=true); after \
 the user reports the success message, set it back to false for the real experiment.

@@ -5,33 +5,25 @@ return shapes of the old releases. Nothing here has behaviour of its own.
 from __future__ import annotations
 
 import difflib
+import functools
+import importlib
 import types
 from typing import Any
 
 from pai_core.config import pc
 from pai_core.errors import TrackerNotReadyError, UnknownOptionError
 from pai_core.options import LEGACY_CONSTANTS, LEGACY_OPTIONS
-
-# camelCase tracker calls -> today's method names (the Tracker class also has most as aliases)
-_TRACKER_METHODS = {
-    "addValidationScore": "add_validation_score", "addExtraScore": "add_extra_score",
-    "addExtraScoreWithoutGraphing": "add_extra_score_without_graphing", "addTestScore": "add_test_score",
-    "setOptimizer": "set_optimizer", "setScheduler": "set_scheduler", "setupOptimizer": "setup_optimizer",
-    "setOptimizerInstance": "set_optimizer_instance", "startEpoch": "start_epoch", "stopEpoch": "stop_epoch",
-    "saveGraphs": "save_graphs", "addLoss": "add_loss", "addLearningRate": "add_learning_rate",
-}
-_MEMBER_VARS = {"numEpochsRun": "num_epochs_run", "numPBNeuronLayers": "num_dendrites_added",
-                "numDendritesAdded": "num_dendrites_added", "numCycles": "num_cycles", "doingPB": "doing_pai",
-                "maximizingScore": "maximizing_score", "switchEpochs": "switch_epochs",
-                "currentBestValidationScore": "current_best_validation_score",
-                "globalBestValidationScore": "global_best_validation_score"}
+from pai_core.upstream_names import (
+    INITIALIZE,
+    LEGACY_MEMBER_VARS,
+    LEGACY_MEMBERS,
+    LEGACY_TRACKER_METHODS,
+    current_keywords,
+)
 
 
 class LegacyTracker:
     """`PBG.pbTracker`: the 2024 tracker calls on today's tracker (the most recently perforated model's)."""
-
-    def __init__(self) -> None:
-        self._pending: dict[str, Any] | None = None  # settings of initialize() called before any conversion
 
     @property
     def _tracker(self):
@@ -39,19 +31,24 @@ class LegacyTracker:
 
         return latest_tracker()
 
-    def initialize(self, model=None, doingPB: bool = True, saveName: str = "PB", makingGraphs: bool = True,
-                   maximizingScore: bool = True, num_classes: int = 10_000_000_000, values_per_train_epoch: int = -1,
-                   values_per_val_epoch: int = -1, zoomingGraph: bool = True, **_ignored: Any):
+    def initialize(self, *args: Any, **kwargs: Any):
         """With a model (later 2024): perforate it and return it. Without (early 2024, after
         `PBU.convertNetwork(model)`): attach the run's tracker to the network that call converted."""
-        target = model if model is not None else _LAST_CONVERTED.get("model")
+        settings = current_keywords(INITIALIZE, args, kwargs)
+        model = settings.pop("model", None)
+        if model is not None:
+            return perforate_model_2024(model, settings)
+        target = _LAST_CONVERTED.pop("model", None)
         if target is None:
             raise TrackerNotReadyError("pbTracker.initialize() needs the model: call `model = "
-                                     "PBU.convertNetwork(model)` first, or `model = PBU.initializePB(model, ...)`.")
-        return initializePB(target, doingPB=doingPB, saveName=saveName, makingGraphs=makingGraphs,
-                            maximizingScore=maximizingScore, num_classes=num_classes,
-                            values_per_train_epoch=values_per_train_epoch, values_per_val_epoch=values_per_val_epoch,
-                            zoomingGraph=zoomingGraph, _converted=model is None)
+                                       "PBU.convertNetwork(model)` first, or `model = PBU.initializePB(model, ...)`.")
+        from pai_core.tracker import attach_tracker
+
+        config = pc.config.copy()
+        settings["maximizing_score"] = bool(settings["maximizing_score"])
+        config.save_name, config.maximizing_score = settings["save_name"], settings["maximizing_score"]
+        attach_tracker(target, config, **settings)
+        return target
 
     def addValidationScore(self, accuracy: Any, net, saveName: str | None = None, forceSwitch: bool = False):
         """Early 2024 passed the save name and got (model, improved, restructured, trainingComplete); later
@@ -68,13 +65,14 @@ class LegacyTracker:
     def memberVars(self) -> dict:
         """A snapshot of the state with the 2024 key names added next to today's."""
         view = dict(self._tracker.member_vars)
-        view.update({old: view[new] for old, new in _MEMBER_VARS.items() if new in view})
+        view.update({old: view[new] for old, new in LEGACY_MEMBER_VARS.items() if new in view})
         return view
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
             raise AttributeError(name)
-        return getattr(self._tracker, _TRACKER_METHODS.get(name, name))
+        renamed = LEGACY_TRACKER_METHODS.get(name)
+        return getattr(self._tracker, renamed.name if renamed else name)
 
 
 pbTracker = LegacyTracker()
@@ -90,26 +88,34 @@ def convertNetwork(net, layerName: str = ""):
     return model
 
 
-def initializePB(model, doingPB: bool = True, saveName: str = "PB", makingGraphs: bool = True,
-                 maximizingScore: bool = True, num_classes: int = 10_000_000_000, values_per_train_epoch: int = -1,
-                 values_per_val_epoch: int = -1, zoomingGraph: bool = True, _converted: bool = False):
-    """`UPA.perforate_model` under its 2024 name and keywords; returns the model to use."""
+def initializePB(model, *args: Any, **kwargs: Any):
+    """`UPA.perforate_model` under its 2024 name, keywords and defaults; returns the model to use."""
+    return perforate_model_2024(model, current_keywords(INITIALIZE, (model, *args), kwargs))
+
+
+def perforate_model_2024(model, settings: dict[str, Any]):
     from pai_core.perforate import perforate_model
-    from pai_core.tracker import attach_tracker
 
     _LAST_CONVERTED.pop("model", None)
-    if not _converted:
-        return perforate_model(model, doing_pai=doingPB, save_name=saveName, making_graphs=makingGraphs,
-                               maximizing_score=maximizingScore, num_classes=num_classes,
-                               values_per_train_epoch=values_per_train_epoch,
-                               values_per_val_epoch=values_per_val_epoch, zooming_graph=zoomingGraph)
-    config = pc.config.copy()
-    config.save_name, config.maximizing_score = saveName, bool(maximizingScore)
-    attach_tracker(model, config, save_name=saveName, maximizing_score=bool(maximizingScore), doing_pai=doingPB,
-                   making_graphs=makingGraphs, num_classes=num_classes,
-                   values_per_train_epoch=values_per_train_epoch, values_per_val_epoch=values_per_val_epoch,
-                   zooming_graph=zoomingGraph)
-    return model
+    settings.pop("model", None)
+    return perforate_model(model, **settings)
+
+
+def legacy_member(module: str, name: str) -> Any:
+    """A function or class of a 2024 module (LEGACY_MEMBERS): today's object, 2024 keywords translated."""
+    renamed = LEGACY_MEMBERS[module].get(name)
+    if renamed is None:
+        raise AttributeError(f"module {module!r} has no attribute {name!r} (pai maps the 2024 names in the "
+                             "README's upstream-names table)")
+    package = renamed.module if "." in renamed.module else f"pai_core.{renamed.module}"
+    target = getattr(importlib.import_module(package), renamed.name)
+    if not renamed.keywords or isinstance(target, type):
+        return target
+
+    @functools.wraps(target)
+    def call(*args: Any, **kwargs: Any) -> Any:
+        return target(**current_keywords(renamed, args, kwargs))
+    return call
 
 
 class LegacyGlobals(types.ModuleType):
@@ -120,6 +126,8 @@ class LegacyGlobals(types.ModuleType):
             return LEGACY_CONSTANTS[name]
         if name in LEGACY_OPTIONS:
             return getattr(pc, LEGACY_OPTIONS[name])  # lists are the live ones, so `.append` configures
+        if name in LEGACY_MEMBERS["pb_globals"]:
+            return legacy_member("pb_globals", name)
         raise AttributeError(f"module 'pb_globals' has no attribute {name!r}{_hint(name)}")
 
     def __setattr__(self, name: str, value: Any) -> None:

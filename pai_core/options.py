@@ -4,7 +4,8 @@ Why a module of its own: `pai_core.config` builds the pydantic `PAIConfig` from 
 its validators; the codemods, the MCP config tools and the `pai config` commands need the same names and
 defaults without torch. This module imports only the standard library and `pai_core.errors`, and the
 `pai_core` package's `__init__` loads nothing eagerly (PEP 562), so `from pai_core.options import OPTIONS`
-is torch-free wherever it runs (a test keeps it so). It is the one arrow from codemods into pai_core: data only.
+is torch-free wherever it runs (a test keeps it so). With `pai_core.upstream_names` (the rest of the 2024 API's
+names) it is the only arrow from codemods into pai_core: data only.
 
 Each name's history: `upstream` is the release whose `PAIConfig` has the name ("pai" for options of our own),
 `aliases` the mid-2025 snake_case names, `camel` the 2024 `pb_globals` attribute. `INERT_OPTIONS` are real
@@ -34,8 +35,13 @@ CONSTANTS = {**{name: value for value, name in SWITCH_MODE_NAMES.items()},
              "PARAM_VALS_BY_TOTAL_EPOCH": PARAM_VALS_BY_TOTAL_EPOCH,
              "PARAM_VALS_BY_UPDATE_EPOCH": PARAM_VALS_BY_UPDATE_EPOCH,
              "PARAM_VALS_BY_NEURON_EPOCH_START": PARAM_VALS_BY_NEURON_EPOCH_START}
-LEGACY_CONSTANTS = {"doingSwitchEveryTime": 0, "doingHistory": 1, "doingFixedSwitch": 2, "doingNoSwitch": 3,
-                    "paramValsByTotalEpoch": 0, "paramValsByUpdateEpoch": 1, "paramValsByNormalEpochStart": 2}
+# the 2024 names of those constants: today's name (the `pai migrate` rewrite) and value (the 2024 drop-in)
+LEGACY_CONSTANT_NAMES = {
+    "doingSwitchEveryTime": "DOING_SWITCH_EVERY_TIME", "doingHistory": "DOING_HISTORY",
+    "doingFixedSwitch": "DOING_FIXED_SWITCH", "doingNoSwitch": "DOING_NO_SWITCH",
+    "paramValsByTotalEpoch": "PARAM_VALS_BY_TOTAL_EPOCH", "paramValsByUpdateEpoch": "PARAM_VALS_BY_UPDATE_EPOCH",
+    "paramValsByNormalEpochStart": "PARAM_VALS_BY_NEURON_EPOCH_START"}
+LEGACY_CONSTANTS = {old: CONSTANTS[new] for old, new in LEGACY_CONSTANT_NAMES.items()}
 
 INERT_REASON = "has no effect in pai: it belongs to the proprietary Perforated Backpropagation / dashboard"
 

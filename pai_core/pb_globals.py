@@ -1,7 +1,6 @@
 """Drop-in for the 2024 `perforatedai.pb_globals` (PBG): `PBG.nEpochsToSwitch = 10` sets GPA.pc's option."""
 import sys
 
-from pai_core.blocks import PAISequential as PBSequential  # noqa: F401
 from pai_core.legacy import LegacyGlobals, pbTracker  # noqa: F401
 
 sys.modules[__name__].__class__ = LegacyGlobals

@@ -12,6 +12,7 @@ from typing import Any
 from torch import nn
 
 from pai_core.errors import TrackerNotReadyError
+from pai_core.upstream_names import LEGACY_TRACKER_METHODS
 
 _REGISTRY: weakref.WeakKeyDictionary[nn.Module, Any] = weakref.WeakKeyDictionary()
 _LATEST: list[Any] = []  # the most recently attached tracker
@@ -64,14 +65,8 @@ class TrackerFacade:
 pai_tracker = TrackerFacade()
 
 # Upstream's camelCase tracker methods (the 2024 API) -> the method each one is.
-CAMEL_CASE_METHODS = {
-    "addValidationScore": "add_validation_score", "addExtraScore": "add_extra_score",
-    "addExtraScoreWithoutGraphing": "add_extra_score_without_graphing", "addTestScore": "add_test_score",
-    "setOptimizer": "set_optimizer", "setScheduler": "set_scheduler", "setupOptimizer": "setup_optimizer",
-    "setOptimizerInstance": "set_optimizer_instance", "startEpoch": "start_epoch", "stopEpoch": "stop_epoch",
-    "saveGraphs": "save_graphs", "saveTrackerSettings": "save_tracker_settings",
-    "initializeTrackerSettings": "initialize_tracker_settings",
-}
+CAMEL_CASE_METHODS = {camel: renamed.name for camel, renamed in LEGACY_TRACKER_METHODS.items()
+                      if renamed.name != "member_vars"}  # memberVars keeps the 2024 keys: pai_core.legacy
 
 
 def with_camel_case_names(cls: type) -> type:

@@ -59,12 +59,14 @@ class Case:
 def _cases() -> list[Case]:
     cases = []
     for name in SCRIPT_FAILURES:
-        for argv in (("analyze-script", "{}"), ("perforate", "--write", "{}"), ("check", "{}")):
+        for argv in (("analyze-script", "{}"), ("perforate", "--write", "{}"), ("check", "{}"),
+                     ("migrate", "--write", "{}")):
             cases.append(Case(f"{argv[0]}-{name[:20]}", argv, (name,)))
     cases += [
         Case("analyze-script-latin1", ("analyze-script", "{}"), ("latin1.py",), frozenset({OK})),
         Case("perforate-latin1", ("perforate", "--write", "{}"), ("latin1.py",), frozenset({OK})),
         Case("check-latin1", ("check", "{}"), ("latin1.py",), frozenset({FINDINGS})),
+        Case("migrate-latin1", ("migrate", "--write", "{}"), ("latin1.py",), frozenset({OK})),
         Case("diagnose-missing", ("diagnose", "{}"), ("missing.py",)),
         Case("diagnose-folder", ("diagnose", "{}"), ("folder",)),
         Case("diagnose-long-name", ("diagnose", "{}"), (LONG_NAME,)),
@@ -92,7 +94,8 @@ def _cases() -> list[Case]:
         Case("mcp-missing-root", ("mcp", "--root", "{}"), ("missing.py",)),
         Case("mcp-file-root", ("mcp", "--root", "{}"), ("notes.txt",)),
     ]
-    path_commands = [("analyze-script", "BAD"), ("perforate", "BAD"), ("check", "BAD"), ("diagnose", "BAD"),
+    path_commands = [("analyze-script", "BAD"), ("perforate", "BAD"), ("check", "BAD"), ("migrate", "BAD"),
+                     ("diagnose", "BAD"),
                      ("diagnose", "--script", "BAD", str(TRACEBACK)), ("analyze-results", "BAD"),
                      ("compare", "BAD", "BAD"), ("export", "BAD", "--model", "BAD", "--input-shape", "1,4"),
                      ("install-skills", "--target", "BAD"), ("demo", "--out", "BAD"), ("mcp", "--root", "BAD")]

@@ -214,6 +214,9 @@ def _integration_warnings(report: ScriptReport) -> None:
 
 
 def _notes(report: ScriptReport) -> None:
+    if report.integration.old_api:
+        report.notes.append("an old-API script was found (the 2024 pb_globals / pb_utils names): migrate first with "
+                            "`pai migrate` (MCP: pai_migrate_script), then work on the current API")
     if not report.model.instances and not report.model.classes and not report.model.known_architectures:
         report.notes.append("no model found: is it built in a module that is not beside the script?")
     if report.epoch_loop.kind == "none":

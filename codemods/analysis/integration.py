@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from codemods.analysis.facts import CallFact, Facts
-from codemods.analysis.report import IntegrationInfo, IntegrationStep, PerforateCall
+from codemods.analysis.report import Evidence, IntegrationInfo, IntegrationStep, PerforateCall
+from pai_core.upstream_names import LEGACY_MODULES
 
 __all__ = ["analyze_integration"]
 
@@ -17,18 +18,20 @@ _PACKAGES = ("perforatedai", "pai_core")
 _ROLES = {
     "globals_perforatedai": "globals",
     "pb_globals": "globals",
+    "globalsFile": "globals",
     "utils_perforatedai": "utils",
     "pb_utils": "utils",
     "library_perforatedai": "library",
     "models_perforatedai": "library",
     "pb_models": "library",
+    "pb_network": "library",
     "tracker_perforatedai": "tracker",
     "pb_neuron_layer_tracker": "tracker",
     "network_perforatedai": "network",
     "blockwise_perforatedai": "blockwise",
     "clean_perforatedai": "clean",
 }
-_PB_MODULES = {"pb_globals", "pb_utils", "pb_models", "pb_neuron_layer_tracker"}
+_PB_MODULES = {*LEGACY_MODULES, "pb_neuron_layer_tracker"}
 _PERFORATE = {
     "perforate_model": "current",
     "initialize_pai": "initialize_pai",
@@ -73,6 +76,10 @@ def analyze_integration(facts: Facts, library: str, model_vars: list[str]) -> In
         import_lines.setdefault(role, []).append(imp.line)
         if sub in _PB_MODULES:
             generations.append("pb")
+            written = f"from {imp.module} import {imp.name}" if imp.name else f"import {imp.module}"
+            info.old_api.append(Evidence(line=imp.line, text=written + (f" as {imp.alias}" if imp.alias else ""),
+                                         detail="run `pai migrate` first: it rewrites the 2024 names to the "
+                                         "current API"))
     ours = [c for c in facts.calls if _ours(c.qname)]
     for c in ours:
         info.calls.setdefault(c.attr, []).append(c.line)

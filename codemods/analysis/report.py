@@ -350,6 +350,10 @@ class IntegrationInfo(BaseModel):
         default={}, description="perforate_model line -> lines of the optimizers built before it runs, in call "
         "order (a function's body runs where it is called, not where it is defined)"
     )
+    old_api: list[Evidence] = Field(
+        default=[], description="imports of the 2024 camelCase API (pb_globals, globalsFile, pb_utils, pb_models, "
+        "pb_network), one per import: `pai migrate` (MCP: pai_migrate_script) rewrites them to the current API"
+    )
 
     def step(self, name: str) -> IntegrationStep | None:
         return next((s for s in self.steps if s.name == name), None)

@@ -130,6 +130,8 @@ def render_text(r: ScriptReport) -> str:
         out.append(f"  {mark} {s.name}{lines}" + (f" - {s.detail}" if s.detail else ""))
     for w in ig.warnings:
         out.append(f"  warning: {w}")
+    for old in ig.old_api:
+        out.append(f"  2024 API: {old.text} (line {old.line}) - {old.detail}")
     if r.notes:
         out.append("")
         out += [f"Note: {n}" for n in r.notes]

@@ -551,14 +551,16 @@ PATTERNS: list[Pattern] = [
         category="api",
         signals=[
             r"has no attribute '(initialize_pai|initializePB|convertNetwork|addValidationScore|addExtraScore|addTestScore|setupOptimizer|setOptimizer|setOptimizerInstance|setThisInputDimensions|set_this_input_dimensions|mainModule|pbValueTracker|initialize_dendrites)'",
-            r"module '(pb_globals|pb_utils|globalsFile)' has no attribute",
+            r"module '(pb_globals|pb_utils|pb_models|pb_network|globalsFile)' has no attribute",
+            r"pai maps the 2024 names in the README",
+            r"positional arguments in the 2024 API|unexpected 2024 keyword argument",
             r"unexpected keyword argument '(demo_mode|demo_phase_steps|demo_sample_input|doingPB|saveName|maximizingScore|makingGraphs|input_dimensions)'",
             r"No module named '(pb_globals|pb_utils|pb_models|perforatedai\.pb_\w+|perforatedbp)'",
             r"(not enough|too many) values to unpack \(expected (3|4), got (4|3)\)",
         ],
         context=[
             r"initialize_pai|initializePB|convertNetwork|addValidationScore|setupOptimizer|mainModule|pbValueTracker|"
-            r"PBG|PBU|demo_mode|add_validation_score|perforat|pb_|input_dimensions|initialize_dendrites|doingPB"
+            r"PBG|PBU|demo_mode|add_validation_score|perforat|pb_|input_dimensions|initialize_dendrites|doingPB|2024"
         ],
         facts=[
             FactRule(
@@ -575,7 +577,7 @@ PATTERNS: list[Pattern] = [
         fix="Use the current names: `UPA.perforate_model` (not initialize_pai/initializePB/convertNetwork), "
         "`GPA.pai_tracker.add_validation_score` returning `model, restructured, training_complete`, "
         "`setup_optimizer`, `set_output_dimensions`/`set_this_output_dimensions`, `main_module`, `*_to_perforate` "
-        "lists. `pai codemod` can rewrite legacy calls.",
+        "lists. `pai migrate` rewrites a 2024-API script to the current names.",
         doc=_doc("api-names"),
         confidence=0.8,
     ),

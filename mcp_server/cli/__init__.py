@@ -31,6 +31,7 @@ MAX_ARGUMENT = 4096  # PATH_MAX on Linux: no path or option value is longer
 COMMANDS: dict[str, tuple[str, str]] = {
     "analyze-script": ("analyze_script", "Analyze a training script: model, optimizer, loop, metric, integration."),
     "perforate": ("perforate", "Rewrite training scripts to train with dendrites (diff; --write to apply)."),
+    "migrate": ("migrate", "Rewrite a 2024-API script (pb_globals, pb_utils) to the current API."),
     "check": ("check", "Verify a dendrite integration statically; findings with lines."),
     "diagnose": ("diagnose", "Explain a pasted traceback or log: likely cause, exact fix, lines."),
     "config": ("config", "Explain, list or recommend configuration options (GPA.pc.set_...)."),

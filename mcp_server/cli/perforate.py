@@ -17,10 +17,15 @@ EPILOG = ("Each rule also runs under libcst, from any folder: `python -m libcst.
           "codemods.rules.imports.AddDendriteImports FILE`.")
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("paths", nargs="+", metavar="PATH", help="training script(s)")
+def add_rewrite_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """The paths, --write and --no-backup of every command that rewrites files (perforate, migrate)."""
+    parser.add_argument("paths", nargs="+", metavar="PATH", help=what)
     parser.add_argument("--write", action="store_true", help="write the changes (atomically) instead of a diff")
     parser.add_argument("--no-backup", action="store_true", help="with --write: do not keep a PATH.orig backup")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    add_rewrite_arguments(parser, "training script(s)")
     parser.add_argument("--backend", choices=("pai_core", "perforatedai"), default="pai_core",
                         help="library the script should import (default: pai_core)")
     parser.add_argument("--select", default=None, help="comma-separated rule codes or prefixes, e.g. PAI001,PAI003")
@@ -45,24 +50,35 @@ def run(args: argparse.Namespace) -> int:
     from codemods.perforate import perforate_file
 
     capacity = None if args.capacity_test is None else args.capacity_test == "on"
-    results, failures, pending, refused = [], 0, False, False
     paths = tqdm(args.paths, desc="perforate", unit="file", file=sys.stderr, disable=len(args.paths) < 2)
+
+    def rewrite(path: str):
+        return perforate_file(path, write=args.write, backup=not args.no_backup, backend=args.backend,
+                              select=args.select, save_name=args.save_name, keep_for_loop=args.keep_for_loop,
+                              extra_scores=args.extra_scores, capacity_test=capacity, model_var=args.model_var)
+
+    return rewrite_files("pai perforate", paths, rewrite, as_json=args.json, did="rewrote with",
+                         errors=(ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError))
+
+
+def rewrite_files(prog: str, paths, rewrite, *, as_json: bool, did: str, nothing: str = "nothing to change",
+                  errors: tuple[type[BaseException], ...]) -> int:
+    """Run `rewrite(path)` (a PerforateResult) over the paths: diffs on stdout, findings and what happened on
+    stderr (or everything as JSON); the exit status of the worst outcome, all or nothing per file."""
+    results, failures, pending, refused = [], 0, False, False
     for path in paths:
         try:
-            result = perforate_file(path, write=args.write, backup=not args.no_backup, backend=args.backend,
-                                    select=args.select, save_name=args.save_name, keep_for_loop=args.keep_for_loop,
-                                    extra_scores=args.extra_scores, capacity_test=capacity,
-                                    model_var=args.model_var)
-        except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError, ValueError) as error:
+            result = rewrite(path)
+        except errors as error:
             failures += 1
-            if args.json:
+            if as_json:
                 results.append({"filename": path, "error": one_line(error)})
             else:
-                print(f"pai perforate: error: {located(path, error)}", file=sys.stderr)
+                print(f"{prog}: error: {located(path, error)}", file=sys.stderr)
             continue
         pending |= result.changed and not result.written
         refused |= result.refused
-        if args.json:
+        if as_json:
             results.append(result.model_dump())
             continue
         if result.diff and not result.written:
@@ -72,12 +88,12 @@ def run(args: argparse.Namespace) -> int:
             print(f"{where}: {finding.code} {finding.kind}: {finding.message}", file=sys.stderr)
         if result.written:
             backup = f" (original kept as {result.backup})" if result.backup else ""
-            print(f"{path}: rewrote with {', '.join(result.applied)}{backup}", file=sys.stderr)
+            print(f"{path}: {did} {', '.join(result.applied)}{backup}", file=sys.stderr)
         elif result.refused:
             print(f"{path}: refused, left unchanged (see the findings above)", file=sys.stderr)
         elif not result.changed:
-            print(f"{path}: nothing to change", file=sys.stderr)
-    if args.json:
+            print(f"{path}: {nothing}", file=sys.stderr)
+    if as_json:
         print(json.dumps(results, indent=2))
     if failures:
         return BAD_INPUT

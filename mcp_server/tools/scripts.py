@@ -1,5 +1,6 @@
 """Script tools: analyze a training script, preview and apply the perforation, toggle the capacity test,
-check an integration. Each one resolves the path inside the roots, then calls one codemods function.
+check an integration, migrate a 2024-API script. Each one resolves the path inside the roots, then calls one
+codemods function.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pydantic import Field
 from codemods.analysis.errors import ScriptError
 from codemods.analysis.report import ScriptReport
 from codemods.check import CheckReport
+from codemods.migrate import MigrateResult
 from codemods.perforate import PerforateResult
 from mcp_server.tools import Workers, edits_files, read_only
 from mcp_server.workspace import MAX_PATH_CHARS, Workspace
@@ -22,6 +24,7 @@ from mcp_server.workspace import MAX_PATH_CHARS, Workspace
 ScriptPath = Annotated[str, Field(description="path of the training script (.py), relative to the project "
                                   "folder or absolute inside it", min_length=1, max_length=MAX_PATH_CHARS)]
 PERFORATE = "codemods.perforate:perforate_file"
+MIGRATE = "codemods.migrate:migrate_file"
 SCRIPT_ADVICE = ("Such a file is not a training script as written by hand (generated code, data, very deep nesting): "
                  "pass the script that builds the model and runs the training loop.")
 Backend = Annotated[Literal["pai_core", "perforatedai"], Field(
@@ -135,3 +138,25 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
                             "pai_preview_perforation and apply it with pai_apply_perforation first.")
         return result
 
+    @server.tool(name="pai_migrate_script", annotations=edits_files("Migrate a 2024-API script"))
+    async def pai_migrate_script(
+        path: ScriptPath,
+        ctx: Context,
+        apply: Annotated[bool, Field(description="false (default): only show the diff; true: rewrite the file "
+                                     "(atomically, keeping `<script>.orig`) after the user agreed to the diff")] = False,
+    ) -> MigrateResult:
+        """Rewrite a script of the 2024 camelCase API (`pb_globals as PBG`, `pb_utils as PBU`, `pb_models as PBM`,
+        `globalsFile as gf`: `PBG.nEpochsToSwitch = 10`, `PBU.initializePB`, `PBG.pbTracker.addValidationScore`)
+        to today's names (`GPA.pc.set_n_epochs_to_switch(10)`, `UPA.perforate_model`,
+        `GPA.pai_tracker.add_validation_score`), including the older four-value return shape. Call it with
+        apply=false first and show the diff; do this before any other change when pai_analyze_script reports
+        `integration.old_api`. `refused` is true when a name cannot be mapped: the findings name each one with its
+        line, and apply leaves the file untouched and answers with an error."""
+        script = workspace.script(path, await workspace.roots(ctx))
+        async with lock_for(script):
+            result = await run("migrating" if apply else "previewing the migration of", script, MIGRATE,
+                               write=apply, backup=True)
+        if apply and result.refused:
+            reasons = " ".join(f"line {f.line}: {f.message}." for f in result.findings)
+            raise ToolError(f"{script.name} was left unchanged: {reasons}")
+        return result

@@ -45,6 +45,7 @@ VALID = {
     "pai_preview_perforation": {"path": "train_digits.py"},
     "pai_apply_perforation": {"path": "train_digits.py"},
     "pai_set_capacity_test": {"path": "train_digits.py", "enabled": True},
+    "pai_migrate_script": {"path": "train_digits.py"},
     "pai_diagnose_traceback": {"text": "Traceback (most recent call last):\nValueError: boom\n"},
     "pai_analyze_run": {"folder": "runs/history", "plot": "none"},
     "pai_compare_runs": {"folders": ["runs/history", "runs/history"], "plot": "none"},

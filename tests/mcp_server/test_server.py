@@ -16,7 +16,7 @@ pytestmark = pytest.mark.anyio
 READ_ONLY = {"pai_analyze_script", "pai_preview_perforation", "pai_check_integration", "pai_diagnose_traceback",
              "pai_analyze_run", "pai_compare_runs", "pai_explain_config_option", "pai_list_config_options",
              "pai_recommend_config"}
-EDITING = {"pai_apply_perforation", "pai_set_capacity_test", "pai_export_model"}
+EDITING = {"pai_apply_perforation", "pai_set_capacity_test", "pai_export_model", "pai_migrate_script"}
 
 
 async def test_every_tool_is_prefixed_annotated_and_structured(client):

@@ -13,7 +13,8 @@ from pai_core import pb_globals as PBG
 from pai_core import utils_perforatedai as UPA
 from pai_core.config import CONSTANTS, InertOptionWarning, pc
 from pai_core.errors import UnknownOptionError
-from pai_core.options import INERT_OPTIONS, LEGACY_CONSTANTS, LEGACY_OPTIONS
+from pai_core.options import INERT_OPTIONS, LEGACY_CONSTANT_NAMES, LEGACY_CONSTANTS, LEGACY_OPTIONS
+from pai_core.upstream_names import INITIALIZE, LEGACY_MEMBERS, LEGACY_TRACKER_METHODS, current_keywords
 
 
 @pytest.fixture(autouse=True)
@@ -52,7 +53,8 @@ def test_2024_lists_are_the_live_option_lists_and_constants_match():
     assert pc.get_module_names_to_perforate()[-1] == "LIFTorch"
     names = {"doingSwitchEveryTime": "DOING_SWITCH_EVERY_TIME", "doingHistory": "DOING_HISTORY",
              "doingFixedSwitch": "DOING_FIXED_SWITCH", "doingNoSwitch": "DOING_NO_SWITCH"}
-    assert all(LEGACY_CONSTANTS[old] == CONSTANTS[new] == getattr(PBG, old) for old, new in names.items())
+    assert all(LEGACY_CONSTANT_NAMES[old] == new and CONSTANTS[new] == LEGACY_CONSTANTS[old] == getattr(PBG, old)
+               for old, new in names.items())
 
 
 def test_a_misspelt_option_still_raises_with_the_suggestion_and_own_values_are_kept():
@@ -150,3 +152,41 @@ def test_save_net_load_net_and_prepare_final_model_match_the_current_calls():
     final = UPA.prepare_final_model(again)
     with torch.no_grad():
         assert torch.allclose(final(DATA.x_val), model.eval()(DATA.x_val), atol=1e-5)
+
+
+# initializePB / convertNetwork (the early-2024 pair) and addValidationScore (two return shapes) have
+# behaviour of their own, tested above
+OWN_TESTS = {"initializePB", "convertNetwork", "addValidationScore"}
+MEMBERS = sorted((module, name) for module, names in LEGACY_MEMBERS.items() for name in names if name not in OWN_TESTS)
+
+
+@pytest.mark.parametrize(("module", "name"), MEMBERS, ids=[f"{m}.{n}" for m, n in MEMBERS])
+def test_every_2024_member_is_the_current_object_the_table_names(module, name):
+    """The table `pai migrate` rewrites by is the one the drop-in modules serve: each 2024 member is today's
+    object (or, for a call with 2024 keywords, a thin wrapper around it)."""
+    import importlib
+
+    renamed = LEGACY_MEMBERS[module][name]
+    current = getattr(importlib.import_module(renamed.module if "." in renamed.module else
+                                              f"pai_core.{renamed.module}"), renamed.name)
+    old = getattr(importlib.import_module(f"pai_core.{module}"), name)
+    assert old is current or getattr(old, "__wrapped__", None) is current
+
+
+def test_2024_keywords_and_defaults_become_todays():
+    assert current_keywords(INITIALIZE, ("net", False), {"saveName": "x"}) == {
+        "model": "net", "doing_pai": False, "save_name": "x", "maximizing_score": True}
+    assert current_keywords(INITIALIZE, ("net",), {}) == {"model": "net", "save_name": "PB", "maximizing_score": True}
+    with pytest.raises(TypeError, match="doingPb"):
+        current_keywords(INITIALIZE, ("net",), {"doingPb": True})
+
+
+@pytest.mark.parametrize("old", sorted(set(LEGACY_TRACKER_METHODS) - OWN_TESTS))
+def test_every_2024_tracker_member_is_the_current_one(old):
+    model, tracker = perforate("members", run_config(n_epochs_to_switch=50))
+    new = LEGACY_TRACKER_METHODS[old].name
+    if old == "memberVars":
+        assert {k: v for k, v in PBG.pbTracker.memberVars.items() if k in tracker.member_vars} == dict(
+            tracker.member_vars)
+    else:
+        assert getattr(PBG.pbTracker, old) == getattr(tracker, new) == getattr(GPA.pai_tracker, new)
