@@ -24,6 +24,7 @@ from mcp_server.cli.exit_status import (
     INTERRUPTED,
     CommandError,
 )
+from mcp_server.cli.output import emit
 
 MAX_ARGUMENT = 4096  # PATH_MAX on Linux: no path or option value is longer
 
@@ -85,7 +86,7 @@ def run_command(name: str, argv: list[str], prog: str | None = None) -> int:
     prog = prog or f"pai {name}"
     problem = next(filter(None, (_unusable(i, a) for i, a in enumerate(argv, 1))), None)
     if problem:
-        print(f"{prog}: error: {problem}", file=sys.stderr)
+        emit(f"{prog}: error: {problem}", file=sys.stderr)
         return BAD_INPUT
     parser, module = command_parser(name, prog)
     args = parser.parse_args(argv)
@@ -93,17 +94,17 @@ def run_command(name: str, argv: list[str], prog: str | None = None) -> int:
         status = int(module.run(args) or 0)
         sys.stdout.flush()  # a closed pipe shows here rather than at interpreter exit
     except CommandError as error:
-        print(f"{prog}: error: {error}", file=sys.stderr)
+        emit(f"{prog}: error: {error}", file=sys.stderr)
         return error.status
     except BrokenPipeError:  # `pai ... | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return CLOSED_PIPE
     except KeyboardInterrupt:
-        print(f"{prog}: interrupted", file=sys.stderr)
+        emit(f"{prog}: interrupted", file=sys.stderr)
         return INTERRUPTED
     except OSError as error:  # a path the command could not use (no permission, a name too long, ...)
         where = f": {error.filename}" if error.filename else ""
-        print(f"{prog}: error: {error.strerror or error}{where}. Check the path and its permissions.",
+        emit(f"{prog}: error: {error.strerror or error}{where}. Check the path and its permissions.",
               file=sys.stderr)
         return BAD_INPUT
     return status

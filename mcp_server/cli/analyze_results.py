@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from mcp_server.cli.exit_status import OK, CommandError
+from mcp_server.cli.output import emit
 
 DESCRIPTION = ("Analyze a finished (or stopped) run folder written by pai_core or perforatedai: training summary, "
                "dendrite impact, problems found and the config changes to make.")
@@ -59,5 +60,5 @@ def run(args: argparse.Namespace) -> int:
         report = analyze_run(folder, plot=plot, max_rows=args.max_rows, log=log)
     except ResultsError as error:
         raise CommandError(str(error)) from None
-    print(report.model_dump_json(indent=2) if args.json else report.to_text())
+    emit(report.model_dump_json(indent=2) if args.json else report.to_text())
     return OK

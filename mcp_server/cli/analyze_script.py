@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from mcp_server.cli.exit_status import OK, CommandError
+from mcp_server.cli.output import emit
 
 DESCRIPTION = ("Statically analyze a PyTorch training script (never runs it): model and architecture, "
                "optimizer/scheduler, epoch loop, validation metric and direction, parallelism, training library "
@@ -23,5 +24,5 @@ def run(args: argparse.Namespace) -> int:
         report = analyze_script(args.path)
     except ScriptError as error:
         raise CommandError(str(error)) from None
-    print(report.model_dump_json(indent=2) if args.json else report.to_text())
+    emit(report.model_dump_json(indent=2) if args.json else report.to_text())
     return OK

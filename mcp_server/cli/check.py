@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from mcp_server.cli.exit_status import BAD_INPUT, FINDINGS, OK
+from mcp_server.cli.output import emit
 from mcp_server.cli.perforate import located
 
 DESCRIPTION = ("Verify a dendrite integration statically: components present, optimizer rebuilt on restructure, "
@@ -30,7 +31,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = check_integration(path if path.endswith((".py", ".pyw")) else Path(path))
         except (ScriptError, cst.ParserSyntaxError, OSError, UnicodeDecodeError) as error:
-            print(f"pai check: error: {located(path, error)}", file=sys.stderr)
+            emit(f"pai check: error: {located(path, error)}", file=sys.stderr)
             status = BAD_INPUT
             continue
         reports.append(report.model_dump())
@@ -39,9 +40,9 @@ def run(args: argparse.Namespace) -> int:
         if not args.json:
             for f in report.findings:
                 where = f"{path}:{f.line}" if f.line else path
-                print(f"{where}: {f.code} {f.severity}: {f.message}")
+                emit(f"{where}: {f.code} {f.severity}: {f.message}")
             verdict = "OK" if report.ok else f"{len(report.errors)} error(s)"
-            print(f"{path}: {verdict}")
+            emit(f"{path}: {verdict}")
     if args.json:
-        print(json.dumps(reports, indent=2))
+        emit(json.dumps(reports, indent=2))
     return status

@@ -6,6 +6,7 @@ import argparse
 
 from mcp_server.cli.analyze_results import resolve_target
 from mcp_server.cli.exit_status import OK, CommandError
+from mcp_server.cli.output import emit
 
 DESCRIPTION = ("Compare run folders (e.g. a baseline and a dendritic run): best score, parameters, epochs to best, "
                "and whether the difference exceeds run-to-run variance. The first run is the reference.")
@@ -26,5 +27,5 @@ def run(args: argparse.Namespace) -> int:
         comparison = compare_runs([resolve_target(r) for r in args.runs], plot=args.plot, max_rows=args.max_rows)
     except ResultsError as error:
         raise CommandError(str(error)) from None
-    print(comparison.model_dump_json(indent=2) if args.json else comparison.to_text())
+    emit(comparison.model_dump_json(indent=2) if args.json else comparison.to_text())
     return OK

@@ -11,6 +11,7 @@ import argparse
 import json
 
 from mcp_server.cli.exit_status import OK, CommandError
+from mcp_server.cli.output import emit
 
 DESCRIPTION = "Explain one configuration option, list them, or recommend the settings for an architecture."
 EPILOG = """\
@@ -54,15 +55,15 @@ def run(args: argparse.Namespace) -> int:
             option = explain_option(args.option)
         except UnknownOptionError as error:
             raise CommandError(f"{error} `pai config list` shows them all.") from None
-        print(json.dumps(option.as_dict(), indent=2) if args.json else _explained(option))
+        emit(json.dumps(option.as_dict(), indent=2) if args.json else _explained(option))
         return OK
     options = list_options(args.contains)
     if args.json:
-        print(json.dumps([option.as_dict() for option in options], indent=2))
+        emit(json.dumps([option.as_dict() for option in options], indent=2))
     else:
         width = max((len(o.name) for o in options), default=0)
         for option in options:
-            print(f"{option.name:<{width}}  {option.default_text:<24}  {option.description.splitlines()[0]}")
+            emit(f"{option.name:<{width}}  {option.default_text:<24}  {option.description.splitlines()[0]}")
     return OK
 
 
@@ -85,9 +86,9 @@ def _recommend(args: argparse.Namespace) -> int:
     except ValueError as error:
         raise CommandError(str(error)) from None
     if args.json:
-        print(json.dumps(advice.model_dump(), indent=2))
+        emit(json.dumps(advice.model_dump(), indent=2))
         return OK
-    print("\n".join([*advice.imports, "", advice.code]))
+    emit("\n".join([*advice.imports, "", advice.code]))
     for reason in advice.config.explanation:
-        print(f"# {reason}")
+        emit(f"# {reason}")
     return OK

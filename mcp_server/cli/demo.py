@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from mcp_server.cli.exit_status import OK, REFUSED, CommandError
+from mcp_server.cli.output import emit
 
 CAPACITY_SUCCESS = "Successfully added 3 dendrites"
 
@@ -37,51 +38,51 @@ def run(args: argparse.Namespace) -> int:
     step = iter(range(1, steps + 1))
 
     def header(text: str) -> None:
-        print(f"\n[{next(step)}/{steps}] {text}", flush=True)
+        emit(f"\n[{next(step)}/{steps}] {text}", flush=True)
 
     try:
         paths = story.prepare(args.out)
-        print("pai demo: from a plain PyTorch script to a network with dendrites, on the real 8x8 digits data "
+        emit("pai demo: from a plain PyTorch script to a network with dendrites, on the real 8x8 digits data "
               "(1,797 scans bundled with scikit-learn; CPU only, nothing downloaded).")
-        print(f"Output folder: {paths.out}")
+        emit(f"Output folder: {paths.out}")
 
         header(f"Analyze the baseline script {paths.script.name} (as `pai analyze-script` does; nothing runs)")
-        print(_indent(story.analyze(paths).to_text()))
+        emit(_indent(story.analyze(paths).to_text()))
 
         header("Rewrite a copy to train with dendrites (as `pai perforate --write --extra-scores` does)")
         result = story.perforate(paths)
-        print(_indent(result.diff.rstrip()))
-        print(f"  rules applied: {', '.join(result.applied)}; the original is kept as {Path(result.backup).name}")
+        emit(_indent(result.diff.rstrip()))
+        emit(f"  rules applied: {', '.join(result.applied)}; the original is kept as {Path(result.backup).name}")
         for finding in result.findings:
-            print(f"  {finding.code} {finding.kind}: {finding.message}")
+            emit(f"  {finding.code} {finding.kind}: {finding.message}")
 
         header("Capacity test: run the rewritten script until 3 dendrites were added (proves the integration)")
         capacity = story.train(paths, "capacity_test.log", "capacity test", timeout_s=args.timeout)
         if CAPACITY_SUCCESS not in capacity.output_tail:
             raise story.DemoError(f"The capacity test ended without its success line; see {capacity.log}.")
-        print(f"  {CAPACITY_SUCCESS}: {capacity.epochs} epochs in {capacity.seconds:.1f} s")
+        emit(f"  {CAPACITY_SUCCESS}: {capacity.epochs} epochs in {capacity.seconds:.1f} s")
         folder, training = paths.run_folder, capacity
 
         if not args.quick:
             header("Switch the capacity test off (as `pai perforate --capacity-test off --write` does) and train "
                    "with pai_core until it says training is complete")
             aside = story.set_capacity_test_aside(paths)
-            print(_indent(story.capacity_test_off(paths).diff.rstrip()))
+            emit(_indent(story.capacity_test_off(paths).diff.rstrip()))
             training = story.train(paths, "training.log", "training", timeout_s=args.timeout)
-            print(f"  training complete: {training.epochs} epochs in {training.seconds:.1f} s; best validation "
+            emit(f"  training complete: {training.epochs} epochs in {training.seconds:.1f} s; best validation "
                   f"{_pct(training.best_valid)}, test accuracy of the model kept {_pct(training.test_accuracy)}")
-            print(f"  (the capacity test's run folder was moved to {aside.name})")
+            emit(f"  (the capacity test's run folder was moved to {aside.name})")
 
         header(f"Analyze the run folder {folder.name} (as `pai analyze-results --plot-auto` does)")
         report = story.analyze_results(folder, paths.plot)
-        print(_indent(report.to_text()))
+        emit(_indent(report.to_text()))
 
         header("Where everything is")
-        print(_where(paths, training, args.quick))
+        emit(_where(paths, training, args.quick))
     except story.DemoError as error:
         raise CommandError(str(error), REFUSED) from None
-    print(f"\nDemo finished in {time.perf_counter() - start:.0f} s.")
-    print(_next_steps())
+    emit(f"\nDemo finished in {time.perf_counter() - start:.0f} s.")
+    emit(_next_steps())
     return OK
 
 

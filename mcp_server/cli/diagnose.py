@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from mcp_server.cli.exit_status import FINDINGS, OK, CommandError
+from mcp_server.cli.output import emit
 
 MAX_READ = 50_000_000  # bytes; diagnose() itself keeps only the tail
 
@@ -48,5 +49,5 @@ def run(args: argparse.Namespace) -> int:
         result = diagnose(text, script=args.script)
     except ValueError as error:
         raise CommandError(str(error)) from None
-    print(result.model_dump_json(indent=2) if args.json else result.to_text())
+    emit(result.model_dump_json(indent=2) if args.json else result.to_text())
     return OK if result.recognised else FINDINGS

@@ -9,6 +9,7 @@ import argparse
 import json
 
 from mcp_server.cli.exit_status import OK, CommandError
+from mcp_server.cli.output import emit
 
 DESCRIPTION = "A run's best model, fused for inference, as TorchScript / torch.export / ONNX files."
 EPILOG = """\
@@ -82,5 +83,5 @@ def run(args: argparse.Namespace) -> int:
                             fuse=not args.no_fuse, roots=args.root or ["."])
     except PAIError as error:
         raise CommandError(str(error)) from None
-    print(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
+    emit(json.dumps(report.to_dict(), indent=2) if args.json else report.to_text())
     return OK

@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from mcp_server.cli.exit_status import OK, REFUSED, CommandError
+from mcp_server.cli.output import emit
 
 DESCRIPTION = "Copy the pai skills (setup, debugging, results analysis, ...) where Claude Code finds them."
 
@@ -25,7 +26,7 @@ def run(args: argparse.Namespace) -> int:
 
     if args.list:
         for skill in list_skills():
-            print(f"{skill.name}: {skill.description}")
+            emit(f"{skill.name}: {skill.description}")
         return OK
     if args.target is not None:
         target = args.target
@@ -42,6 +43,6 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, NotADirectoryError) as error:
         raise CommandError(str(error)) from None
     for folder in written:
-        print(f"installed {folder}")
-    print("Restart Claude Code (or start a new session) so it picks the skills up.")
+        emit(f"installed {folder}")
+    emit("Restart Claude Code (or start a new session) so it picks the skills up.")
     return OK

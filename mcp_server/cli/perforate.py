@@ -11,6 +11,7 @@ import json
 import sys
 
 from mcp_server.cli.exit_status import BAD_INPUT, FINDINGS, OK, REFUSED
+from mcp_server.cli.output import emit
 
 DESCRIPTION = "Rewrite training scripts so they train with dendrites (prints a diff unless --write)."
 EPILOG = ("Each rule also runs under libcst, from any folder: `python -m libcst.tool codemod -x --no-format "
@@ -74,7 +75,7 @@ def rewrite_files(prog: str, paths, rewrite, *, as_json: bool, did: str, nothing
             if as_json:
                 results.append({"filename": path, "error": one_line(error)})
             else:
-                print(f"{prog}: error: {located(path, error)}", file=sys.stderr)
+                emit(f"{prog}: error: {located(path, error)}", file=sys.stderr)
             continue
         pending |= result.changed and not result.written
         refused |= result.refused
@@ -85,16 +86,16 @@ def rewrite_files(prog: str, paths, rewrite, *, as_json: bool, did: str, nothing
             sys.stdout.write(result.diff)
         for finding in result.findings:
             where = f"{path}:{finding.line}" if finding.line else path
-            print(f"{where}: {finding.code} {finding.kind}: {finding.message}", file=sys.stderr)
+            emit(f"{where}: {finding.code} {finding.kind}: {finding.message}", file=sys.stderr)
         if result.written:
             backup = f" (original kept as {result.backup})" if result.backup else ""
-            print(f"{path}: {did} {', '.join(result.applied)}{backup}", file=sys.stderr)
+            emit(f"{path}: {did} {', '.join(result.applied)}{backup}", file=sys.stderr)
         elif result.refused:
-            print(f"{path}: refused, left unchanged (see the findings above)", file=sys.stderr)
+            emit(f"{path}: refused, left unchanged (see the findings above)", file=sys.stderr)
         elif not result.changed:
-            print(f"{path}: {nothing}", file=sys.stderr)
+            emit(f"{path}: {nothing}", file=sys.stderr)
     if as_json:
-        print(json.dumps(results, indent=2))
+        emit(json.dumps(results, indent=2))
     if failures:
         return BAD_INPUT
     if refused:

@@ -6,7 +6,7 @@ Before::
     PBG.nEpochsToSwitch = 10
     PBG.moduleNamesToConvert.append("Linear")
     PBG.modulesWithProcessing += [WithState]
-    print(PBG.inputDimensions)
+    dims = PBG.inputDimensions
 
 After::
 
@@ -14,7 +14,7 @@ After::
     GPA.pc.set_n_epochs_to_switch(10)
     GPA.pc.append_module_names_to_perforate(["Linear"])
     GPA.pc.append_modules_with_processing([WithState])
-    print(GPA.pc.get_output_dimensions())
+    dims = GPA.pc.get_output_dimensions()
 
 Perforated-Backpropagation-only names (`pEpochsToSwitch`, `capAtN`, `nodeIndex`) get their current setters,
 which pai accepts and ignores. A list option changed any other way than `append` / `extend` / `+=` (`remove`,

@@ -5,14 +5,14 @@ Before::
     PBG.pbTracker.setOptimizer(torch.optim.Adam)
     optimizer, scheduler = PBG.pbTracker.setupOptimizer(model, optimArgs, schedArgs)
     model, restructured, trainingComplete = PBG.pbTracker.addValidationScore(score, model, forceSwitch=True)
-    print(PBG.pbTracker.memberVars["numPBNeuronLayers"])
+    layers = PBG.pbTracker.memberVars["numPBNeuronLayers"]
 
 After::
 
     GPA.pai_tracker.set_optimizer(torch.optim.Adam)
     optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, optimArgs, schedArgs)
     model, restructured, trainingComplete = GPA.pai_tracker.add_validation_score(score, model, force_switch=True)
-    print(GPA.pai_tracker.member_vars["num_dendrites_added"])
+    layers = GPA.pai_tracker.member_vars["num_dendrites_added"]
 
 `pbTracker.initialize(...)` is PAI204's (it becomes `UPA.perforate_model`). A tracker member that is neither a
 2024 name of the table nor already today's is refused with its name.
