@@ -25,7 +25,6 @@ from pai_core.checkpoint import (
     CheckpointError,
     CheckpointLayout,
     checkpoint_bytes,
-    checkpoint_exists,
     checkpoint_from_bytes,
     load_checkpoint,
     load_into_model,
@@ -211,5 +210,5 @@ def load_pretrained_model(net: nn.Module, folder: str, name: str,
     return net
 
 
-__all__ = ["Loaded", "RunCheckpoints", "checkpoint_exists", "load_pretrained_model", "load_system", "read",
+__all__ = ["Loaded", "RunCheckpoints", "load_pretrained_model", "load_system", "read",
            "save_system", "split"]
