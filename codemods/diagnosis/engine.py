@@ -290,37 +290,71 @@ class _Defaults(dict):
         }.get(key, f"<{key}>")
 
 
+_MODULE_CATEGORIES = ("shapes", "conversion", "processors")  # failures of one module, which the text names
+
+
 def _details(p: Pattern, m: _Match, facts: ScriptFacts | None) -> dict[str, str]:
+    """The values of the `{placeholders}` in the pattern's cause and fix: the match's named groups, then what
+    the failing module, the message and the script tell (a later step overrides an earlier one)."""
     d: dict[str, str] = dict(m.groups)
-    source = m.source
-    module = shapes.module_id(source) if p.category in ("shapes", "conversion", "processors") else None
-    if module is None and p.category in ("shapes", "conversion", "processors"):
-        module = _module_from_user_frame(m.frames)
+    module = _failing_module(p, m)
+    d.update(_module_details(module, facts))
+    if p.category == "shapes":
+        d.update(_shape_details(m.source, module, facts))
+    d.update(_parallel_fixes(facts))
+    d.update(_message_details(d, m.source))
+    if facts is not None:
+        d.update(_script_details(d, module, facts))
+    if p.category == "shapes":
+        d["dims_scope"] = _dims_scope(d, module, facts)
+    return d
+
+
+def _failing_module(p: Pattern, m: _Match) -> str | None:
+    """The module id the failing text names ('.fc1'), else the one the user's frame calls (`self.rnn(x)`)."""
+    if p.category not in _MODULE_CATEGORIES:
+        return None
+    return shapes.module_id(m.source) or _module_from_user_frame(m.frames)
+
+
+def _module_details(module: str | None, facts: ScriptFacts | None) -> dict[str, str]:
+    """The model's name in the script and the failing module as an id, an attribute path, and with its kin."""
     root = facts.model_variable if facts is not None else "model"
-    d["model"] = root
+    d = {"model": root}
     if module:
         d["module"] = module
         d["module_attr"] = shapes.attribute_path(module, root)
     d["module_ids"] = str(_same_kind(module, facts) or [module or ".<layer>"])
-    if p.category == "shapes":
-        shape = shapes.received_shape(source)
-        expected = shapes.expected_vector(source) or (facts.output_dimensions if facts else None)
-        if expected:
-            d["expected"] = str(expected)
-        if shape:
-            d["received_shape"] = str(shape)
-            d["received_rank"] = str(len(shape))
-            d["suggested_dims"] = str(shapes.suggest_output_dimensions(shape, module))
-        suggested = shapes.suggested_in_message(source)
-        if suggested and (not shape or len(suggested) == len(shape)):
-            d["suggested_dims"] = str(suggested)
-    d.update(_parallel_fixes(facts))
-    name = d.get("setter") or d.get("setter2") or d.get("setter3") or d.get("setter4")
+    return d
+
+
+def _shape_details(source: str, module: str | None, facts: ScriptFacts | None) -> dict[str, str]:
+    """The output_dimensions the run expected, the shape it received and the vector that fits it."""
+    d = {}
+    shape = shapes.received_shape(source)
+    expected = shapes.expected_vector(source) or (facts.output_dimensions if facts else None)
+    if expected:
+        d["expected"] = str(expected)
+    if shape:
+        d["received_shape"] = str(shape)
+        d["received_rank"] = str(len(shape))
+        d["suggested_dims"] = str(shapes.suggest_output_dimensions(shape, module))
+    suggested = shapes.suggested_in_message(source)
+    if suggested and (not shape or len(suggested) == len(shape)):
+        d["suggested_dims"] = str(suggested)
+    return d
+
+
+def _message_details(found: dict[str, str], source: str) -> dict[str, str]:
+    """What the message names: the unknown setter and its correction, the attribute, the metric key of a dict
+    score, the corrected module id and the class of a module that returned a tuple."""
+    d = {}
+    name = found.get("setter") or found.get("setter2") or found.get("setter3") or found.get("setter4")
     if name:
         d["setter"] = name
         hint = re.search(r"Did you mean '(\w+)'", source)
         d["setter_fix"] = options.correction(name, hint.group(1) if hint else None)
-    d.setdefault("attr", d.get("attr2", "<attribute>"))
+    d["attr"] = found.get("attr", found.get("attr2", "<attribute>"))
     key = re.search(r"dict with keys \[('[^']+'|\"[^\"]+\")", source)
     if key:
         d["score_key"] = f" (here the tracked metric of the dict, e.g. `metrics[{key.group(1)}]`)"
@@ -333,19 +367,22 @@ def _details(p: Pattern, m: _Match, facts: ScriptFacts | None) -> dict[str, str]
     )
     if tuple_module:
         d["module_type"] = tuple_module.group("t")
-    if facts is not None and module and "module_type" not in d:
+    return d
+
+
+def _script_details(found: dict[str, str], module: str | None, facts: ScriptFacts) -> dict[str, str]:
+    """The failing module's class as the script builds it, the line of each `{..._at}`, its older names."""
+    d = {}
+    if module and "module_type" not in found:
         layer_class = facts.layer_classes.get(module.strip(".").split(".")[-1])
         if layer_class:
             d["module_type"] = layer_class
-    if facts is not None:
-        for key, field in _AT.items():
-            line = getattr(facts, field)
-            if line:
-                d[key] = f" (line {line}: `{facts.code(line)}`)"
-        if facts.legacy_names:
-            d["legacy_names"] = ", ".join(facts.legacy_names)
-    if p.category == "shapes":
-        d["dims_scope"] = _dims_scope(d, module, facts)
+    for key, field in _AT.items():
+        line = getattr(facts, field)
+        if line:
+            d[key] = f" (line {line}: `{facts.code(line)}`)"
+    if facts.legacy_names:
+        d["legacy_names"] = ", ".join(facts.legacy_names)
     return d
 
 
