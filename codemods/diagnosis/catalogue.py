@@ -1,7 +1,7 @@
 """The catalogue of known failures: the patterns of every category module in `codemods.diagnosis.patterns`.
 
-Categories follow the order a failure tends to appear in a run (shapes at the first forward, saving and the
-environment last); within a category, patterns keep their module's order. Ranking ties keep this order.
+Its order (the categories as listed here, then each module's own) only breaks ties between findings of equal
+confidence found at the same place in the paste (the same exception, or the log text around it).
 """
 
 from __future__ import annotations
@@ -24,20 +24,9 @@ from codemods.diagnosis.patterns import (
     tracker,
 )
 
-CATEGORIES: dict[str, ModuleType] = {
-    "shapes": shapes,
-    "processors": processors,
-    "conversion": conversion,
-    "api": api,
-    "optimizer": optimizer,
-    "device": device,
-    "distributed": distributed,
-    "tracker": tracker,
-    "success": success,
-    "memory": memory,
-    "saving": saving,
-    "environment": environment,
-}
+_MODULES = (shapes, processors, conversion, api, optimizer, device, distributed, tracker, success, memory, saving,
+            environment)
+CATEGORIES: dict[str, ModuleType] = {module.__name__.rpartition(".")[2]: module for module in _MODULES}
 
 PATTERNS: list[Pattern] = [pattern for module in CATEGORIES.values() for pattern in module.PATTERNS]
 

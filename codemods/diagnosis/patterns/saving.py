@@ -4,7 +4,7 @@ unreadable checkpoint files, run folders with missing or broken score files."""
 from __future__ import annotations
 
 from codemods.diagnosis.models import Pattern
-from codemods.diagnosis.patterns.common import doc_for, NO_VALIDATION
+from codemods.diagnosis.patterns.common import NO_VALIDATION, doc_for
 
 PATTERNS: list[Pattern] = [
     Pattern(

@@ -4,7 +4,7 @@ or come in the wrong order, switches that never happen, results around a switch.
 from __future__ import annotations
 
 from codemods.diagnosis.models import FactRule, Pattern
-from codemods.diagnosis.patterns.common import doc_for, NO_VALIDATION
+from codemods.diagnosis.patterns.common import NO_VALIDATION, doc_for
 
 PATTERNS: list[Pattern] = [
     Pattern(
