@@ -18,6 +18,7 @@ import tempfile
 from pathlib import Path
 from typing import Literal
 
+import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile
 from pydantic import BaseModel, Field
 
@@ -123,19 +124,41 @@ def perforate_source(
     tree = parse_source(source, filename)  # a syntax error becomes a ScriptError saying what to do
     facts = collect_facts(tree, filename)
     report = analyze_source(source, filename=filename, facts=facts, path=path, model_var=model_var)
-    context = CodemodContext(filename=filename)
-    context.scratch[REPORT_KEY] = report
-    context.scratch[NAMES_KEY] = set(facts.names)
-    seed_render(context.scratch, facts)  # the rules start from the analysis' rendering of the tree
-    line_map = LineMap(source)
-    context.scratch[LINE_MAP_KEY] = line_map
+    context = _rule_context(source, filename, report, facts)
     options = {"backend": backend, "save_name": save_name, "keep_for_loop": keep_for_loop,
                "extra_scores": extra_scores, "capacity_test": capacity_test}
-    applied: list[str] = []
-    current = source
     refused = refusal_reason(report, loop=RULES["PAI005"] in rules) is not None
     if refused:  # nothing is rewritten; the refusal rule records why and what to do by hand
         rules = [RULES["PAI008"]]
+    tree, new_source, applied, found = _apply_rules(rules, context, tree, source, options)
+    findings = [_finding(f) for f in found]
+    if not refused and select is None:  # the full rewrite: a complete integration, or nothing at all
+        gaps = _gaps(found, new_source, tree, filename)
+        if gaps:
+            refused, new_source, applied = True, source, []
+            findings += gaps
+    return PerforateResult(filename=filename, new_source=new_source, diff=_diff(source, new_source, filename),
+                           changed=new_source != source, applied=applied, findings=findings, refused=refused)
+
+
+def _rule_context(source: str, filename: str, report, facts) -> CodemodContext:
+    """The context every rule reads: the analysis, the names in use, the analysis' rendering of the tree (the
+    rules start from it) and the map from the original lines to the current ones."""
+    context = CodemodContext(filename=filename)
+    context.scratch[REPORT_KEY] = report
+    context.scratch[NAMES_KEY] = set(facts.names)
+    seed_render(context.scratch, facts)
+    context.scratch[LINE_MAP_KEY] = LineMap(source)
+    return context
+
+
+def _apply_rules(rules, context: CodemodContext, tree: cst.Module, source: str,
+                 options: dict) -> tuple[cst.Module, str, list[str], list[Finding]]:
+    """Run the rules in turn, each on the text the previous one left: (tree, text, codes of the rules that
+    changed it, findings)."""
+    line_map = context.scratch[LINE_MAP_KEY]
+    applied: list[str] = []
+    current = source
     for rule_class in rules:
         context.scratch[SOURCE_KEY] = (tree, current)
         rule = rule_class(context, **options)
@@ -149,23 +172,23 @@ def perforate_source(
             applied.append(rule.CODE)
             tree, current = new_tree, new_code
             line_map.update(current)
-    found = context.scratch.get(FINDINGS_KEY, [])
-    findings = [_finding(f) for f in found]
-    new_source = current
-    if not refused and select is None:  # the full rewrite: a complete integration, or nothing at all
-        skips: dict[str, list[str]] = {}
-        for f in found:
-            if f.kind == "skip":
-                skips.setdefault(f.code, []).append(f.message)
-        gaps = integration_gaps(new_source, tree, filename, skips)
-        if gaps:
-            refused, new_source, applied = True, source, []
-            findings += [PerforateFinding(code=g.code, line=None, message=g.message, kind="error") for g in gaps]
+    return tree, current, applied, context.scratch.get(FINDINGS_KEY, [])
+
+
+def _gaps(found: list[Finding], new_source: str, tree: cst.Module, filename: str) -> list[PerforateFinding]:
+    """What keeps the rewrite from being a complete integration (the rules' skips say why), as errors."""
+    skips: dict[str, list[str]] = {}
+    for f in found:
+        if f.kind == "skip":
+            skips.setdefault(f.code, []).append(f.message)
+    return [PerforateFinding(code=g.code, line=None, message=g.message, kind="error")
+            for g in integration_gaps(new_source, tree, filename, skips)]
+
+
+def _diff(source: str, new_source: str, filename: str) -> str:
     name = diff_name(filename)
-    diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
+    return "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
                                         f"a/{name}", f"b/{name}"))
-    return PerforateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,
-                           applied=applied, findings=findings, refused=refused)
 
 
 def perforate_file(path: str | Path, *, write: bool = False, backup: bool = True, **options) -> PerforateResult:

@@ -60,8 +60,17 @@ def _guard(report: ScriptReport, section: str, fn: Callable, default=None):
         return default
 
 
+def _fill(report: ScriptReport, attr: str, section: str, fn: Callable) -> None:
+    """Set the report's `attr` to what `fn` derives, or leave it at its default when `fn` fails."""
+    value = _guard(report, section, fn)
+    if value is not None:
+        setattr(report, attr, value)
+
+
 def _analyze(source: str, filename: str, path: Path | None, module: cst.Module | None = None,
              model_var: str | None = None, facts: Facts | None = None) -> ScriptReport:
+    """Every section in the order their inputs need: the settings before the model they size, the model
+    before the loop and optimizers that train it, those before the integration that must register them."""
     if facts is None:
         facts = collect_facts(module if module is not None else parse_source(source, filename), filename)
     report = ScriptReport(path=filename, line_count=facts.line_count)
@@ -69,37 +78,45 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
     local_by_path = {f.filename for f in local}
     report.local_files = sorted(local_by_path)
     report.imports = [
-        ImportInfo(
-            module=("." * i.level) + i.module,
-            name=i.name,
-            alias=i.alias,
-            line=i.line,
-            local_file=_local_file(i, path, local_by_path),
-        )
+        ImportInfo(module=("." * i.level) + i.module, name=i.name, alias=i.alias, line=i.line,
+                   local_file=_local_file(i, path, local_by_path))
         for i in facts.imports
     ]
+    report.arguments = _arguments(report, facts, local, path)
+    report.size_knobs = size_knobs(report.arguments)
+    arg_defaults = defaults(report.arguments)
+    _fill(report, "training_library", "training library", lambda: analyze_library(facts))
+    _fill(report, "model", "model", lambda: analyze_model(facts, local, arg_defaults))
+    model_vars = list(dict.fromkeys([i.variable for i in report.model.instances] + ["model"]))
+    _loop(report, facts, model_vars)
+    _optimizers(report, facts, local, model_vars)
+    _guard(report, "model choice", lambda: _choose_model(report, facts, local, arg_defaults, model_var))
+    kind = report.training_library.kind
+    strategy = _lightning_strategy(facts) if kind in ("lightning", "lightning_fabric") else None
+    _fill(report, "parallelism", "parallelism",
+          lambda: analyze_parallelism(facts, report.arguments, strategy, local))
+    _integration(report, facts, model_vars)
+    _notes(report)
+    return report
+
+
+def _arguments(report: ScriptReport, facts: Facts, local: list[Facts], path: Path | None) -> list:
+    """The script's settings, then those of the local modules it imports (config modules beside the script
+    often hold the size knobs)."""
     arguments = (
         _guard(report, "arguments", lambda: analyze_arguments(facts, path.parent if path else None), []) or []
     )
-    for lf in local:  # config modules beside the script often hold the size knobs
+    for lf in local:
         more = _guard(report, "arguments", lambda lf=lf: analyze_arguments(lf, None), []) or []
         for a in more:
             a.file = lf.filename
         arguments += more
-    report.arguments = arguments
-    report.size_knobs = size_knobs(arguments)
-    arg_defaults = defaults(arguments)
+    return arguments
 
-    library = _guard(report, "training library", lambda: analyze_library(facts))
-    if library is not None:
-        report.training_library = library
-    kind = report.training_library.kind
-    model = _guard(report, "model", lambda: analyze_model(facts, local, arg_defaults))
-    if model is not None:
-        report.model = model
-    model_vars = list(dict.fromkeys([i.variable for i in report.model.instances] + ["model"]))
 
-    loop = _guard(report, "epoch loop", lambda: analyze_loop(facts, model_vars, kind))
+def _loop(report: ScriptReport, facts: Facts, model_vars: list[str]) -> None:
+    """The epoch loop and its validation, then the parts it may already have (test set, early stopping, ...)."""
+    loop = _guard(report, "epoch loop", lambda: analyze_loop(facts, model_vars, report.training_library.kind))
     if loop is not None:
         report.epoch_loop, report.validation = loop
     presence = (
@@ -108,6 +125,10 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
     for key, value in presence.items():
         setattr(report, key, value)
 
+
+def _optimizers(report: ScriptReport, facts: Facts, local: list[Facts], model_vars: list[str]) -> None:
+    """The optimizers, schedulers and how their setup converts (an EMA model or a GradScaler must be rebuilt
+    with the optimizer); an optimizer the model builds itself is kept and registered."""
     optim = _guard(
         report,
         "optimizer",
@@ -115,7 +136,7 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
             facts,
             model_vars,
             report.epoch_loop.function,
-            kind,
+            report.training_library.kind,
             [e.line for e in report.ema.evidence],
             [e.line for e in report.amp.evidence if "GradScaler" in e.text],
         ),
@@ -127,19 +148,16 @@ def _analyze(source: str, filename: str, path: Path | None, module: cst.Module |
         report.optimizers = built
         report.optimizer_setup = OptimizerSetup(
             kind="complex", reason=f"built by the model's own {built[0].type}(): kept, its instance is registered")
-    _guard(report, "model choice", lambda: _choose_model(report, facts, local, arg_defaults, model_var))
 
-    strategy = _lightning_strategy(facts) if kind in ("lightning", "lightning_fabric") else None
-    parallel = _guard(report, "parallelism", lambda: analyze_parallelism(facts, arguments, strategy, local))
-    if parallel is not None:
-        report.parallelism = parallel
+
+def _integration(report: ScriptReport, facts: Facts, model_vars: list[str]) -> None:
+    """The dendrite integration already in the script, checked against the optimizers and the metric."""
+    kind = report.training_library.kind
     integration = _guard(report, "integration", lambda: analyze_integration(facts, kind, model_vars))
     if integration is not None:
         report.integration = integration
         _guard(report, "integration", lambda: _optimizers_before_perforate(report, facts))
         _integration_warnings(report)
-    _notes(report)
-    return report
 
 
 def _choose_model(report: ScriptReport, facts: Facts, local: list[Facts], arg_defaults, model_var) -> None:

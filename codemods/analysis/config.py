@@ -7,6 +7,7 @@ and `override_lines()` (right after it); the MCP server exposes `recommend_confi
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 
 from pydantic import BaseModel, Field
 
@@ -154,125 +155,158 @@ def recommend_config(
         raise ValueError(f"unknown architecture {architecture!r}; use one of {', '.join(ARCHITECTURES)}")
     kinds = set(layers)
     custom = list(dict.fromkeys(custom_layers))
-    convs = [c for c in _CONVS if c in kinds]
-    explanation: list[str] = []
-    overrides: list[OutputDimensionOverride] = []
-    processors: list[ProcessorSpec] = []
-    ids_to_track: list[str] = []
-    max_dendrites = None
-
     if arch == "resnet":
-        blocks = list(dict.fromkeys(block_names)) or ["BasicBlock", "Bottleneck"]
-        names = blocks + ["Linear"]
-        ids_to_track = [".conv1", ".bn1"] if stem is None else list(dict.fromkeys(stem))
-        dims = [-1, 0, -1, -1]
-        explanation += [
-            (
-                f"Wrap whole residual blocks ({', '.join(blocks)}) so each conv+norm pair gets dendrites together; "
-                "outer blocks convert first, so their inner layers are not converted separately."
-            ),
-            f"Track the stem ({', '.join(ids_to_track)}): it stays without dendrites."
-            if ids_to_track else "The model class owns no convolution outside its blocks: nothing to track.",
-            "Image feature maps are (batch, channels, H, W): the neuron axis is 1.",
-        ]
+        draft = _resnet(block_names, stem)
     elif arch == "cnn":
-        names = (convs or ["Conv2d"]) + ["Linear"]
-        dims = [-1, 0, -1, -1] if "Conv3d" not in convs or "Conv2d" in convs else [-1, 0, -1, -1, -1]
-        explanation += [
-            f"Perforate the convolutions ({', '.join(convs or ['Conv2d'])}) and Linear layers.",
-            (
-                "Conv outputs are channel-major (batch, channels, ...): the neuron axis is 1; Linear and Conv1d "
-                "outputs are trimmed to their rank automatically."
-            ),
-        ]
-        if "Conv3d" in convs and "Conv2d" in convs:
-            explanation.append("Conv3d layers have 5-D outputs: give them [-1, 0, -1, -1, -1] per module.")
+        draft = _cnn(kinds)
     elif arch in ("transformer", "rnn"):
-        names = ["Linear"]
-        dims = [-1, -1, 0]
-        explanation.append("Sequence outputs are (batch, seq, features): the neuron axis is the last one.")
-        if arch == "rnn":
-            recurrent = [k for k in ("LSTM", "GRU", "RNN", "LSTMCell") if k in kinds]
-            for kind in recurrent:
-                names.append(kind)
-                processors.append(ProcessorSpec(module_name=kind, processor_class=_PROCESSORS[kind]))
-            if len(recurrent) > 1:
-                explanation.append(
-                    f"The recurrent class is one of {', '.join(recurrent)} (chosen at run time or by a flag): all "
-                    "are listed, each with its processor, so whichever the run builds gets dendrites.")
-            if recurrent:
-                explanation.append(
-                    f"{', '.join(recurrent)} return tuples: register processors so one tensor reaches the "
-                    "dendrites."
-                )
-            if kinds & _CELLS and not kinds & (_RECURRENT - _CELLS):
-                dims = [-1, 0]
-                explanation.append("Only recurrent cells, stepped one time step at a time: they and the layers "
-                                   "fed their state output (batch, hidden), so the neuron axis is 1 of 2.")
-            elif "LSTMCell" in kinds:
-                explanation.append(
-                    "LSTMCell outputs are 2-D (batch, hidden): override its dimensions to [-1, 0]."
-                )
-        else:
-            explanation.append("Perforate the Linear layers (attention projections and feed-forward).")
+        draft = _sequence(arch, kinds)
     elif arch == "mlp":
-        names = ["Linear"]
-        dims = [-1, -1, 0] if node_features else [-1, 0, -1, -1]
-        explanation.append(
-            "Perforate the Linear layers; their (batch, features) outputs are trimmed to [-1, 0] automatically."
-        )
+        draft = _Draft(["Linear"], [-1, -1, 0] if node_features else [-1, 0, -1, -1], [
+            "Perforate the Linear layers; their (batch, features) outputs are trimmed to [-1, 0] automatically."])
     elif custom:  # custom / unknown, built from the user's own weight layers
-        names = custom + ["Linear"]
-        dims = [-1, -1, 0] if node_features else [-1, 0, -1, -1]
-        explanation.append(
+        draft = _Draft(custom + ["Linear"], [-1, -1, 0] if node_features else [-1, 0, -1, -1], [
             f"Perforate the model's own layer classes ({', '.join(custom)}): they hold its weights, and no "
-            "torch.nn layer class would give the model dendrites."
-        )
-    else:  # custom / unknown
-        names = ["Linear"]
-        sequence = kinds & _RECURRENT or "MultiheadAttention" in kinds or node_features
-        dims = [-1, -1, 0] if sequence else [-1, 0, -1, -1]
-        max_dendrites = 5
-        explanation += [
-            (
-                "Unrecognised architecture: start conservative with Linear layers only and at most 5 dendrites; "
-                "expand to convolutions once the first run works."
-            ),
-            "Decide which modules to track from the first run's conversion summary.",
-        ]
-    if custom and arch not in ("custom", "unknown"):
-        names = [*custom, *(n for n in names if n not in custom)]
-        explanation.append(f"Also perforate the model's own layer classes that hold weights: {', '.join(custom)}.")
-    if custom and output_rank in _DIMS_BY_RANK and arch in ("custom", "unknown", "mlp"):
-        dims = _DIMS_BY_RANK[output_rank]
-        explanation.append(
-            f"{', '.join(custom)} return{'s' if len(custom) == 1 else ''} {output_rank}-D tensors: output "
-            f"dimensions {dims}, the neuron axis {'last' if output_rank != 4 else '1'}."
-        )
-    two_d = list(dict.fromkeys([*([head] if head and head_is_2d else []), *pooled]))
-    if dims == [-1, -1, 0]:
-        for path in two_d:
-            overrides.append(
-                OutputDimensionOverride(
-                    module_path=path,
-                    dimensions=[-1, 0],
-                    reason="fed a pooled 2-D (batch, features) tensor",
-                )
-            )
-            explanation.append(
-                f"'{path}' outputs (batch, features): a 2-D module under the [-1, -1, 0] vector is not "
-                "trimmed automatically, so it gets [-1, 0] after perforate_model."
-            )
-    explanation.insert(
+            "torch.nn layer class would give the model dendrites."])
+    else:
+        draft = _unrecognised(kinds, node_features)
+    if custom:
+        _own_layers(draft, arch, custom, output_rank)
+    if draft.dims == [-1, -1, 0]:
+        _override_2d(draft, list(dict.fromkeys([*([head] if head and head_is_2d else []), *pooled])))
+    draft.explanation.insert(
         0, "Start with the dendrite capacity test on; set it to False after the success message."
     )
     return PerforationConfig(
         architecture=arch,
-        module_names_to_perforate=names,
-        module_ids_to_track=ids_to_track,
-        output_dimensions=dims,
-        output_dimension_overrides=overrides,
-        processors=processors,
-        max_dendrites=max_dendrites,
-        explanation=explanation,
+        module_names_to_perforate=draft.names,
+        module_ids_to_track=draft.ids_to_track,
+        output_dimensions=draft.dims,
+        output_dimension_overrides=draft.overrides,
+        processors=draft.processors,
+        max_dendrites=draft.max_dendrites,
+        explanation=draft.explanation,
     )
+
+
+@dataclass
+class _Draft:
+    """The settings of one architecture family as `recommend_config` refines them."""
+
+    names: list[str]
+    dims: list[int]
+    explanation: list[str]
+    ids_to_track: list[str] = field(default_factory=list)
+    processors: list[ProcessorSpec] = field(default_factory=list)
+    overrides: list[OutputDimensionOverride] = field(default_factory=list)
+    max_dendrites: int | None = None
+
+
+def _resnet(block_names: Iterable[str], stem: Iterable[str] | None) -> _Draft:
+    """Whole residual blocks get dendrites; the stem is tracked, so it keeps none."""
+    blocks = list(dict.fromkeys(block_names)) or ["BasicBlock", "Bottleneck"]
+    ids_to_track = [".conv1", ".bn1"] if stem is None else list(dict.fromkeys(stem))
+    return _Draft(blocks + ["Linear"], [-1, 0, -1, -1], [
+        (
+            f"Wrap whole residual blocks ({', '.join(blocks)}) so each conv+norm pair gets dendrites together; "
+            "outer blocks convert first, so their inner layers are not converted separately."
+        ),
+        f"Track the stem ({', '.join(ids_to_track)}): it stays without dendrites."
+        if ids_to_track else "The model class owns no convolution outside its blocks: nothing to track.",
+        "Image feature maps are (batch, channels, H, W): the neuron axis is 1.",
+    ], ids_to_track=ids_to_track)
+
+
+def _cnn(kinds: set[str]) -> _Draft:
+    """Convolutions and Linear layers, channel-major; a 3-D-only CNN gets the 5-D vector."""
+    convs = [c for c in _CONVS if c in kinds]
+    dims = [-1, 0, -1, -1] if "Conv3d" not in convs or "Conv2d" in convs else [-1, 0, -1, -1, -1]
+    draft = _Draft((convs or ["Conv2d"]) + ["Linear"], dims, [
+        f"Perforate the convolutions ({', '.join(convs or ['Conv2d'])}) and Linear layers.",
+        (
+            "Conv outputs are channel-major (batch, channels, ...): the neuron axis is 1; Linear and Conv1d "
+            "outputs are trimmed to their rank automatically."
+        ),
+    ])
+    if "Conv3d" in convs and "Conv2d" in convs:
+        draft.explanation.append("Conv3d layers have 5-D outputs: give them [-1, 0, -1, -1, -1] per module.")
+    return draft
+
+
+def _sequence(arch: str, kinds: set[str]) -> _Draft:
+    """Transformers and RNNs output (batch, seq, features); recurrent layers also need processors."""
+    draft = _Draft(["Linear"], [-1, -1, 0],
+                   ["Sequence outputs are (batch, seq, features): the neuron axis is the last one."])
+    if arch == "rnn":
+        _recurrent(draft, kinds)
+    else:
+        draft.explanation.append("Perforate the Linear layers (attention projections and feed-forward).")
+    return draft
+
+
+def _recurrent(draft: _Draft, kinds: set[str]) -> None:
+    """Every recurrent class the model may build, each with the processor that picks one tensor of its tuple;
+    a model of cells alone, stepped by hand, is 2-D."""
+    recurrent = [k for k in ("LSTM", "GRU", "RNN", "LSTMCell") if k in kinds]
+    for kind in recurrent:
+        draft.names.append(kind)
+        draft.processors.append(ProcessorSpec(module_name=kind, processor_class=_PROCESSORS[kind]))
+    if len(recurrent) > 1:
+        draft.explanation.append(
+            f"The recurrent class is one of {', '.join(recurrent)} (chosen at run time or by a flag): all "
+            "are listed, each with its processor, so whichever the run builds gets dendrites.")
+    if recurrent:
+        draft.explanation.append(
+            f"{', '.join(recurrent)} return tuples: register processors so one tensor reaches the "
+            "dendrites."
+        )
+    if kinds & _CELLS and not kinds & (_RECURRENT - _CELLS):
+        draft.dims = [-1, 0]
+        draft.explanation.append("Only recurrent cells, stepped one time step at a time: they and the layers "
+                                 "fed their state output (batch, hidden), so the neuron axis is 1 of 2.")
+    elif "LSTMCell" in kinds:
+        draft.explanation.append(
+            "LSTMCell outputs are 2-D (batch, hidden): override its dimensions to [-1, 0]."
+        )
+
+
+def _unrecognised(kinds: set[str], node_features: bool) -> _Draft:
+    """No known family and no own weight layers: Linear only, few dendrites, until a first run shows more."""
+    sequence = kinds & _RECURRENT or "MultiheadAttention" in kinds or node_features
+    return _Draft(["Linear"], [-1, -1, 0] if sequence else [-1, 0, -1, -1], [
+        (
+            "Unrecognised architecture: start conservative with Linear layers only and at most 5 dendrites; "
+            "expand to convolutions once the first run works."
+        ),
+        "Decide which modules to track from the first run's conversion summary.",
+    ], max_dendrites=5)
+
+
+def _own_layers(draft: _Draft, arch: str, custom: list[str], output_rank: int | None) -> None:
+    """The user's own weight layer classes are perforated in every family, and their output rank sets the
+    vector where no torch.nn family does."""
+    if arch not in ("custom", "unknown"):
+        draft.names = [*custom, *(n for n in draft.names if n not in custom)]
+        draft.explanation.append(f"Also perforate the model's own layer classes that hold weights: {', '.join(custom)}.")
+    if output_rank in _DIMS_BY_RANK and arch in ("custom", "unknown", "mlp"):
+        draft.dims = _DIMS_BY_RANK[output_rank]
+        draft.explanation.append(
+            f"{', '.join(custom)} return{'s' if len(custom) == 1 else ''} {output_rank}-D tensors: output "
+            f"dimensions {draft.dims}, the neuron axis {'last' if output_rank != 4 else '1'}."
+        )
+
+
+def _override_2d(draft: _Draft, two_d: list[str]) -> None:
+    """Modules fed a pooled 2-D tensor under the sequence vector are not trimmed: each gets [-1, 0]."""
+    for path in two_d:
+        draft.overrides.append(
+            OutputDimensionOverride(
+                module_path=path,
+                dimensions=[-1, 0],
+                reason="fed a pooled 2-D (batch, features) tensor",
+            )
+        )
+        draft.explanation.append(
+            f"'{path}' outputs (batch, features): a 2-D module under the [-1, -1, 0] vector is not "
+            "trimmed automatically, so it gets [-1, 0] after perforate_model."
+        )

@@ -25,58 +25,19 @@ def is_lightning(qname: str) -> bool:
 
 
 def analyze_library(facts: Facts) -> TrainingLibraryInfo:
+    """Which library drives training, from the trainer calls and classes the script has (a Hugging Face Trainer
+    wins over Lightning, Lightning over Fabric), and what that library's integration callback needs."""
     info = TrainingLibraryInfo()
-    hf_subclasses = set()
-    changed = True
-    while changed:  # subclasses of subclasses
-        changed = False
-        for c in facts.classes:
-            if c.name not in hf_subclasses and any(is_hf_trainer(b) or b in hf_subclasses for b in c.bases):
-                hf_subclasses.add(c.name)
-                changed = True
-    lightning_classes = [c for c in facts.classes if any(is_lightning(b) for b in c.bases)]
-    hf, lightning, fabric = [], [], []
-    for c in facts.calls:
-        last = c.qname.rsplit(".", 1)[-1]
-        if is_hf_trainer(c.qname) or c.written in hf_subclasses:
-            hf.append(Evidence(line=c.line, text=c.text, detail=c.qname))
-            info.trainer_class = info.trainer_class or c.written.rsplit(".", 1)[-1]
-            _note_trainer_call(info, c)
-        elif c.qname.startswith(("transformers.", "trl.")) and last in _HF_ARGUMENTS:
-            hf.append(Evidence(line=c.line, text=c.text, detail=c.qname))
-            _note_training_arguments(info, c)
-        elif is_lightning(c.qname) and last in ("Trainer", "LightningCLI"):
-            lightning.append(Evidence(line=c.line, text=c.text, detail=c.qname))
-            info.trainer_class = info.trainer_class or last
-            _note_trainer_call(info, c)  # LightningCLI builds the Trainer: its trainer_defaults take the callback
-            if last == "Trainer":
-                strategy = c.kwargs.get("strategy", "")
-                if any(k in strategy.lower() for k in _SHARDED):
-                    info.sharding = info.sharding or f"strategy={strategy}"
-        elif c.qname.startswith("pai_core.integrations.") and last in _PAI_CALLBACKS:
-            info.pai_callback = last
-        elif is_lightning(c.qname) and last == "Fabric":
-            fabric.append(Evidence(line=c.line, text=c.text, detail=c.qname))
+    hf_subclasses = _hf_trainer_subclasses(facts)
+    hf, lightning, fabric = _library_calls(info, facts, hf_subclasses)
     for c in facts.classes:
         if c.name in hf_subclasses:
-            hf.append(
-                Evidence(
-                    line=c.line,
-                    text=f"class {c.name}({', '.join(c.bases_written)})",
-                    detail="Trainer subclass",
-                )
-            )
+            hf.append(Evidence(line=c.line, text=_class_line(c), detail="Trainer subclass"))
             info.trainer_subclasses.append(c.name)
-    for c in lightning_classes:
-        lightning.append(
-            Evidence(
-                line=c.line,
-                text=f"class {c.name}({', '.join(c.bases_written)})",
-                detail="LightningModule"
-                if any("LightningModule" in b for b in c.bases)
-                else "Lightning class",
-            )
-        )
+    for c in facts.classes:
+        if any(is_lightning(b) for b in c.bases):
+            detail = "LightningModule" if any("LightningModule" in b for b in c.bases) else "Lightning class"
+            lightning.append(Evidence(line=c.line, text=_class_line(c), detail=detail))
     _note_monitor(info, facts)
     if hf:
         info.kind, info.evidence = "huggingface_trainer", hf
@@ -88,6 +49,60 @@ def analyze_library(facts: Facts) -> TrainingLibraryInfo:
         info.kind = "plain"
     info.evidence.sort(key=lambda e: e.line)
     return info
+
+
+def _hf_trainer_subclasses(facts: Facts) -> set[str]:
+    """The script's subclasses of a Hugging Face trainer, also through its own subclasses of subclasses."""
+    found: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for c in facts.classes:
+            if c.name not in found and any(is_hf_trainer(b) or b in found for b in c.bases):
+                found.add(c.name)
+                changed = True
+    return found
+
+
+def _library_calls(info: TrainingLibraryInfo, facts: Facts,
+                   hf_subclasses: set[str]) -> tuple[list[Evidence], list[Evidence], list[Evidence]]:
+    """(Hugging Face, Lightning, Fabric) evidence from the calls; notes each trainer call's settings in `info`."""
+    hf, lightning, fabric = [], [], []
+    for c in facts.calls:
+        last = c.qname.rsplit(".", 1)[-1]
+        if is_hf_trainer(c.qname) or c.written in hf_subclasses:
+            hf.append(_call_evidence(c))
+            info.trainer_class = info.trainer_class or c.written.rsplit(".", 1)[-1]
+            _note_trainer_call(info, c)
+        elif c.qname.startswith(("transformers.", "trl.")) and last in _HF_ARGUMENTS:
+            hf.append(_call_evidence(c))
+            _note_training_arguments(info, c)
+        elif is_lightning(c.qname) and last in ("Trainer", "LightningCLI"):
+            lightning.append(_call_evidence(c))
+            info.trainer_class = info.trainer_class or last
+            _note_trainer_call(info, c)  # LightningCLI builds the Trainer: its trainer_defaults take the callback
+            if last == "Trainer":
+                _note_sharded_strategy(info, c)
+        elif c.qname.startswith("pai_core.integrations.") and last in _PAI_CALLBACKS:
+            info.pai_callback = last
+        elif is_lightning(c.qname) and last == "Fabric":
+            fabric.append(_call_evidence(c))
+    return hf, lightning, fabric
+
+
+def _call_evidence(c) -> Evidence:
+    return Evidence(line=c.line, text=c.text, detail=c.qname)
+
+
+def _class_line(c) -> str:
+    return f"class {c.name}({', '.join(c.bases_written)})"
+
+
+def _note_sharded_strategy(info: TrainingLibraryInfo, call) -> None:
+    """A Lightning Trainer strategy that shards the parameters (DeepSpeed, FSDP)."""
+    strategy = call.kwargs.get("strategy", "")
+    if any(k in strategy.lower() for k in _SHARDED):
+        info.sharding = info.sharding or f"strategy={strategy}"
 
 
 def _note_trainer_call(info: TrainingLibraryInfo, call) -> None:

@@ -685,67 +685,80 @@ _EARLY = re.compile(
 
 
 def analyze_presence(facts: Facts, loop: EpochLoop) -> dict[str, PresenceInfo]:
-    test = PresenceInfo()
+    """Whether the script has a test set, early stopping, AMP and an EMA model, each with up to six pieces of
+    evidence: the integration keeps the first two out of its scores and rebuilds the last two."""
+    return {
+        "test_set": _present(_test_set_evidence(facts)),
+        "early_stopping": _present(_early_stopping_evidence(facts, loop)),
+        "amp": _present(_amp_evidence(facts)),
+        "ema": _present(_ema_evidence(facts)),
+    }
+
+
+def _present(evidence: list[Evidence]) -> PresenceInfo:
+    return PresenceInfo(present=bool(evidence), evidence=evidence[:6])
+
+
+def _assign_evidence(a) -> Evidence:
+    return Evidence(line=a.line, text=shorten(f"{' = '.join(a.targets)} = {a.value_text}"))
+
+
+def _test_set_evidence(facts: Facts) -> list[Evidence]:
+    """Test-named variables, test functions (not pytest's `test_*`), and datasets built with a test split."""
+    evidence: list[Evidence] = []
     seen: set[int] = set()
     for a in facts.assigns:
         if any(_TEST_NAMES.search(n.rsplit(".", 1)[-1]) for n in a.target_names) and a.line not in seen:
             seen.add(a.line)
-            test.evidence.append(
-                Evidence(line=a.line, text=shorten(f"{' = '.join(a.targets)} = {a.value_text}"))
-            )
+            evidence.append(_assign_evidence(a))
     for fn in facts.functions:
         if (
             _TEST_NAMES.search(fn.name)
             and not fn.name.startswith("test_")
             or fn.name in ("test", "test_step", "test_epoch")
         ):
-            test.evidence.append(Evidence(line=fn.line, text=f"def {fn.name}(...)", detail="test function"))
+            evidence.append(Evidence(line=fn.line, text=f"def {fn.name}(...)", detail="test function"))
     for c in facts.calls:
         if c.kwargs.get("train", "").strip() == "False" or c.kwargs.get("split", "").strip("'\"") == "test":
-            test.evidence.append(Evidence(line=c.line, text=c.text, detail="test split"))
-    test.present = bool(test.evidence)
-    test.evidence = test.evidence[:6]
+            evidence.append(Evidence(line=c.line, text=c.text, detail="test split"))
+    return evidence
 
-    early = PresenceInfo()
-    for c in facts.calls:
-        if "EarlyStopping" in c.qname or "early_stopping" in c.qname.lower():
-            early.evidence.append(Evidence(line=c.line, text=c.text))
-    for a in facts.assigns:
-        if any(_EARLY.search(n) for n in a.target_names):
-            early.evidence.append(
-                Evidence(line=a.line, text=shorten(f"{' = '.join(a.targets)} = {a.value_text}"))
-            )
+
+def _early_stopping_evidence(facts: Facts, loop: EpochLoop) -> list[Evidence]:
+    """An EarlyStopping callback or class, patience-like counters, and (with an epoch loop) an `if` on one of
+    them that breaks."""
+    evidence = [Evidence(line=c.line, text=c.text) for c in facts.calls
+                if "EarlyStopping" in c.qname or "early_stopping" in c.qname.lower()]
+    evidence += [_assign_evidence(a) for a in facts.assigns if any(_EARLY.search(n) for n in a.target_names)]
     if loop.line is not None:
-        for iff in facts.ifs:
-            if any(_EARLY.search(n) for n in iff.names) and any(
-                iff.line <= ln <= iff.end_line for ln, _ in facts.breaks
-            ):
-                early.evidence.append(Evidence(line=iff.line, text=f"if {iff.test}: ... break"))
-    early.present = bool(early.evidence)
-    early.evidence = early.evidence[:6]
+        evidence += [
+            Evidence(line=iff.line, text=f"if {iff.test}: ... break")
+            for iff in facts.ifs
+            if any(_EARLY.search(n) for n in iff.names)
+            and any(iff.line <= ln <= iff.end_line for ln, _ in facts.breaks)
+        ]
+    return evidence
 
-    amp = PresenceInfo()
-    ema = PresenceInfo()
+
+def _amp_evidence(facts: Facts) -> list[Evidence]:
+    """A GradScaler, or an AMP / CUDA autocast."""
+    found = []
     for c in facts.calls:
         last = c.qname.rsplit(".", 1)[-1]
-        if last in ("GradScaler", "autocast") and (
-            "amp" in c.qname or "cuda" in c.qname or last == "GradScaler"
-        ):
-            amp.evidence.append(Evidence(line=c.line, text=c.text))
-        if last in (
-            "AveragedModel",
-            "ModelEma",
-            "ModelEmaV2",
-            "ModelEmaV3",
-            "ExponentialMovingAverage",
-            "EMA",
-        ) or (
-            c.target_names
-            and any(n.rsplit(".", 1)[-1].lower() in ("ema", "ema_model", "model_ema") for n in c.target_names)
-            and c.line not in [e.line for e in ema.evidence]
-        ):
-            ema.evidence.append(Evidence(line=c.line, text=c.text))
-    amp.present, ema.present = bool(amp.evidence), bool(ema.evidence)
-    amp.evidence, ema.evidence = amp.evidence[:6], ema.evidence[:6]
-    _ = name_tokens
-    return {"test_set": test, "early_stopping": early, "amp": amp, "ema": ema}
+        if last in ("GradScaler", "autocast") and ("amp" in c.qname or "cuda" in c.qname or last == "GradScaler"):
+            found.append(Evidence(line=c.line, text=c.text))
+    return found
+
+
+_EMA_CLASSES = ("AveragedModel", "ModelEma", "ModelEmaV2", "ModelEmaV3", "ExponentialMovingAverage", "EMA")
+_EMA_NAMES = ("ema", "ema_model", "model_ema")
+
+
+def _ema_evidence(facts: Facts) -> list[Evidence]:
+    """An averaged-model class, or a call assigned to an EMA-named variable (once per line)."""
+    found: list[Evidence] = []
+    for c in facts.calls:
+        named = c.target_names and any(n.rsplit(".", 1)[-1].lower() in _EMA_NAMES for n in c.target_names)
+        if c.qname.rsplit(".", 1)[-1] in _EMA_CLASSES or (named and c.line not in [e.line for e in found]):
+            found.append(Evidence(line=c.line, text=c.text))
+    return found

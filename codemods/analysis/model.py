@@ -112,68 +112,87 @@ def _layer_kind(call: CallFact) -> str | None:
 def _known_architecture(
     call: CallFact, facts: Facts, arg_defaults: dict[str, str]
 ) -> KnownArchitecture | None:
+    """The torchvision, timm or transformers model `call` builds, with its family; None for any other call.
+    A name read from the arguments (`models.__dict__[args.arch]`) resolves to its argparse default."""
+    indexed = _indexed_torchvision(call, facts, arg_defaults)
+    if indexed is not None:
+        return indexed
     q = call.qname
     first = call.args[0] if call.args else ""
-    if "__dict__" in q or "__dict__" in call.written:
-        func_text = facts.code(call.node.func)
-        if "__dict__[" in func_text and ("torchvision" in q or func_text.startswith("models.")):
-            index = func_text.split("__dict__[", 1)[1].rsplit("]", 1)[0]
-            name = _resolve(index, arg_defaults)
-            return KnownArchitecture(
-                library="torchvision", name=name, line=call.line, text=call.text, family=family_of(name)
-            )
-    name: str | None = None
-    library = None
     if (
         q.startswith("torchvision.models.")
         or q.startswith("models.")
         and "torchvision.models" in _imported(facts)
     ):
-        last = q.rsplit(".", 1)[-1]
-        if last in ("get_model",):
-            name, library = _literal(first) or first, "torchvision"
-        elif last.startswith("__dict__") or "__dict__[" in call.written or "__dict__[" in q:
-            index = call.written.split("[", 1)[-1].rstrip("]")
-            name, library = _resolve(index, arg_defaults), "torchvision"
-        elif (
-            last[:1].islower()
-            and not last.startswith(("_", "get_weight", "list_models"))
-            or last[:1].isupper()
-            and not last.endswith("Weights")
-        ):
-            name, library = last, "torchvision"
+        name, library = _torchvision_name(call, first, arg_defaults), "torchvision"
     elif "__dict__[" in call.written and call.written.split(".", 1)[0] in ("models", "torchvision"):
-        index = call.written.split("[", 1)[-1].rstrip("]")
-        name, library = _resolve(index, arg_defaults), "torchvision"
+        name, library = _resolve(_index_text(call.written), arg_defaults), "torchvision"
     elif q.startswith("timm.") and q.endswith("create_model"):
         name, library = _resolve(_literal(first) or first, arg_defaults), "timm"
     elif q.startswith("transformers."):
-        parts = q.split(".")
-        cls = parts[1] if len(parts) > 1 else ""
-        if (
-            (cls.startswith("Auto") and cls.startswith("AutoModel"))
-            or (
-                cls[:1].isupper()
-                and ("For" in cls or cls.endswith("Model"))
-                and "Config" not in cls
-                and "Tokenizer" not in cls
-                and "Trainer" not in cls
-                and "Arguments" not in cls
-            )
-        ) and (parts[-1] in ("from_pretrained", "from_config") or len(parts) == 2):
-            literal = _literal(first)
-            name = literal or _resolve(first, arg_defaults) or cls
-            library = "transformers"
-            family = family_of(name) if literal or name != first else "unknown"
-            if family == "unknown":
-                family = "transformer"  # HF auto models are transformers unless the id says otherwise
-            return KnownArchitecture(
-                library=library, name=name, line=call.line, text=call.text, family=family
-            )
-    if name is None or library is None:
+        return _transformers_model(call, first, arg_defaults)
+    else:
+        return None
+    if name is None:
         return None
     return KnownArchitecture(
         library=library, name=name, line=call.line, text=call.text, family=family_of(name)
+    )
+
+
+def _indexed_torchvision(call: CallFact, facts: Facts, arg_defaults: dict[str, str]) -> KnownArchitecture | None:
+    """`models.__dict__[args.arch](...)`: the torchvision registry indexed by name, read from the call's code."""
+    if "__dict__" not in call.qname and "__dict__" not in call.written:
+        return None
+    func_text = facts.code(call.node.func)
+    if "__dict__[" not in func_text or not ("torchvision" in call.qname or func_text.startswith("models.")):
+        return None
+    name = _resolve(func_text.split("__dict__[", 1)[1].rsplit("]", 1)[0], arg_defaults)
+    return KnownArchitecture(library="torchvision", name=name, line=call.line, text=call.text, family=family_of(name))
+
+
+def _index_text(written: str) -> str:
+    """`models.__dict__[args.arch]` -> `args.arch`."""
+    return written.split("[", 1)[-1].rstrip("]")
+
+
+def _torchvision_name(call: CallFact, first: str, arg_defaults: dict[str, str]) -> str | None:
+    """The model a `torchvision.models` call builds: `get_model("resnet18")`, the registry indexed by name, or
+    a builder function or model class (`resnet18()`, `ResNet(...)`); None for weights enums and listings."""
+    last = call.qname.rsplit(".", 1)[-1]
+    if last == "get_model":
+        return _literal(first) or first
+    if last.startswith("__dict__") or "__dict__[" in call.written or "__dict__[" in call.qname:
+        return _resolve(_index_text(call.written), arg_defaults)
+    builder = last[:1].islower() and not last.startswith(("_", "get_weight", "list_models"))
+    model_class = last[:1].isupper() and not last.endswith("Weights")
+    return last if builder or model_class else None
+
+
+def _transformers_model(call: CallFact, first: str, arg_defaults: dict[str, str]) -> KnownArchitecture | None:
+    """A Hugging Face model class built or loaded (`AutoModelForX.from_pretrained(id)`, `BertModel(config)`);
+    a transformer unless its id names another family."""
+    parts = call.qname.split(".")
+    cls = parts[1] if len(parts) > 1 else ""
+    loads = parts[-1] in ("from_pretrained", "from_config") or len(parts) == 2
+    if not loads or not _is_hf_model_class(cls):
+        return None
+    literal = _literal(first)
+    name = literal or _resolve(first, arg_defaults) or cls
+    family = family_of(name) if literal or name != first else "unknown"
+    if family == "unknown":
+        family = "transformer"  # HF auto models are transformers unless the id says otherwise
+    return KnownArchitecture(library="transformers", name=name, line=call.line, text=call.text, family=family)
+
+
+def _is_hf_model_class(cls: str) -> bool:
+    """`AutoModel...`, `...Model`, `...ForX`, not configs, tokenizers, trainers or argument classes."""
+    if cls.startswith("AutoModel"):
+        return True
+    return (
+        cls[:1].isupper()
+        and ("For" in cls or cls.endswith("Model"))
+        and not any(word in cls for word in ("Config", "Tokenizer", "Trainer", "Arguments"))
     )
 
 
@@ -218,33 +237,34 @@ def analyze_model(
     all_facts = [facts, *local]
     classes = _module_classes(all_facts)
     info = ModelInfo()
+    layers_by_class, uses = _describe_classes(info, facts, all_facts, classes)
+    info.known_architectures = [known for f in all_facts for call in f.calls
+                                if (known := _known_architecture(call, f, arg_defaults))]
+    info.instances = _instances(facts, classes, _factories(all_facts, classes), info.known_architectures)
+    in_use = _classes_in_use(info, all_facts, classes, uses, focus)
+    for name in in_use:
+        info.layers.extend(layers_by_class.get(name, []))
+    info.layers.extend(_script_layers(facts, classes))
+    info.layer_kinds = sorted({layer.kind for layer in info.layers})
+    tops = {i.local_class for i in info.instances}
+    weights = [n for n in in_use if n not in tops
+               and weight_layer(n, classes[n].facts, bool(layers_by_class[n] or uses[n]))]
+    _classify(info, classes, in_use)
+    if weights:
+        info.evidence.append(f"layer classes of the script's own that hold the weights: {', '.join(weights)}")
+    _recommend(info, classes, in_use, weights)
+    return info
+
+
+def _describe_classes(info: ModelInfo, facts: Facts, all_facts: list[Facts],
+                      classes: dict[str, _Cls]) -> tuple[dict[str, list[LayerUse]], dict[str, list[str]]]:
+    """Add a `ModelClass` per module class to `info`; return each class's layers and the module classes it
+    builds, which decide later what the model in use is made of."""
     layers_by_class: dict[str, list[LayerUse]] = {}
     uses: dict[str, list[str]] = {}
     for name, c in classes.items():
         file = None if c.facts is facts else c.facts.filename
-        layers: list[LayerUse] = []
-        used: list[str] = []
-        for call in c.facts.calls:
-            if call.cls != name:
-                continue
-            kind = _layer_kind(call)
-            for kind in runtime_kinds(call, c.facts, all_facts) or ([kind] if kind else []):
-                attr = (
-                    call.target.split(".", 1)[1] if call.target and call.target.startswith("self.") else None
-                )
-                layers.append(
-                    LayerUse(
-                        kind=kind,
-                        qualified_name=call.qname,
-                        line=call.line,
-                        attribute=attr,
-                        owner=name,
-                        file=file,
-                    )
-                )
-            callee = call.written.rsplit(".", 1)[-1]
-            if callee in classes and callee != name and callee not in used:
-                used.append(callee)
+        layers, used = _class_layers(name, c, file, all_facts, classes)
         layers_by_class[name] = layers
         uses[name] = used
         info.classes.append(
@@ -258,95 +278,103 @@ def analyze_model(
                 is_lightning_module=c.is_lightning,
             )
         )
+    return layers_by_class, uses
 
-    # known architectures built from libraries, anywhere in the script or its local modules
-    for f in all_facts:
-        for call in f.calls:
-            known = _known_architecture(call, f, arg_defaults)
-            if known:
-                info.known_architectures.append(known)
 
-    # instances: local module classes (or local factories returning one) or library models
-    factories = _factories(all_facts, classes)
-    instance_calls: list[tuple[CallFact, str | None, str]] = []
+def _class_layers(name: str, c: _Cls, file: str | None, all_facts: list[Facts],
+                  classes: dict[str, _Cls]) -> tuple[list[LayerUse], list[str]]:
+    """(the torch.nn layers class `name` builds, the other module classes it builds)."""
+    layers: list[LayerUse] = []
+    used: list[str] = []
+    for call in c.facts.calls:
+        if call.cls != name:
+            continue
+        kind = _layer_kind(call)
+        attr = call.target.split(".", 1)[1] if call.target and call.target.startswith("self.") else None
+        for kind in runtime_kinds(call, c.facts, all_facts) or ([kind] if kind else []):
+            layers.append(
+                LayerUse(kind=kind, qualified_name=call.qname, line=call.line, attribute=attr, owner=name, file=file)
+            )
+        callee = call.written.rsplit(".", 1)[-1]
+        if callee in classes and callee != name and callee not in used:
+            used.append(callee)
+    return layers, used
+
+
+def _instances(facts: Facts, classes: dict[str, _Cls], factories: dict[str, str],
+               known_architectures: list[KnownArchitecture]) -> list[ModelInstance]:
+    """Where the script builds a model, the conventionally named variables first: its own module classes (or
+    local factories returning one), library models, and script-level `nn.Sequential`s."""
+    instances: list[ModelInstance] = []
+    for call, local_class, constructor in _instance_calls(facts, classes, factories, known_architectures):
+        for variable, line, text in _instance_variables(call, facts):
+            if variable is None or any(
+                (i.variable, i.constructor, i.line) == (variable, constructor, line) for i in instances
+            ):
+                continue
+            instances.append(
+                ModelInstance(
+                    variable=variable, constructor=constructor, line=line, text=text, local_class=local_class
+                )
+            )
+    instances.sort(key=_preference)
+    return instances
+
+
+def _instance_calls(facts: Facts, classes: dict[str, _Cls], factories: dict[str, str],
+                    known_architectures: list[KnownArchitecture]) -> list[tuple[CallFact, str | None, str]]:
+    """(call, local class, constructor) of each script call that builds a model; calls inside a module
+    class build its parts, not a model (but a LightningModule may build the model it trains)."""
+    found: list[tuple[CallFact, str | None, str]] = []
     for call in facts.calls:
         if call.cls in classes and not classes[call.cls].is_lightning:
             continue
         callee = call.written.rsplit(".", 1)[-1]
-        known = next(
-            (k for k in info.known_architectures if k.line == call.line and k.text == call.text), None
-        )
+        known = next((k for k in known_architectures if k.line == call.line and k.text == call.text), None)
         if callee in classes:
-            instance_calls.append((call, callee, callee))
+            found.append((call, callee, callee))
         elif callee in factories and call.function != callee:
-            instance_calls.append((call, factories[callee], callee))
+            found.append((call, factories[callee], callee))
         elif known is not None:
-            instance_calls.append((call, None, f"{known.library}:{known.name}"))
+            found.append((call, None, f"{known.library}:{known.name}"))
         elif (
             call.qname in ("torch.nn.Sequential", "nn.Sequential")
             and call.cls is None
             and (call.target_names or call.function)
         ):
-            instance_calls.append((call, None, call.qname))
-    for call, local_class, constructor in instance_calls:
-        for variable, line, text in _instance_variables(call, facts):
-            if variable is None or any(
-                (i.variable, i.constructor, i.line) == (variable, constructor, line) for i in info.instances
-            ):
-                continue
-            info.instances.append(
-                ModelInstance(
-                    variable=variable, constructor=constructor, line=line, text=text, local_class=local_class
-                )
-            )
-    info.instances.sort(key=_preference)
+            found.append((call, None, call.qname))
+    return found
 
-    # classes in use: instantiated ones and everything they build
-    in_use: list[str] = []
+
+def _classes_in_use(info: ModelInfo, all_facts: list[Facts], classes: dict[str, _Cls],
+                    uses: dict[str, list[str]], focus: str | None) -> list[str]:
+    """The module classes the model (the `focus` one, if given) is made of: those instantiated, those passed
+    to its constructor or factory, and everything they build; all classes when no model is built."""
     seeds = [i for i in info.instances if focus is None or i.variable == focus] or info.instances
     todo = [i.local_class for i in seeds if i.local_class]
     for i in seeds:  # classes passed to constructors/factories: ResNet(BasicBlock, [2, 2, 2, 2])
-        mentioned = (
-            i.text
-            + " "
-            + " ".join(
-                t
-                for f in all_facts
-                for fn in f.functions
-                if fn.name == i.constructor
-                for _, t, _ in fn.returns
-            )
-        )
+        mentioned = " ".join([i.text, *(t for f in all_facts for fn in f.functions if fn.name == i.constructor
+                                        for _, t, _ in fn.returns)])
         todo += [name for name in classes if re.search(rf"\b{re.escape(name)}\b", mentioned)]
     if not todo and not info.known_architectures:
         todo = list(classes)
+    in_use: list[str] = []
     while todo:
         name = todo.pop(0)
         if name in in_use or name not in classes:
             continue
         in_use.append(name)
         todo.extend(uses.get(name, []))
-    for name in in_use:
-        info.layers.extend(layers_by_class.get(name, []))
-    for call in facts.calls:  # script-level layers: nn.Sequential models, replaced heads
-        if call.cls in classes:
-            continue
-        kind = _layer_kind(call)
-        if kind:
-            info.layers.append(
-                LayerUse(
-                    kind=kind, qualified_name=call.qname, line=call.line, attribute=call.target, owner=None
-                )
-            )
-    info.layer_kinds = sorted({layer.kind for layer in info.layers})
-    tops = {i.local_class for i in info.instances}
-    weights = [n for n in in_use if n not in tops
-               and weight_layer(n, classes[n].facts, bool(layers_by_class[n] or uses[n]))]
-    _classify(info, classes, in_use)
-    if weights:
-        info.evidence.append(f"layer classes of the script's own that hold the weights: {', '.join(weights)}")
-    _recommend(info, classes, in_use, weights)
-    return info
+    return in_use
+
+
+def _script_layers(facts: Facts, classes: dict[str, _Cls]) -> list[LayerUse]:
+    """Layers built outside any module class: `nn.Sequential` models, replaced heads."""
+    return [
+        LayerUse(kind=kind, qualified_name=call.qname, line=call.line, attribute=call.target, owner=None)
+        for call in facts.calls
+        if call.cls not in classes and (kind := _layer_kind(call))
+    ]
 
 
 _BUILDER = re.compile(r"^(build|get|make|create|load|init)_?(model|net|network|backbone|arch)", re.IGNORECASE)
@@ -383,69 +411,80 @@ def _preference(instance: ModelInstance) -> tuple[int, int]:
 
 
 def _classify(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str]) -> None:
+    """The architecture family, with the evidence that decided it: a library model of a known family wins
+    unless the script's own layers say attention, recurrence or convolution."""
     kinds = set(info.layer_kinds)
-    evidence = info.evidence
-
-    def lines(wanted: set[str]) -> str:
-        hits = [
-            f"{layer.kind} (line {layer.line}{', ' + layer.file if layer.file else ''})"
-            for layer in info.layers
-            if layer.kind in wanted
-        ]
-        return ", ".join(hits[:4]) + (" ..." if len(hits) > 4 else "")
-
     known = [k for k in info.known_architectures if k.family != "unknown"]
-    if known and not (kinds & (ATTENTION | RECURRENT | CONV)):
+    layered = kinds & (ATTENTION | RECURRENT | CONV)
+    if known and not layered:
         top = known[0]
         info.architecture = top.family
-        evidence.append(f"{top.library} model '{top.name}' built at line {top.line} -> {top.family}")
+        info.evidence.append(f"{top.library} model '{top.name}' built at line {top.line} -> {top.family}")
         return
+    decided = _family_of_layers(info, classes, in_use, kinds) or _family_without_layers(info, classes, known)
+    if decided is None:
+        info.notes.append("no nn.Module subclass or library model found in the script or its local modules")
+        return
+    info.architecture, evidence = decided
+    info.evidence.append(evidence)
+    if known and info.architecture != "unknown" and layered:
+        info.evidence.append(f"also builds {known[0].library} model '{known[0].name}' (line {known[0].line})")
+
+
+def _family_of_layers(info: ModelInfo, classes: dict[str, _Cls], in_use: list[str],
+                      kinds: set[str]) -> tuple[str, str] | None:
+    """(family, evidence) from the layer kinds the model builds, the most telling kind first."""
+    if kinds & ATTENTION:
+        return "transformer", f"attention layers: {_layer_lines(info, ATTENTION)}"
+    attention = _attention_classes(classes, in_use)
+    if attention and not kinds & (RECURRENT | CONV):
+        return "transformer", f"attention written by hand: {', '.join(attention)}"
+    if kinds & RECURRENT:
+        return "rnn", f"recurrent layers: {_layer_lines(info, RECURRENT)}"
+    if kinds & CONV:
+        return _conv_family(info, in_use)
+    if kinds & DENSE and not (kinds - DENSE - NEUTRAL_LAYERS):
+        return "mlp", f"only fully connected layers: {_layer_lines(info, DENSE)}"
+    if kinds & DENSE:
+        family = "mlp" if kinds <= (DENSE | NEUTRAL_LAYERS | {"Embedding", "EmbeddingBag"}) else "custom"
+        return family, f"fully connected layers: {_layer_lines(info, DENSE)}"
+    return None
+
+
+def _conv_family(info: ModelInfo, in_use: list[str]) -> tuple[str, str]:
+    """A ResNet when residual block or ResNet classes hold the convolutions, else a plain CNN."""
     blocks = [n for n in in_use if RESIDUAL_BLOCK.search(n) and "resnet" not in n.lower()]
     resnets = [n for n in in_use if "resnet" in n.lower()]
-    attention = _attention_classes(classes, in_use)
-    if kinds & ATTENTION:
-        info.architecture = "transformer"
-        evidence.append(f"attention layers: {lines(ATTENTION)}")
-    elif attention and not kinds & (RECURRENT | CONV):
-        info.architecture = "transformer"
-        evidence.append(f"attention written by hand: {', '.join(attention)}")
-    elif kinds & RECURRENT:
-        info.architecture = "rnn"
-        evidence.append(f"recurrent layers: {lines(RECURRENT)}")
-    elif kinds & CONV and (blocks or resnets):
-        info.architecture = "resnet"
-        named = [
-            f"residual block classes {', '.join(blocks)}" if blocks else "",
-            f"ResNet classes {', '.join(resnets)}" if resnets else "",
-        ]
-        evidence.append(f"{' and '.join(n for n in named if n)} with convolutions: {lines(CONV)}")
-    elif kinds & CONV:
-        info.architecture = "cnn"
-        evidence.append(f"convolutions: {lines(CONV)}")
-    elif kinds & DENSE and not (kinds - DENSE - NEUTRAL_LAYERS):
-        info.architecture = "mlp"
-        evidence.append(f"only fully connected layers: {lines(DENSE)}")
-    elif kinds & DENSE:
-        info.architecture = "mlp" if kinds <= (DENSE | NEUTRAL_LAYERS | {"Embedding", "EmbeddingBag"}) else "custom"
-        evidence.append(f"fully connected layers: {lines(DENSE)}")
-    elif known:
-        info.architecture = known[0].family
-        evidence.append(f"{known[0].library} model '{known[0].name}' built at line {known[0].line}")
-    elif info.known_architectures:
+    if not (blocks or resnets):
+        return "cnn", f"convolutions: {_layer_lines(info, CONV)}"
+    named = [
+        f"residual block classes {', '.join(blocks)}" if blocks else "",
+        f"ResNet classes {', '.join(resnets)}" if resnets else "",
+    ]
+    return "resnet", f"{' and '.join(n for n in named if n)} with convolutions: {_layer_lines(info, CONV)}"
+
+
+def _family_without_layers(info: ModelInfo, classes: dict[str, _Cls],
+                           known: list[KnownArchitecture]) -> tuple[str, str] | None:
+    """(family, evidence) when no torch.nn layer tells: the library model, else the model classes found."""
+    if known:
+        return known[0].family, f"{known[0].library} model '{known[0].name}' built at line {known[0].line}"
+    if info.known_architectures:
         k = info.known_architectures[0]
-        info.architecture = "unknown"
-        evidence.append(
-            f"{k.library} model '{k.name}' built at line {k.line}; its family is not known statically"
-        )
-    elif classes or info.instances:
-        info.architecture = "custom"
-        evidence.append("model classes found but no recognised torch.nn layers: " + ", ".join(classes)[:200])
-    else:
-        info.notes.append("no nn.Module subclass or library model found in the script or its local modules")
-    if known and info.architecture not in ("unknown",) and kinds & (ATTENTION | RECURRENT | CONV):
-        evidence.append(f"also builds {known[0].library} model '{known[0].name}' (line {known[0].line})")
+        return "unknown", f"{k.library} model '{k.name}' built at line {k.line}; its family is not known statically"
+    if classes or info.instances:
+        return "custom", "model classes found but no recognised torch.nn layers: " + ", ".join(classes)[:200]
+    return None
 
 
+def _layer_lines(info: ModelInfo, wanted: set[str]) -> str:
+    """The first four layers of the wanted kinds with their lines, as evidence."""
+    hits = [
+        f"{layer.kind} (line {layer.line}{', ' + layer.file if layer.file else ''})"
+        for layer in info.layers
+        if layer.kind in wanted
+    ]
+    return ", ".join(hits[:4]) + (" ..." if len(hits) > 4 else "")
 
 
 def _attention_classes(classes: dict[str, _Cls], in_use: list[str]) -> list[str]:

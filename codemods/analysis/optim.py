@@ -257,6 +257,8 @@ def _per_batch(step: StepCall, facts: Facts, loop_function: str | None) -> bool:
 
 
 def _classify(optimizers, schedulers, model_vars, loop_function, library, ema_lines, amp_lines, custom):
+    """"simple" when the one optimizer converts to the tracker's setup_optimizer, "complex" (with every reason)
+    when its instance must be registered as it is; "framework" / "none" when the script builds none."""
     schedulers = [s for s in schedulers if s.built_by != "manual"]  # it writes whichever optimizer is current
     managed = [
         o
@@ -270,13 +272,37 @@ def _classify(optimizers, schedulers, model_vars, loop_function, library, ema_li
             f"{managed[0].name} (line {managed[0].line})",
         )
     if not optimizers:
-        if library in ("huggingface_trainer",):
-            return OptimizerSetup(kind="framework", reason="the HuggingFace Trainer builds the optimizer")
-        if library in ("lightning", "lightning_fabric"):
-            return OptimizerSetup(
-                kind="framework", reason="no optimizer construction found; Lightning manages it"
-            )
-        return OptimizerSetup(kind="none", reason="no optimizer construction found")
+        return _no_optimizer(library)
+    opt = optimizers[0]
+    reasons = [
+        *_construction_reasons(optimizers, loop_function, library),
+        *_parameter_reasons(opt, model_vars),
+        *_rebuilt_with_reasons(schedulers, ema_lines, amp_lines),
+    ]
+    if reasons:
+        return OptimizerSetup(kind="complex", reason="; ".join(reasons) + ": use set_optimizer_instance")
+    sched = f" and {schedulers[0].name}" if schedulers else ""
+    return OptimizerSetup(
+        kind="simple",
+        reason=f"one {opt.name}{sched} built in one place (line {opt.line}) from `{opt.params_argument}`: "
+        "convertible to setup_optimizer",
+    )
+
+
+def _no_optimizer(library: str) -> OptimizerSetup:
+    """No optimizer construction: a framework's own, or none at all."""
+    if library in ("huggingface_trainer",):
+        return OptimizerSetup(kind="framework", reason="the HuggingFace Trainer builds the optimizer")
+    if library in ("lightning", "lightning_fabric"):
+        return OptimizerSetup(
+            kind="framework", reason="no optimizer construction found; Lightning manages it"
+        )
+    return OptimizerSetup(kind="none", reason="no optimizer construction found")
+
+
+def _construction_reasons(optimizers, loop_function: str | None, library: str) -> list[str]:
+    """Why the construction cannot move to setup_optimizer: several, conditional, not torch.optim, in a loop,
+    or in another function than the training loop."""
     reasons: list[str] = []
     if len(optimizers) > 1:
         reasons.append(
@@ -295,34 +321,38 @@ def _classify(optimizers, schedulers, model_vars, loop_function, library, ema_li
         reasons.append(f"built inside {opt.function}() while the training loop is in {loop_function}()")
     elif opt.function and loop_function is None and opt.function not in ("main",) and library == "plain":
         reasons.append(f"built inside {opt.function}()")
+    return reasons
+
+
+_PARAMETER_NAMES = ("params", "parameters", "param_groups", "grouped_parameters", "optimizer_grouped_parameters")
+
+
+def _parameter_reasons(opt, model_vars: list[str]) -> list[str]:
+    """The parameters argument, unless it is a model's `.parameters()`, a literal list or dict of groups, or a
+    conventionally named variable."""
     params = (opt.params_argument or "").replace(" ", "")
     simple_params = (
         params.startswith(("[", "{"))
         or any(params.startswith((f"{v}.parameters()", f"{v}.module.parameters()")) for v in model_vars)
-        or params
-        in ("params", "parameters", "param_groups", "grouped_parameters", "optimizer_grouped_parameters")
+        or params in _PARAMETER_NAMES
         or params.endswith(".parameters()")
     )
-    if not simple_params:
-        reasons.append(
-            f"parameters given as `{opt.params_argument}`"
-            if opt.params_argument
-            else "no parameters argument"
-        )
+    if simple_params:
+        return []
+    return [f"parameters given as `{opt.params_argument}`" if opt.params_argument else "no parameters argument"]
+
+
+def _rebuilt_with_reasons(schedulers, ema_lines: list[int], amp_lines: list[int]) -> list[str]:
+    """What else holds the optimizer and would have to be rebuilt with it: several schedulers, an EMA model,
+    an AMP GradScaler."""
+    reasons: list[str] = []
     if len(schedulers) > 1:
         reasons.append(f"{len(schedulers)} schedulers")
     if ema_lines:
         reasons.append(f"an EMA/averaged model (line {ema_lines[0]}) must be rebuilt with the optimizer")
     if amp_lines:
         reasons.append(f"an AMP GradScaler (line {amp_lines[0]}) must be rebuilt with the optimizer")
-    if reasons:
-        return OptimizerSetup(kind="complex", reason="; ".join(reasons) + ": use set_optimizer_instance")
-    sched = f" and {schedulers[0].name}" if schedulers else ""
-    return OptimizerSetup(
-        kind="simple",
-        reason=f"one {opt.name}{sched} built in one place (line {opt.line}) from `{opt.params_argument}`: "
-        "convertible to setup_optimizer",
-    )
+    return reasons
 
 
 # getattr(torch.optim, cfg["optimizer"]["name"]) / getattr(optim.lr_scheduler, name): a class named by config

@@ -17,12 +17,22 @@ def _lines(items, limit: int = 6) -> str:
 
 
 def render_text(r: ScriptReport) -> str:
-    out: list[str] = [f"Script: {r.path} ({r.line_count} lines)"]
+    """The report as the CLI prints it: the script, then one paragraph per part the integration touches."""
+    header = [f"Script: {r.path} ({r.line_count} lines)"]
     if r.local_files:
-        out.append(f"  local modules analyzed: {_lines(r.local_files)}")
+        header.append(f"  local modules analyzed: {_lines(r.local_files)}")
+    paragraphs = [header, _model_lines(r), _library_lines(r), _optimizer_lines(r), _loop_lines(r),
+                  _integration_lines(r)]
+    if r.notes:
+        paragraphs.append([f"Note: {n}" for n in r.notes])
+    return "\n\n".join("\n".join(lines) for lines in paragraphs)
+
+
+def _model_lines(r: ScriptReport) -> list[str]:
+    """The architecture and why, the model's classes and library models, the recommended config as code, and
+    the options that size the model."""
     m = r.model
-    out.append("")
-    out.append(f"Model: {m.architecture}")
+    out = [f"Model: {m.architecture}"]
     for e in m.evidence:
         out.append(f"  evidence: {e}")
     for i in m.instances[:3]:
@@ -49,14 +59,17 @@ def render_text(r: ScriptReport) -> str:
             "  size knobs: "
             + _lines([f"{k.name}={k.default} ({k.role}, line {k.line})" for k in r.size_knobs], 8)
         )
+    return out
 
-    out.append("")
+
+def _library_lines(r: ScriptReport) -> list[str]:
+    """The training library and how the script runs in parallel."""
     lib = r.training_library
-    out.append(
+    out = [
         f"Training library: {lib.kind}"
         + (f" ({lib.trainer_class})" if lib.trainer_class else "")
         + (f"; Trainer subclasses: {', '.join(lib.trainer_subclasses)}" if lib.trainer_subclasses else "")
-    )
+    ]
     p = r.parallelism
     how = "hard-coded" if p.hard_coded else (f"behind {p.flag}" if p.flag else "")
     out.append(
@@ -67,15 +80,15 @@ def render_text(r: ScriptReport) -> str:
     )
     if p.accelerate is not None:
         out.extend(_accelerate_lines(p.accelerate))
+    return out
 
-    out.append("")
-    if r.optimizers:
-        for o in r.optimizers:
-            out.append(
-                f"Optimizer: {o.variable or '?'} = {o.type}({', '.join(o.arguments)})  [line {o.line}]"
-            )
-    else:
-        out.append("Optimizer: none found")
+
+def _optimizer_lines(r: ScriptReport) -> list[str]:
+    """Optimizers, schedulers and their steps, and how the setup converts."""
+    out = [
+        f"Optimizer: {o.variable or '?'} = {o.type}({', '.join(o.arguments)})  [line {o.line}]"
+        for o in r.optimizers
+    ] or ["Optimizer: none found"]
     for s in r.schedulers:
         if s.built_by == "manual":
             out.append(f"Scheduler: manual, `{s.text}` writes the learning rate by hand  [line {s.line}]")
@@ -85,18 +98,21 @@ def render_text(r: ScriptReport) -> str:
         out.append("  scheduler.step() at lines " + _lines(s.line for s in r.scheduler_steps))
     out.append(f"  setup: {r.optimizer_setup.kind} - {r.optimizer_setup.reason}")
     out += [f"  note: {finding}" for finding in r.optimizer_setup.findings]
+    return out
 
-    out.append("")
+
+def _loop_lines(r: ScriptReport) -> list[str]:
+    """The epoch loop and what it calls, the validation metric, and the other parts the integration minds."""
     lp = r.epoch_loop
     if lp.kind == "none":
-        out.append("Epoch loop: not found")
+        out = ["Epoch loop: not found"]
     else:
-        out.append(
+        out = [
             f"Epoch loop: {lp.kind} at line {lp.line}"
             + (f", variable {lp.variable}" if lp.variable else "")
             + (f", bound {lp.bound}" if lp.bound else "")
             + (f"; validates when `{lp.eval_condition}` (one tracker epoch each)" if lp.eval_condition else "")
-        )
+        ]
         if lp.train_calls:
             out.append("  train calls: " + _lines(f"{e.detail} (line {e.line})" for e in lp.train_calls))
         if lp.validation_calls:
@@ -117,13 +133,16 @@ def render_text(r: ScriptReport) -> str:
         f"{'yes' if r.early_stopping.present else 'no'}; AMP: {'yes' if r.amp.present else 'no'}; "
         f"EMA: {'yes' if r.ema.present else 'no'}"
     )
+    return out
 
-    out.append("")
+
+def _integration_lines(r: ScriptReport) -> list[str]:
+    """The dendrite integration found: its level, each step ticked off, its warnings and 2024 API names."""
     ig = r.integration
-    out.append(
+    out = [
         f"Dendrite integration: {ig.level} (package {ig.package}, API generation {ig.generation}, "
         f"capacity flag {ig.capacity_flag})"
-    )
+    ]
     for s in ig.steps:
         mark = {"present": "[x]", "missing": "[ ]", "not_applicable": "[-]"}[s.status]
         lines = f" lines {_lines(s.lines)}" if s.lines else ""
@@ -132,10 +151,7 @@ def render_text(r: ScriptReport) -> str:
         out.append(f"  warning: {w}")
     for old in ig.old_api:
         out.append(f"  2024 API: {old.text} (line {old.line}) - {old.detail}")
-    if r.notes:
-        out.append("")
-        out += [f"Note: {n}" for n in r.notes]
-    return "\n".join(out)
+    return out
 
 
 def _accelerate_lines(a) -> list[str]:
