@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import argparse
 import difflib
-import functools
 import logging
+import re
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
-from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
-from codemods.analysis.facts import StatementIndex
+from codemods._libcst_internals import StatementIndex, init_without_matcher_scan, needs_matcher_scan, render_nodes
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +30,7 @@ FINDINGS_KEY = "pai_findings"
 SOURCE_KEY = "pai_source"  # (tree, its code): the orchestrator shares the rendering it already has
 NAMES_KEY = "pai_names"  # every identifier of the original script (the analysis' pass collected them)
 INDEX_KEY = "pai_statement_index"  # (tree, its StatementIndex, its code) from one codegen pass
-PIECES_KEY = "pai_rendered_statements"  # id(top-level statement) -> its tokens and line index, for reuse
+PIECES_KEY = "pai_rendered_statements"  # id(top-level statement) -> its text and line index, for reuse
 
 BACKENDS = ("pai_core", "perforatedai")
 # Scripts whose loop a framework runs get the settings block and the framework's callback, not the loop rules.
@@ -42,102 +40,46 @@ FRAMEWORK_RULES = {
 }
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
-_NO_POSITION = nullcontext()
+_LAST_NEWLINE = re.compile(r"(\r\n|\n|\r)\Z")
 
 
 # --------------------------------------------------------------------------------------------- positions
-class _StatementLineState(CodegenState):
-    """Code generation that renders the module and notes where statements start and end, in one pass.
-
-    libcst's PositionProvider records a range for every node (5x the cost of rendering); the rules only
-    anchor on statements, and the orchestrator needs the rendered code anyway, so one pass gives both.
-    """
-
-    def __init__(self, module: cst.Module, index: StatementIndex) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.line = 1
-        self.index = index
-        self.stack: list[cst.CSTNode] = []
-        self.at_line_start = True
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        if "\n" in value:
-            self.line += value.count("\n")
-        elif "\r" in value:
-            self.line += value.count("\r")
-        if value:
-            self.at_line_start = value[-1] in "\r\n"
-
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
-        # called for every node: statements get a recorder, the rest a shared no-op (no generator each)
-        return _StatementPosition(self, node) if isinstance(node, _STATEMENTS) else _NO_POSITION
-
-
-class _StatementPosition:
-    """Notes a statement's first and last line and its enclosing statement while libcst renders it."""
-
-    __slots__ = ("node", "state")
-
-    def __init__(self, state: _StatementLineState, node: cst.CSTNode) -> None:
-        self.state, self.node = state, node
-
-    def __enter__(self) -> None:
-        state, node = self.state, self.node
-        index = state.index
-        index.start[node] = state.line
-        index.parent[node] = state.stack[-1] if state.stack else None
-        index.by_line.setdefault(state.line, node)
-        state.stack.append(node)
-
-    def __exit__(self, *exc) -> None:
-        state = self.state
-        state.stack.pop()
-        state.index.end[self.node] = state.line - 1 if state.at_line_start else state.line
-
-
 def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIndex, str]:
-    """The statement index and code of `module` from one codegen pass, cached in `scratch` for that tree
-    (rules that change nothing hand the same tree to the next rule, which then reuses it). Only top-level
-    statements that are new since the last call are rendered: the others are reused from `scratch`."""
+    """The statement index and code of `module` (ends count the comment lines closing a block), cached in
+    `scratch` for that tree: rules that change nothing hand the same tree to the next rule, which reuses it.
+    PositionProvider costs 5x the rendering; this is one rendering, of only the top-level statements that are
+    new since the last call (the others are reused from `scratch`)."""
     cached = scratch.get(INDEX_KEY) if scratch is not None else None
     if cached is not None and cached[0] is module:
         return cached[1], cached[2]
     pieces = scratch.get(PIECES_KEY, {}) if scratch is not None else {}
     kept: dict[int, tuple] = {}  # only this tree's statements, so the cache never outgrows one script
     index = StatementIndex()
-    state = _StatementLineState(module, index)
-    for line in module.header:
-        line._codegen(state)
+    header = render_nodes(module.header, module)
+    texts, line = [header[0]], header[1] + 1
     for stmt in module.body:
         # A rule rebuilds only the statements it edits (and their parents); every other top-level statement
-        # is the same object as before, so its tokens and line index are reused, shifted to its new line.
+        # is the same object as before, so its text and line index are reused, shifted to its new line.
         piece = pieces.get(id(stmt))
         if piece is None or piece[0] is not stmt:
-            own = StatementIndex()
-            sub = _StatementLineState(module, own)
-            stmt._codegen(sub)
-            piece = (stmt, sub.tokens, sub.line - 1, own)
+            piece = (stmt, *render_nodes([stmt], module))
         kept[id(stmt)] = piece
-        _, tokens, lines, own = piece
-        offset = state.line - 1
+        _, text, lines, own = piece
+        offset = line - 1
         for node, start in own.start.items():
             index.start[node] = start + offset
             index.end[node] = own.end[node] + offset
             index.parent[node] = own.parent[node]
         for line_number, node in own.by_line.items():
             index.by_line.setdefault(line_number + offset, node)
-        state.tokens.extend(tokens)
-        state.line += lines
-        state.at_line_start = True
-    for line in module.footer:
-        line._codegen(state)
-    if module.has_trailing_newline:
-        if not state.tokens:
-            state.add_token(state.default_newline)
-    else:
-        state.pop_trailing_newline()
-    code = "".join(state.tokens)
+        texts.append(text)
+        line += lines
+    texts.append(render_nodes(module.footer, module)[0])
+    code = "".join(texts)
+    if not module.has_trailing_newline:
+        code = _LAST_NEWLINE.sub("", code)  # libcst's Module drops the newline its last line generates
+    elif not code:
+        code = module.default_newline
     if scratch is not None:
         scratch[INDEX_KEY] = (module, index, code)
         scratch[PIECES_KEY] = kept
@@ -148,7 +90,7 @@ def seed_render(scratch: dict, facts) -> None:
     """Hand `render` the rendering of `facts.module` the analysis' pass made already (each top-level
     statement's text and statement lines), so the first rule does not generate the whole module again."""
     source, module = facts.source, facts.module
-    if "\r" in source:  # render counts lines token by token; with CRs the text alone may count otherwise
+    if "\r" in source:  # render_nodes counts lines token by token; with CRs the text alone may count otherwise
         return
     starts, ends, parents = facts.statements.start, facts.block_ends, facts.statements.parent
     pieces: dict[int, tuple] = {}
@@ -159,7 +101,7 @@ def seed_render(scratch: dict, facts) -> None:
         text = source[begin:end]
         offsets[stmt] = source.count("\n", 0, begin)  # lines above the statement's first (leading) line
         inside[stmt] = own = StatementIndex()
-        pieces[id(stmt)] = (stmt, [text], text.count("\n"), own)
+        pieces[id(stmt)] = (stmt, text, text.count("\n"), own)
     top = None
     for node, start in starts.items():  # in source order: a top-level statement, then what it holds
         parent = parents[node]
@@ -267,14 +209,10 @@ class PaiRule(VisitorBasedCodemodCommand):
         capacity_test: bool | None = None,
         **_ignored: Any,
     ) -> None:
-        if _uses_matcher_decorators(type(self)):
+        if needs_matcher_scan(type(self)):
             super().__init__(context)
         else:  # libcst scans every attribute for @m.visit/@m.leave on each instance (~15 ms per rule)
-            Codemod.__init__(self, context)
-            cst.CSTTransformer.__init__(self)
-            self._MatcherDecoratableTransformer__matchers = None
-            self._extra_visit_funcs = {}
-            self._extra_leave_funcs = {}
+            init_without_matcher_scan(self, context)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.backend = backend
@@ -480,7 +418,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         for key, transform in ((AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor),
                                (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor)):
             if self.context.scratch.get(key):
-                tree = self._instantiate_and_run(transform, tree)
+                tree = transform(self.context).transform_module(tree)
         return tree
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
@@ -580,18 +518,6 @@ class _StatementEditor(cst.CSTTransformer):
 
     def leave_Module(self, original_node, updated_node):
         return self.rule.leave_Module(original_node, updated_node)
-
-
-@functools.cache
-def _uses_matcher_decorators(cls: type) -> bool:
-    """Whether a rule class has methods decorated with libcst's @m.visit / @m.leave (checked once per class)."""
-    from libcst.matchers._visitors import CONSTRUCTED_LEAVE_MATCHER_ATTR, CONSTRUCTED_VISIT_MATCHER_ATTR
-
-    return any(
-        hasattr(value, CONSTRUCTED_VISIT_MATCHER_ATTR) or hasattr(value, CONSTRUCTED_LEAVE_MATCHER_ATTR)
-        for klass in cls.__mro__
-        for value in vars(klass).values()
-    )
 
 
 def _blocks(stmt: cst.CSTNode):
