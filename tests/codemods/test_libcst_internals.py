@@ -17,7 +17,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider
 from codemods import _libcst_internals as internals
 from codemods.analysis.facts import _WANTED, collect_facts
 from codemods.perforate import perforate_source
-from codemods.rules._base import render
+from codemods.rules._lines import render
 
 HERE = Path(__file__).parent
 SCRIPTS = sorted((HERE / "scripts").rglob("*.py")) + [HERE / "fixtures" / "resnet_cifar.in.py",
