@@ -1,4 +1,4 @@
-"""Every use of libcst's private internals in codemods, behind a small public surface, checked at import.
+"""Every use of libcst's private internals in codemods, behind a small public surface, with a version guard.
 
 Two hot paths need more than libcst's public API gives at speed:
 
@@ -10,12 +10,13 @@ Two hot paths need more than libcst's public API gives at speed:
   @m.visit / @m.leave methods (~15 ms per rule); `init_without_matcher_scan` skips that for classes without
   them, leaving the instance exactly as the scan would.
 
-Verified against libcst `VERIFIED_VERSIONS`. On first use each shortcut is run on a small script holding every
+Verified against libcst `VERIFIED_VERSIONS`. At import the module checks that every internal it touches
+exists. On another libcst version each shortcut is probed on first use: run on a small script holding every
 statement kind and compared with the public API (PositionProvider, WhitespaceInclusivePositionProvider,
-the plain constructor). If one differs, a libcst upgrade changed what it relies on: a warning is logged and
-that shortcut uses the public API from then on, slower, same answers. tests/codemods/test_libcst_internals.py
-fails on a libcst outside the verified versions, so an upgrade is checked on real scripts before the list
-grows.
+libcst's own constructor). When an internal is missing or a probe differs, a warning is logged and that
+shortcut uses the public API from then on: slower, same answers, so nobody is stopped by an upgrade.
+tests/codemods/test_libcst_internals.py runs the probes and the comparisons on real scripts, and fails on a
+libcst outside the verified versions, so an upgrade is checked before the list grows.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ import logging
 import re
 from bisect import bisect_right
 from contextlib import nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from importlib.metadata import version
 
 import libcst as cst
@@ -39,7 +40,7 @@ try:  # private: the attributes @m.visit / @m.leave set on a method
 except ImportError:  # pragma: no cover
     CONSTRUCTED_LEAVE_MATCHER_ATTR = CONSTRUCTED_VISIT_MATCHER_ATTR = None  # type: ignore[assignment]
 
-__all__ = ["LIBCST_VERSION", "STATEMENT_TYPES", "VERIFIED_VERSIONS", "CodeSpans", "StatementIndex", "code_spans",
+__all__ = ["LIBCST_VERSION", "VERIFIED_VERSIONS", "CodeSpans", "StatementIndex", "code_spans",
            "fast_paths", "init_without_matcher_scan", "needs_matcher_scan", "render_nodes"]
 
 logger = logging.getLogger(__name__)
@@ -57,7 +58,7 @@ def _subclasses(base: type) -> set[type]:
     return found
 
 
-STATEMENT_TYPES = frozenset(t for t in {cst.SimpleStatementLine, *_subclasses(cst.BaseCompoundStatement)}
+_STATEMENT_TYPES = frozenset(t for t in {cst.SimpleStatementLine, *_subclasses(cst.BaseCompoundStatement)}
                             if not getattr(t, "__abstractmethods__", None))
 
 
@@ -90,7 +91,7 @@ class StatementIndex:
 
 @dataclass
 class CodeSpans:
-    """What one generation of a module's code recorded: character offsets into `source`, nodes in source order."""
+    """What one generation of a module's code recorded: offsets into `source`, nodes in source order."""
 
     source: str  # the module's code (identical to the parsed text)
     spans: dict[cst.CSTNode, tuple[int, int]]  # everything a node owns: what `code_for_node` renders
@@ -100,7 +101,7 @@ class CodeSpans:
     events: list[tuple[bool, cst.CSTNode]]  # (entering?, node) for the node types asked for
     names: dict[str, list[cst.Name]]  # Name nodes by value
     dotted: list[cst.Name | cst.Attribute]
-    statements: list[cst.CSTNode]  # of STATEMENT_TYPES
+    statements: list[cst.CSTNode]  # SimpleStatementLine and compound statements
     line_starts: list[int] = field(default_factory=list, repr=False)
 
     def __post_init__(self) -> None:
@@ -119,7 +120,7 @@ class CodeSpans:
             index.start[node] = first = line(start)
             index.end[node] = line(self.block_ends[node] - 1) if block_ends else line(end)
             parent = parents.get(node)
-            while parent is not None and type(parent) not in STATEMENT_TYPES:
+            while parent is not None and type(parent) not in _STATEMENT_TYPES:
                 parent = parents.get(parent)
             index.parent[node] = parent
             index.by_line.setdefault(first, node)
@@ -137,7 +138,7 @@ def _roles(wanted: frozenset[type]) -> dict[type, int]:
         roles[kind] = roles.get(kind, 0) | _WANTED_ROLE
     for kind, role in ((cst.Name, _NAME_ROLE | _DOTTED_ROLE), (cst.Attribute, _DOTTED_ROLE)):
         roles[kind] = roles.get(kind, 0) | role
-    for kind in STATEMENT_TYPES:
+    for kind in _STATEMENT_TYPES:
         roles[kind] = roles.get(kind, 0) | _STATEMENT_ROLE
     return roles
 
@@ -286,7 +287,8 @@ def _public_spans(module: cst.Module, wanted: frozenset[type]) -> CodeSpans:
     owned, syntactic = wrapper.resolve(WhitespaceInclusivePositionProvider), wrapper.resolve(PositionProvider)
     source = module.code
     # positions past the end count the trailing newline libcst generates and then drops
-    starts = [0] + [m.end() for m in _NEWLINE.finditer(source + ("" if module.has_trailing_newline else "\n"))]
+    ended = source if module.has_trailing_newline else source + "\n"
+    starts = [0] + [m.end() for m in _NEWLINE.finditer(ended)]
 
     def offsets(rng) -> tuple[int, int]:
         return starts[rng.start.line - 1] + rng.start.column, starts[rng.end.line - 1] + rng.end.column
@@ -319,7 +321,6 @@ def code_spans(module: cst.Module, wanted: frozenset[type] = frozenset()) -> Cod
 
 # ---------------------------------------------------------------------------------------- statement lines
 _NO_POSITION = nullcontext()
-_STATEMENT_BASES = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
 
 class _StatementLineState(CodegenState):
@@ -343,7 +344,7 @@ class _StatementLineState(CodegenState):
 
     def record_syntactic_position(self, node, *, start_node=None, end_node=None):
         # called for every node: statements get a recorder, the rest a shared no-op (no generator each)
-        return _StatementPosition(self, node) if isinstance(node, _STATEMENT_BASES) else _NO_POSITION
+        return _StatementPosition(self, node) if type(node) in _STATEMENT_TYPES else _NO_POSITION
 
 
 class _StatementPosition:
@@ -376,7 +377,7 @@ def _fast_render(nodes, module: cst.Module) -> tuple[str, int, StatementIndex]:
 
 
 def _public_render(nodes, module: cst.Module) -> tuple[str, int, StatementIndex]:
-    statements = [n for n in nodes if isinstance(n, _STATEMENT_BASES)]
+    statements = [n for n in nodes if type(n) in _STATEMENT_TYPES]
     text = "".join(module.code_for_node(n) for n in nodes)
     lines = len(_NEWLINE.findall(text))
     if not statements:
@@ -396,7 +397,7 @@ def render_nodes(nodes, module: cst.Module) -> tuple[str, int, StatementIndex]:
 # ------------------------------------------------------------------------------------- transformer start-up
 def needs_matcher_scan(cls: type) -> bool:
     """Whether instances of a MatcherDecoratableTransformer subclass need libcst's own __init__: the class has
-    @m.visit / @m.leave methods, or this libcst's start-up is not the one `init_without_matcher_scan` copies."""
+    @m.visit / @m.leave methods, or this libcst starts up otherwise than `init_without_matcher_scan` does."""
     return not _fast("init") or _decorated(cls)
 
 
@@ -486,9 +487,9 @@ def _probe_positions() -> str | None:
     fast, public = _fast_spans(module, wanted), _public_spans(module, wanted)
     if fast is None:
         return "code generation did not add up to the module's code"
-    for name in ("source", "spans", "syntax", "block_ends", "parents", "events", "names", "dotted", "statements"):
-        if getattr(fast, name) != getattr(public, name):
-            return f"{name} differ from libcst's public position providers"
+    differ = [f.name for f in fields(CodeSpans) if getattr(fast, f.name) != getattr(public, f.name)]
+    if differ:
+        return f"{', '.join(differ)} differ from libcst's public position providers"
     for nodes in (module.header, module.body, module.footer):
         if _fast_render(nodes, module) != _public_render(nodes, module):
             return "statement lines differ from libcst's public position providers"
@@ -522,8 +523,9 @@ _PROBES = {"positions": _probe_positions, "init": _probe_init}
 
 def _missing() -> dict[str, list[str]]:
     """shortcut -> the internals it uses that this libcst does not have (cheap: checked at import)."""
-    state = ("tokens", "indent_tokens", "add_token", "add_indent_tokens", "increase_indent", "decrease_indent",
-             "pop_trailing_newline", "before_codegen", "after_codegen", "record_syntactic_position")
+    state = ("tokens", "indent_tokens", "add_token", "add_indent_tokens", "increase_indent",
+             "decrease_indent", "pop_trailing_newline", "before_codegen", "after_codegen",
+             "record_syntactic_position")
     positions = [f"CodegenState.{name}" for name in state if not hasattr(CodegenState, name)]
     positions += ["CSTNode._codegen"] * (not hasattr(cst.CSTNode, "_codegen"))
     init = ["CONSTRUCTED_VISIT_MATCHER_ATTR"] * (CONSTRUCTED_VISIT_MATCHER_ATTR is None)

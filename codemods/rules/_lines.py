@@ -68,7 +68,7 @@ def seed_render(scratch: dict, facts) -> None:
     """Hand `render` the rendering of `facts.module` the analysis' pass made already (each top-level
     statement's text and statement lines), so the first rule does not generate the whole module again."""
     source, module = facts.source, facts.module
-    if "\r" in source:  # render_nodes counts lines token by token; with CRs the text alone may count otherwise
+    if "\r" in source:  # render_nodes counts lines token by token; with CRs the text may count otherwise
         return
     starts, ends, parents = facts.statements.start, facts.block_ends, facts.statements.parent
     pieces: dict[int, tuple] = {}

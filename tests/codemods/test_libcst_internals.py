@@ -1,4 +1,4 @@
-"""The libcst internals codemods relies on (`codemods._libcst_internals`) still behave like libcst's public API.
+"""The libcst internals codemods relies on (`codemods._libcst_internals`) behave like libcst's public API.
 
 These tests fail on a libcst upgrade on purpose: the version check until the new version is added to
 VERIFIED_VERSIONS, and the comparisons with libcst's public position providers if the upgrade changed how
@@ -8,6 +8,7 @@ its code generation calls the state. The fallback a user on an unverified libcst
 from __future__ import annotations
 
 import logging
+from dataclasses import fields
 from pathlib import Path
 
 import libcst as cst
@@ -23,15 +24,15 @@ HERE = Path(__file__).parent
 SCRIPTS = sorted((HERE / "scripts").rglob("*.py")) + [HERE / "fixtures" / "resnet_cifar.in.py",
                                                       HERE / "fixtures" / "mnist_cnn.out.py"]
 EVERY_SCRIPT = sorted({*SCRIPTS, *(HERE / "corpus").glob("*.py"), *(HERE / "fixtures").glob("*.py")})
-FIELDS = ("source", "spans", "syntax", "block_ends", "parents", "events", "names", "dotted", "statements")
 
 
 def test_installed_libcst_is_a_verified_version():
     series = ".".join(internals.LIBCST_VERSION.split(".")[:2])
     assert series in internals.VERIFIED_VERSIONS, (
-        f"libcst {internals.LIBCST_VERSION} is not among the versions codemods/_libcst_internals.py was verified "
-        f"with {internals.VERIFIED_VERSIONS}: run `pytest -m slow tests/codemods/test_libcst_internals.py`, and "
-        "when every comparison passes, add it to VERIFIED_VERSIONS")
+        f"libcst {internals.LIBCST_VERSION} is not among the versions codemods/_libcst_internals.py was "
+        f"verified with {internals.VERIFIED_VERSIONS}: run `pytest -m slow "
+        "tests/codemods/test_libcst_internals.py`, and when every comparison passes, add it to "
+        "VERIFIED_VERSIONS")
 
 
 def test_every_internal_exists_and_the_probes_agree_with_the_public_api():
@@ -45,7 +46,7 @@ def _same_as_public(module: cst.Module) -> None:
     fast = internals._fast_spans(module, _WANTED)
     public = internals._public_spans(module, _WANTED)
     assert fast is not None
-    for name in FIELDS:
+    for name in (f.name for f in fields(internals.CodeSpans)):
         assert getattr(fast, name) == getattr(public, name), name
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     index = fast.statement_index()
@@ -93,7 +94,8 @@ def test_a_reshaped_internal_is_caught_and_the_public_api_gives_the_same_answers
         assert perforate_source(path.read_text(), filename=path.name) == perforated
     assert internals.fast_paths() == {"positions": False, "init": True}
     (warning,) = caplog.records
-    assert "public API for positions" in warning.getMessage() and "Install libcst 1.9.x" in warning.getMessage()
+    message = warning.getMessage()
+    assert "public API for positions" in message and "Install libcst 1.9.x" in message
 
 
 def test_without_the_shortcuts_perforate_writes_the_same_script(monkeypatch):
