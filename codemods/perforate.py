@@ -30,11 +30,9 @@ from codemods.rules._base import (
     REPORT_KEY,
     SOURCE_KEY,
     Finding,
-    LineMap,
     refusal_reason,
-    render,
-    seed_render,
 )
+from codemods.rules._lines import LineMap, render, seed_render
 from codemods.verify import integration_gaps
 
 __all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]

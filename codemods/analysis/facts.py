@@ -1,8 +1,8 @@
 """One pass over a module that records the raw facts every analysis step reads.
 
 The concern modules (model, optim, loop, parallel, integration, knobs) never walk the tree again: they
-filter these lists. The pass is libcst's own code generation with a state that only counts characters,
-so every node gets its source span (text and line numbers) for about the cost of `module.code`; libcst's
+filter these lists. The pass is `codemods._libcst_internals.code_spans`, libcst's own code generation
+recording every node's source span (text and line numbers) for about the cost of `module.code`; libcst's
 PositionProvider and QualifiedNameProvider cost 10x more. Names are resolved through the script's import
 table with Python's scoping (a local variable hides an import), so `from torch import optim as O;
 O.Adam(...)` is recorded as `torch.optim.Adam`.
@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
 from libcst.helpers import get_full_name_for_node
+
+from codemods._libcst_internals import CodeSpans, StatementIndex, code_spans
 
 __all__ = ["Facts", "StatementIndex", "collect_facts"]
 
@@ -136,33 +137,6 @@ class IfFact:
 
 
 @dataclass
-class StatementIndex:
-    """Start/end line and enclosing statement of every statement of a module."""
-
-    start: dict[cst.CSTNode, int] = field(default_factory=dict)
-    end: dict[cst.CSTNode, int] = field(default_factory=dict)
-    parent: dict[cst.CSTNode, cst.CSTNode | None] = field(default_factory=dict)
-    by_line: dict[int, cst.CSTNode] = field(default_factory=dict)  # the outermost statement starting there
-
-    def get(self, node: cst.CSTNode, default: int = -1) -> int:
-        return self.start.get(node, default)
-
-    def ancestors(self, node: cst.CSTNode) -> list[cst.CSTNode]:
-        """Enclosing statements, innermost first."""
-        out = []
-        parent = self.parent.get(node)
-        while parent is not None:
-            out.append(parent)
-            parent = self.parent.get(parent)
-        return out
-
-    def innermost(self, line: int) -> cst.CSTNode | None:
-        """The innermost statement whose lines contain `line`."""
-        containing = [node for node, start in self.start.items() if start <= line <= self.end[node]]
-        return max(containing, key=lambda n: (self.start[n], -self.end[n]), default=None)
-
-
-@dataclass
 class Facts:
     module: cst.Module
     filename: str
@@ -189,7 +163,7 @@ class Facts:
     import_nodes: list[cst.Import | cst.ImportFrom] = field(default_factory=list, repr=False)
     statements: StatementIndex = field(default_factory=StatementIndex, repr=False)  # lines as PositionProvider's
     # Last line of each statement counting the comment lines that end its block (libcst puts them in the block):
-    # the end the rules' own statement index uses (`codemods.rules._base.render`).
+    # the end the rules' own statement index uses (`codemods._libcst_internals.render_nodes`).
     block_ends: dict[cst.CSTNode, int] = field(default_factory=dict, repr=False)
 
     def code(self, node: cst.CSTNode) -> str:
@@ -227,143 +201,16 @@ class Facts:
         )
 
 
-_NEWLINE = re.compile(r"\r\n?|\n")
-
-
-def _subclasses(base: type) -> set[type]:
-    found = set()
-    for sub in base.__subclasses__():
-        found |= {sub, *_subclasses(sub)}
-    return found
-
-
-_STATEMENT_TYPES = frozenset(t for t in {cst.SimpleStatementLine, *_subclasses(cst.BaseCompoundStatement)}
-                             if not getattr(t, "__abstractmethods__", None))
-
-
-class _Syntactic:
-    """Context manager libcst's codegen opens around the part of a node that is syntax (not whitespace)."""
-
-    __slots__ = ("end_node", "node", "start", "start_node", "state")
-
-    def __init__(self, state: _SpanState, node, start_node, end_node) -> None:
-        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
-
-    def __enter__(self) -> None:
-        self.start = self.state.pos
-
-    def __exit__(self, *exc) -> None:
-        state = self.state
-        start = state.syntax[self.start_node][0] if self.start_node is not None else self.start
-        if self.end_node is not None:
-            end = state.syntax[self.end_node][1]
-            state.written[self.node] = state.pos
-        else:
-            end = state.pos
-        state.syntax[self.node] = (start, end)
-
-
-_WANTED_ROLE, _NAME_ROLE, _DOTTED_ROLE, _STATEMENT_ROLE = 1, 2, 4, 8
-
-
-def _roles(wanted: frozenset[type]) -> dict[type, int]:
-    """What the pass records for each node type (bit flags), so a node of no interest costs one lookup."""
-    roles: dict[type, int] = {}
-    for kind in wanted:
-        roles[kind] = roles.get(kind, 0) | _WANTED_ROLE
-    for kind, role in ((cst.Name, _NAME_ROLE | _DOTTED_ROLE), (cst.Attribute, _DOTTED_ROLE)):
-        roles[kind] = roles.get(kind, 0) | role
-    for kind in _STATEMENT_TYPES:
-        roles[kind] = roles.get(kind, 0) | _STATEMENT_ROLE
-    return roles
-
-
-class _SpanState(CodegenState):
-    """Code generation that records each node's character span instead of line/column objects.
-
-    `syntax` follows PositionProvider (the node without its leading comments, blank lines and
-    decorators); `spans` follows `code_for_node` (everything the node owns). Nodes whose type has a
-    handler are also recorded, in source order, as (entering, node) events for the collector.
-    """
-
-    def __init__(self, module: cst.Module, wanted: frozenset[type]) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.pos = 0
-        self.indent = 0
-        self.stack: list[int] = []
-        self.syntax: dict[cst.CSTNode, tuple[int, int]] = {}
-        self.written: dict[cst.CSTNode, int] = {}  # where the syntax ends when it ends before what it wrote
-        self.spans: dict[cst.CSTNode, tuple[int, int]] = {}
-        self.events: list[tuple[bool, cst.CSTNode]] = []
-        self.wanted = wanted
-        self.nodes: list[cst.CSTNode | None] = [None]  # the nodes being generated, outermost last
-        self.roles = _roles(wanted)
-        self.parents: dict[cst.CSTNode, cst.CSTNode] = {}
-        self.names: dict[str, list[cst.Name]] = {}
-        self.dotted: list[cst.Name | cst.Attribute] = []  # in source order, for `_Collector.names_in`
-        self.statements: list[cst.CSTNode] = []  # in source order
-
-    def increase_indent(self, value: str) -> None:
-        self.indent_tokens.append(value)
-        self.indent += len(value)
-
-    def decrease_indent(self) -> None:
-        self.indent -= len(self.indent_tokens.pop())
-
-    def add_indent_tokens(self) -> None:
-        self.tokens.extend(self.indent_tokens)
-        self.pos += self.indent
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        self.pos += len(value)
-
-    def pop_trailing_newline(self) -> None:
-        if self.tokens:
-            self.pos -= len(self.tokens.pop())
-
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        self.stack.append(self.pos)
-        nodes = self.nodes
-        self.parents[node] = nodes[-1]
-        nodes.append(node)
-        role = self.roles.get(type(node))
-        if role is not None:  # most nodes are whitespace and punctuation: one lookup, nothing to record
-            if role & _WANTED_ROLE:
-                self.events.append((True, node))
-            if role & _NAME_ROLE:
-                self.names.setdefault(node.value, []).append(node)
-            if role & _DOTTED_ROLE:
-                self.dotted.append(node)
-            elif role & _STATEMENT_ROLE:
-                self.statements.append(node)
-
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        self.nodes.pop()
-        span = (self.stack.pop(), self.pos)
-        self.spans[node] = span
-        self.syntax.setdefault(node, span)
-        role = self.roles.get(type(node))
-        if role is not None and role & _WANTED_ROLE:
-            self.events.append((False, node))
-
-    def record_syntactic_position(  # type: ignore[override]
-        self, node: cst.CSTNode, *, start_node: cst.CSTNode | None = None, end_node: cst.CSTNode | None = None
-    ) -> _Syntactic:
-        return _Syntactic(self, node, start_node, end_node)
-
-
 class _Collector:
     """Turns the (entering, node) events of one code-generation pass into Facts."""
 
-    def __init__(self, facts: Facts, syntax: dict[cst.CSTNode, tuple[int, int]],
-                 dotted: list[cst.Name | cst.Attribute]) -> None:
+    def __init__(self, facts: Facts, spans: CodeSpans) -> None:
         self.f = facts
-        self.syntax = syntax
-        self.dotted = dotted
-        self.dotted_starts = [facts.spans[n][0] for n in dotted]
+        self.syntax = spans.syntax
+        self.dotted = spans.dotted
+        self.dotted_starts = [facts.spans[n][0] for n in spans.dotted]
         self.source = facts.source
-        self.line_starts = [0] + [m.end() for m in _NEWLINE.finditer(facts.source)]
+        self.line_starts = spans.line_starts
         self.func_stack: list[FunctionFact] = []
         self.class_stack: list[str] = []
         self.loop_stack: list[int] = []
@@ -742,33 +589,16 @@ _WANTED = frozenset(_VISIT) | frozenset(_LEAVE)
 
 def collect_facts(module: cst.Module, filename: str) -> Facts:
     """Generate the module's code once, recording spans and the nodes the collector handles."""
-    state = _SpanState(module, _WANTED)
-    module._codegen(state)
-    del state.parents[module]  # the module has no parent
-    source = "".join(state.tokens)
-    if state.pos != len(source) or state.stack:  # libcst changed how it generates code: spans would be wrong
-        raise RuntimeError(
-            "this libcst version generates code in a way codemods/analysis/facts.py does not follow: "
-            "install libcst 1.x (the version pyproject.toml names)"
-        )
-    facts = Facts(module=module, filename=filename, source=source, spans=state.spans, parents=state.parents,
-                  names=state.names)
-    collector = _Collector(facts, state.syntax, state.dotted)
-    for entering, node in state.events:
+    spans = code_spans(module, _WANTED)
+    source = spans.source
+    facts = Facts(module=module, filename=filename, source=source, spans=spans.spans, parents=spans.parents,
+                  names=spans.names, statements=spans.statement_index())
+    collector = _Collector(facts, spans)
+    for entering, node in spans.events:
         handler = (_VISIT if entering else _LEAVE).get(type(node))
         if handler is not None:
             handler(collector, node)
     collector.resolve_names()
-    index, block_ends, written = facts.statements, facts.block_ends, state.written
-    for node in state.statements:
-        index.start[node] = line = collector.line(node)
-        index.end[node] = collector.end_line(node)
-        block_ends[node] = bisect_right(collector.line_starts, written.get(node, state.syntax[node][1]) - 1)
-        parent = state.parents.get(node)
-        while parent is not None and type(parent) not in _STATEMENT_TYPES:
-            parent = state.parents.get(parent)
-        index.parent[node] = parent
-        index.by_line.setdefault(line, node)
-    code = facts.source
-    facts.line_count = code.count("\n") + (0 if code.endswith("\n") else 1)
+    facts.block_ends = spans.statement_index(block_ends=True).end
+    facts.line_count = source.count("\n") + (0 if source.endswith("\n") else 1)
     return facts

@@ -1,28 +1,24 @@
-"""What every integration rule shares: the analysis report, line bookkeeping and a statement editor.
+"""The base of every integration rule: the analysis report it decides from and the statement editor it uses.
 
 The rules decide from the static analysis (`codemods.analysis`), whose line numbers refer to the script as
-the user wrote it. When several rules run in a row, earlier rules shift lines, so the orchestrator keeps a
-`LineMap` from original to current lines in `context.scratch`; a rule run on its own (`libcst.tool`) analyses
-the file itself and the map is the identity. Edits are whole statements inserted before/after or replacing
-an anchor statement, so comments and formatting of everything else are kept byte for byte.
+the user wrote it; `now` maps them through the orchestrator's `LineMap` (`codemods.rules._lines`) to the tree
+being rewritten (a rule run on its own, `libcst.tool`, analyses the file itself and the map is the identity).
+Edits are whole statements inserted before/after or replacing an anchor statement, so comments and formatting
+of everything else are kept byte for byte.
 """
-
 from __future__ import annotations
 
 import argparse
-import difflib
-import functools
 import logging
 from collections.abc import Callable, Sequence
-from contextlib import nullcontext
 from dataclasses import dataclass, field
 from typing import Any
 
 import libcst as cst
-from libcst._nodes.internal import CodegenState
-from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
+from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
-from codemods.analysis.facts import StatementIndex
+from codemods._libcst_internals import StatementIndex, init_without_matcher_scan, needs_matcher_scan
+from codemods.rules._lines import render
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +27,6 @@ LINE_MAP_KEY = "pai_line_map"
 FINDINGS_KEY = "pai_findings"
 SOURCE_KEY = "pai_source"  # (tree, its code): the orchestrator shares the rendering it already has
 NAMES_KEY = "pai_names"  # every identifier of the original script (the analysis' pass collected them)
-INDEX_KEY = "pai_statement_index"  # (tree, its StatementIndex, its code) from one codegen pass
-PIECES_KEY = "pai_rendered_statements"  # id(top-level statement) -> its tokens and line index, for reuse
 
 BACKENDS = ("pai_core", "perforatedai")
 # Scripts whose loop a framework runs get the settings block and the framework's callback, not the loop rules.
@@ -42,194 +36,6 @@ FRAMEWORK_RULES = {
 }
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
-_NO_POSITION = nullcontext()
-
-
-# --------------------------------------------------------------------------------------------- positions
-class _StatementLineState(CodegenState):
-    """Code generation that renders the module and notes where statements start and end, in one pass.
-
-    libcst's PositionProvider records a range for every node (5x the cost of rendering); the rules only
-    anchor on statements, and the orchestrator needs the rendered code anyway, so one pass gives both.
-    """
-
-    def __init__(self, module: cst.Module, index: StatementIndex) -> None:
-        super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
-        self.line = 1
-        self.index = index
-        self.stack: list[cst.CSTNode] = []
-        self.at_line_start = True
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        if "\n" in value:
-            self.line += value.count("\n")
-        elif "\r" in value:
-            self.line += value.count("\r")
-        if value:
-            self.at_line_start = value[-1] in "\r\n"
-
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
-        # called for every node: statements get a recorder, the rest a shared no-op (no generator each)
-        return _StatementPosition(self, node) if isinstance(node, _STATEMENTS) else _NO_POSITION
-
-
-class _StatementPosition:
-    """Notes a statement's first and last line and its enclosing statement while libcst renders it."""
-
-    __slots__ = ("node", "state")
-
-    def __init__(self, state: _StatementLineState, node: cst.CSTNode) -> None:
-        self.state, self.node = state, node
-
-    def __enter__(self) -> None:
-        state, node = self.state, self.node
-        index = state.index
-        index.start[node] = state.line
-        index.parent[node] = state.stack[-1] if state.stack else None
-        index.by_line.setdefault(state.line, node)
-        state.stack.append(node)
-
-    def __exit__(self, *exc) -> None:
-        state = self.state
-        state.stack.pop()
-        state.index.end[self.node] = state.line - 1 if state.at_line_start else state.line
-
-
-def render(module: cst.Module, scratch: dict | None = None) -> tuple[StatementIndex, str]:
-    """The statement index and code of `module` from one codegen pass, cached in `scratch` for that tree
-    (rules that change nothing hand the same tree to the next rule, which then reuses it). Only top-level
-    statements that are new since the last call are rendered: the others are reused from `scratch`."""
-    cached = scratch.get(INDEX_KEY) if scratch is not None else None
-    if cached is not None and cached[0] is module:
-        return cached[1], cached[2]
-    pieces = scratch.get(PIECES_KEY, {}) if scratch is not None else {}
-    kept: dict[int, tuple] = {}  # only this tree's statements, so the cache never outgrows one script
-    index = StatementIndex()
-    state = _StatementLineState(module, index)
-    for line in module.header:
-        line._codegen(state)
-    for stmt in module.body:
-        # A rule rebuilds only the statements it edits (and their parents); every other top-level statement
-        # is the same object as before, so its tokens and line index are reused, shifted to its new line.
-        piece = pieces.get(id(stmt))
-        if piece is None or piece[0] is not stmt:
-            own = StatementIndex()
-            sub = _StatementLineState(module, own)
-            stmt._codegen(sub)
-            piece = (stmt, sub.tokens, sub.line - 1, own)
-        kept[id(stmt)] = piece
-        _, tokens, lines, own = piece
-        offset = state.line - 1
-        for node, start in own.start.items():
-            index.start[node] = start + offset
-            index.end[node] = own.end[node] + offset
-            index.parent[node] = own.parent[node]
-        for line_number, node in own.by_line.items():
-            index.by_line.setdefault(line_number + offset, node)
-        state.tokens.extend(tokens)
-        state.line += lines
-        state.at_line_start = True
-    for line in module.footer:
-        line._codegen(state)
-    if module.has_trailing_newline:
-        if not state.tokens:
-            state.add_token(state.default_newline)
-    else:
-        state.pop_trailing_newline()
-    code = "".join(state.tokens)
-    if scratch is not None:
-        scratch[INDEX_KEY] = (module, index, code)
-        scratch[PIECES_KEY] = kept
-    return index, code
-
-
-def seed_render(scratch: dict, facts) -> None:
-    """Hand `render` the rendering of `facts.module` the analysis' pass made already (each top-level
-    statement's text and statement lines), so the first rule does not generate the whole module again."""
-    source, module = facts.source, facts.module
-    if "\r" in source:  # render counts lines token by token; with CRs the text alone may count otherwise
-        return
-    starts, ends, parents = facts.statements.start, facts.block_ends, facts.statements.parent
-    pieces: dict[int, tuple] = {}
-    inside: dict[cst.CSTNode, StatementIndex] = {}  # top-level statement -> its own index
-    offsets: dict[cst.CSTNode, int] = {}
-    for stmt in module.body:
-        begin, end = facts.spans[stmt]
-        text = source[begin:end]
-        offsets[stmt] = source.count("\n", 0, begin)  # lines above the statement's first (leading) line
-        inside[stmt] = own = StatementIndex()
-        pieces[id(stmt)] = (stmt, [text], text.count("\n"), own)
-    top = None
-    for node, start in starts.items():  # in source order: a top-level statement, then what it holds
-        parent = parents[node]
-        if parent is None:
-            top = node
-        own, offset = inside[top], offsets[top]
-        own.start[node] = start - offset
-        own.end[node] = ends[node] - offset
-        own.parent[node] = parent
-        own.by_line.setdefault(start - offset, node)
-    scratch[PIECES_KEY] = pieces
-
-
-def statement_lines(module: cst.Module) -> StatementIndex:
-    """Index every statement of `module` by the 1-based line it starts on (same as PositionProvider)."""
-    return render(module)[0]
-
-
-class LineMap:
-    """Original line -> line in the current code: the diffs of each rule's change, applied in order.
-
-    A rule edits a few statements, so each diff is taken only between the first and the last line that
-    changed (a whole-file diff of a long script with many repeated lines costs more than the rules).
-    """
-
-    def __init__(self, original: str) -> None:
-        self._lines = original.splitlines()  # the current code
-        self._steps: list[list[tuple[str, int, int, int, int]]] = []
-
-    def update(self, current: str) -> None:
-        lines = current.splitlines()
-        self._steps.append(_changed_opcodes(self._lines, lines))
-        self._lines = lines
-
-    def __call__(self, line: int | None) -> int | None:
-        for opcodes in self._steps:
-            if line is None:
-                break
-            line = _map_line(opcodes, line)
-        return line
-
-
-def _changed_opcodes(old: list[str], new: list[str]) -> list[tuple[str, int, int, int, int]]:
-    """difflib opcodes old -> new, diffing only what lies between the common head and tail."""
-    head = 0
-    for a, b in zip(old, new):
-        if a != b:
-            break
-        head += 1
-    tail = 0
-    while tail < min(len(old), len(new)) - head and old[len(old) - 1 - tail] == new[len(new) - 1 - tail]:
-        tail += 1
-    matcher = difflib.SequenceMatcher(None, old[head:len(old) - tail], new[head:len(new) - tail], autojunk=False)
-    opcodes = [("equal", 0, head, 0, head)] if head else []
-    opcodes += [(tag, i1 + head, i2 + head, j1 + head, j2 + head) for tag, i1, i2, j1, j2 in matcher.get_opcodes()]
-    if tail:
-        opcodes.append(("equal", len(old) - tail, len(old), len(new) - tail, len(new)))
-    return opcodes
-
-
-def _map_line(opcodes, line: int) -> int | None:
-    index = line - 1
-    for tag, i1, i2, j1, _j2 in opcodes:
-        if i1 <= index < i2:
-            if tag == "equal":
-                return j1 + (index - i1) + 1
-            if tag == "replace":
-                return j1 + 1
-            return None  # deleted
-    return None
 
 
 # ------------------------------------------------------------------------------------------------ edits
@@ -267,14 +73,10 @@ class PaiRule(VisitorBasedCodemodCommand):
         capacity_test: bool | None = None,
         **_ignored: Any,
     ) -> None:
-        if _uses_matcher_decorators(type(self)):
+        if needs_matcher_scan(type(self)):
             super().__init__(context)
         else:  # libcst scans every attribute for @m.visit/@m.leave on each instance (~15 ms per rule)
-            Codemod.__init__(self, context)
-            cst.CSTTransformer.__init__(self)
-            self._MatcherDecoratableTransformer__matchers = None
-            self._extra_visit_funcs = {}
-            self._extra_leave_funcs = {}
+            init_without_matcher_scan(self, context)
         if backend not in BACKENDS:
             raise ValueError(f"backend must be one of {', '.join(BACKENDS)}, not {backend!r}")
         self.backend = backend
@@ -480,7 +282,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         for key, transform in ((AddImportsVisitor.CONTEXT_KEY, AddImportsVisitor),
                                (RemoveImportsVisitor.CONTEXT_KEY, RemoveImportsVisitor)):
             if self.context.scratch.get(key):
-                tree = self._instantiate_and_run(transform, tree)
+                tree = transform(self.context).transform_module(tree)
         return tree
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
@@ -580,18 +382,6 @@ class _StatementEditor(cst.CSTTransformer):
 
     def leave_Module(self, original_node, updated_node):
         return self.rule.leave_Module(original_node, updated_node)
-
-
-@functools.cache
-def _uses_matcher_decorators(cls: type) -> bool:
-    """Whether a rule class has methods decorated with libcst's @m.visit / @m.leave (checked once per class)."""
-    from libcst.matchers._visitors import CONSTRUCTED_LEAVE_MATCHER_ATTR, CONSTRUCTED_VISIT_MATCHER_ATTR
-
-    return any(
-        hasattr(value, CONSTRUCTED_VISIT_MATCHER_ATTR) or hasattr(value, CONSTRUCTED_LEAVE_MATCHER_ATTR)
-        for klass in cls.__mro__
-        for value in vars(klass).values()
-    )
 
 
 def _blocks(stmt: cst.CSTNode):

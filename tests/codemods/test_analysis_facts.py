@@ -12,7 +12,8 @@ import libcst as cst
 import pytest
 from libcst.metadata import MetadataWrapper, PositionProvider
 
-from codemods.analysis.facts import _WANTED, _SpanState, collect_facts
+from codemods._libcst_internals import code_spans
+from codemods.analysis.facts import _WANTED, collect_facts
 
 SCRIPTS = Path(__file__).parent / "scripts"
 FIXTURES = [p for p in sorted(SCRIPTS.rglob("*.py")) if p.read_text().count("\n") > 60]
@@ -32,14 +33,13 @@ def test_spans_match_position_provider_and_code_for_node(path: Path):
     module = cst.parse_module(path.read_text())
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     facts = collect_facts(module, path.name)
-    state = _SpanState(module, _WANTED)
-    module._codegen(state)
+    syntax = code_spans(module, _WANTED).syntax
     source = facts.source
     assert source == module.code
     starts = _line_starts(source)
     one_line = 0
     for node, rng in positions.items():
-        start, end = state.syntax[node]
+        start, end = syntax[node]
         column = start - starts[rng.start.line - 1]
         assert (rng.start.line, rng.start.column) == (source.count("\n", 0, start) + 1, column), node
         assert rng.end.line == source.count("\n", 0, end) + 1, node

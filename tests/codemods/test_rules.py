@@ -144,10 +144,10 @@ def test_fast_statement_lines_agree_with_libcst_positions():
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
-    from codemods.rules._base import statement_lines
+    from codemods.rules._lines import render
 
     module = cst.parse_module((__import__("pathlib").Path(__file__).parent / "fixtures" / "resnet_cifar.in.py").read_text())
-    index = statement_lines(module)
+    index = render(module)[0]
     positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
     assert len(index.start) > 50
     for node, start in index.start.items():

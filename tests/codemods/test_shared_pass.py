@@ -10,7 +10,7 @@ import pytest
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from codemods.analysis.facts import collect_facts
-from codemods.rules._base import PIECES_KEY, render, seed_render
+from codemods.rules._lines import PIECES_KEY, render, seed_render
 
 HERE = Path(__file__).parent
 SCRIPTS = [p for p in sorted((HERE / "scripts").rglob("*.py")) if p.read_text().count("\n") > 60][:4]
