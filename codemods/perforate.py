@@ -21,7 +21,7 @@ from typing import Literal
 from libcst.codemod import CodemodContext, SkipFile
 from pydantic import BaseModel, Field
 
-from codemods.rules import RULES, gather_rules
+from codemods.rules import gather_rules
 from codemods.rules._base import (
     FINDINGS_KEY,
     LINE_MAP_KEY,
@@ -34,6 +34,9 @@ from codemods.rules._base import (
     render,
     seed_render,
 )
+from codemods.rules.capacity_test import SetCapacityTest
+from codemods.rules.training_loop import ConvertTrainingLoop
+from codemods.rules.unsupported import RefuseUnsupportedSetups
 from codemods.verify import integration_gaps
 
 __all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
@@ -118,7 +121,7 @@ def perforate_source(
     from codemods.analysis.source import parse_source
 
     if select is None and capacity_test is not None:
-        select = ["PAI007"]
+        select = [SetCapacityTest.CODE]
     rules = gather_rules(select)
     tree = parse_source(source, filename)  # a syntax error becomes a ScriptError saying what to do
     facts = collect_facts(tree, filename)
@@ -133,9 +136,9 @@ def perforate_source(
                "extra_scores": extra_scores, "capacity_test": capacity_test}
     applied: list[str] = []
     current = source
-    refused = refusal_reason(report, loop=RULES["PAI005"] in rules) is not None
+    refused = refusal_reason(report, loop=ConvertTrainingLoop in rules) is not None
     if refused:  # nothing is rewritten; the refusal rule records why and what to do by hand
-        rules = [RULES["PAI008"]]
+        rules = [RefuseUnsupportedSetups]
     for rule_class in rules:
         context.scratch[SOURCE_KEY] = (tree, current)
         rule = rule_class(context, **options)

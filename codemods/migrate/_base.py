@@ -59,7 +59,7 @@ class MigrationRule(VisitorBasedCodemodCommand):
     own in `replace(legacy, original, updated)`; every rule sees only the outermost 2024 name of a chain
     (`PBG.pbTracker.addValidationScore`, never `PBG.pbTracker` inside it)."""
 
-    CODE: ClassVar[str] = "PAI200"
+    CODE: ClassVar[str] = "PAI200"  # the base's: a 2024 name that no rule maps (left over after all)
     DESCRIPTION: ClassVar[str] = ""
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider, ScopeProvider)
 

@@ -35,11 +35,8 @@ INDEX_KEY = "pai_statement_index"  # (tree, its StatementIndex, its code) from o
 PIECES_KEY = "pai_rendered_statements"  # id(top-level statement) -> its tokens and line index, for reuse
 
 BACKENDS = ("pai_core", "perforatedai")
-# Scripts whose loop a framework runs get the settings block and the framework's callback, not the loop rules.
-FRAMEWORK_RULES = {
-    "huggingface_trainer": ("PAI002", "PAI007", "PAI010"),
-    "lightning": ("PAI002", "PAI007", "PAI011"),
-}
+# Scripts whose loop a framework runs get only the rules that name the framework in their FRAMEWORKS.
+FRAMEWORKS = ("huggingface_trainer", "lightning")
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 _NO_POSITION = nullcontext()
@@ -256,6 +253,8 @@ class PaiRule(VisitorBasedCodemodCommand):
 
     CODE = "PAI000"
     DESCRIPTION = "base class"
+    DEFAULT = True  # part of the default `pai perforate` run (else only when selected)
+    FRAMEWORKS: tuple[str, ...] = ()  # training_library kinds whose scripts this rule rewrites too
 
     def __init__(
         self,
@@ -489,7 +488,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         if reason:
             raise SkipFile(reason)
         framework = self.report.training_library.kind
-        if framework in FRAMEWORK_RULES and self.CODE not in FRAMEWORK_RULES[framework]:
+        if framework in FRAMEWORKS and framework not in self.FRAMEWORKS:
             raise SkipFile(f"{self.CODE}: {framework} runs the training loop; its callback rule integrates it")
         self.lines = render(tree, self.context.scratch)[0]
         self.edits = {}

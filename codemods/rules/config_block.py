@@ -22,13 +22,14 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod import SkipFile
 
-from codemods.rules._base import PaiRule
+from codemods.rules._base import FRAMEWORKS, PaiRule
 from codemods.rules._placement import config_anchor, trained_constructions
 
 
 class InsertConfigBlock(PaiRule):
     CODE = "PAI002"
     DESCRIPTION = "Insert the GPA.pc.* settings for the detected architecture before the model is built."
+    FRAMEWORKS = FRAMEWORKS
 
     def plan(self, tree: cst.Module) -> None:
         if self.has_config():

@@ -33,6 +33,7 @@ class AddTrainerCallback(AddFrameworkCallback):
     CODE = "PAI010"
     DESCRIPTION = "Add PAITrainerCallback to the HuggingFace Trainer (and an eval_strategy when there is none)."
     LIBRARY = "huggingface_trainer"
+    FRAMEWORKS = (LIBRARY,)
     MODULE = "huggingface"
     CALLBACK = "PAITrainerCallback"
 

@@ -31,6 +31,7 @@ class AddLightningCallback(AddFrameworkCallback):
     CODE = "PAI011"
     DESCRIPTION = "Add PAILightningCallback (monitor and mode of the script) to the Lightning Trainer."
     LIBRARY = "lightning"
+    FRAMEWORKS = (LIBRARY,)
     MODULE = "lightning"
     CALLBACK = "PAILightningCallback"
 
