@@ -23,6 +23,7 @@ from libcst._nodes.internal import CodegenState
 from libcst.codemod import Codemod, CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
 from codemods.analysis.facts import StatementIndex
+from codemods.examples import Invalid, Valid
 
 logger = logging.getLogger(__name__)
 
@@ -255,6 +256,8 @@ class PaiRule(VisitorBasedCodemodCommand):
     DESCRIPTION = "base class"
     DEFAULT = True  # part of the default `pai perforate` run (else only when selected)
     FRAMEWORKS: tuple[str, ...] = ()  # training_library kinds whose scripts this rule rewrites too
+    VALID: tuple[Valid, ...] = ()  # each rule's own examples (codemods.examples)
+    INVALID: tuple[Invalid, ...] = ()
 
     def __init__(
         self,

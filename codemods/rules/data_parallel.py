@@ -37,6 +37,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._placement import import_anchor
 
@@ -48,6 +49,129 @@ _UNWRAP_IMPORT = "from pai_core.distributed import unwrap"
 class RewrapDataParallel(PaiRule):
     CODE = "PAI012"
     DESCRIPTION = "DataParallel scripts: pass the bare model to the tracker and wrap it again on restructure."
+    VALID = (
+        Valid("""
+            import torch
+            import torch.distributed as dist
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+            from pai_core.distributed import wrap_ddp
+
+
+            def evaluate(model, loader):
+                correct = torch.zeros(())
+                with torch.no_grad():
+                    for data, target in loader:
+                        correct += (model(data).argmax(1) == target).sum()
+                dist.all_reduce(correct)
+                return correct.item() / (len(loader.dataset) * dist.get_world_size())
+
+
+            def main(train_loader, val_loader):
+                dist.init_process_group("gloo")
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                ddp_model = DDP(model)
+                GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+                optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": 0.01})
+                epoch = -1
+                while True:
+                    epoch += 1
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(ddp_model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(ddp_model, val_loader)
+                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        ddp_model = wrap_ddp(ddp_model)
+                        optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": 0.01})
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(net, loader):
+                with torch.no_grad():
+                    return sum(F.mse_loss(net(x), y).item() for x, y in loader) / len(loader)
+
+
+            def main(train_loader, val_loader, device):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                net = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 1))
+                net = UPA.perforate_model(net, save_name="train_dendritic", maximizing_score=False)
+                net = nn.DataParallel(net).to(device)
+                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+                optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+                epoch = -1
+                while True:
+                    epoch += 1
+                    for x, y in train_loader:
+                        optimizer.zero_grad()
+                        F.mse_loss(net(x), y).backward()
+                        optimizer.step()
+                    val_loss = evaluate(net, val_loader)
+                    net, restructured, training_complete = GPA.pai_tracker.add_validation_score(val_loss, net)
+                    net.to(device)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(net, loader):
+                with torch.no_grad():
+                    return sum(F.mse_loss(net(x), y).item() for x, y in loader) / len(loader)
+
+
+            def main(train_loader, val_loader, device):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                net = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 1))
+                net = UPA.perforate_model(net, save_name="train_dendritic", maximizing_score=False)
+                net = nn.DataParallel(net).to(device)
+                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+                optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+                epoch = -1
+                while True:
+                    epoch += 1
+                    for x, y in train_loader:
+                        optimizer.zero_grad()
+                        F.mse_loss(net(x), y).backward()
+                        optimizer.step()
+                    val_loss = evaluate(net, val_loader)
+                    bare_net, restructured, training_complete = GPA.pai_tracker.add_validation_score(val_loss, net.module)
+                    net.to(device)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        net = nn.DataParallel(bare_net).to(device)
+                        optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         parallelism = self.report.parallelism

@@ -28,6 +28,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._placement import trained_constructions
 from codemods.rules._script import names_in, sanitize_save_name
@@ -36,6 +37,95 @@ from codemods.rules._script import names_in, sanitize_save_name
 class PerforateModel(PaiRule):
     CODE = "PAI003"
     DESCRIPTION = "Call UPA.perforate_model right after the model is built (before .to(device) and the optimizer)."
+    VALID = (
+        Valid("""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader):
+                correct = 0
+                for data, target in loader:
+                    correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def main(train_loader, val_loader):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+                for epoch in range(10):
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(model, val_loader)
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader):
+                correct = 0
+                for data, target in loader:
+                    correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def main(train_loader, val_loader):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+                for epoch in range(10):
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(model, val_loader)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader):
+                correct = 0
+                for data, target in loader:
+                    correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def main(train_loader, val_loader):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+                for epoch in range(10):
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(model, val_loader)
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         if self.integrated("perforate_model", "initialize_pai"):
