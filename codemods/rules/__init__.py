@@ -1,7 +1,8 @@
 """The integration rules, one libcst codemod per file, in the order `pai perforate` runs them.
 
-Each rule has a code (PAI001...), a docstring with a before/after example, and is idempotent: it detects
-work already in the script (a partial integration) and does only what is missing. PAI007 (capacity-test
+Each rule class declares its code (`CODE`, PAI001...) and carries its own `VALID` / `INVALID` example scripts;
+its module docstring has a before/after example. Every rule is idempotent: it detects work already in the
+script (a partial integration) and does only what is missing. The registries below are built from the classes. PAI007 (capacity-test
 toggle) is not part of the default run: `pai perforate --capacity-test on|off` selects it alone.
 Run one with libcst's own tool, from any folder:
 `python -m libcst.tool codemod -x --no-format codemods.rules.imports.AddDendriteImports FILE`.

@@ -5,6 +5,9 @@ finding of its own code. The rule runs alone, as `python -m libcst.tool codemod`
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import libcst as cst
 import pytest
 from libcst.codemod import CodemodContext, SkipFile
@@ -62,3 +65,15 @@ def test_every_rule_carries_examples_and_is_registered():
 
 def _subclasses(cls: type) -> set[type]:
     return {sub for direct in cls.__subclasses__() for sub in {direct, *_subclasses(direct)}}
+
+
+def test_the_docs_name_only_codes_the_rule_classes_declare():
+    root = Path(__file__).resolve().parents[2]
+    codes = {rule.CODE for rule in ALL_RULES} | {MigrationRule.CODE}
+    for doc in [root / "README.md", *sorted((root / "skills").glob("*/SKILL.md"))]:
+        text = doc.read_text()
+        for first, last in re.findall(r"\b(PAI[02]\d\d)-(PAI[02]\d\d)\b", text):  # a range names every code in it
+            family = sorted(c for c in codes if c[:4] == first[:4] and c != MigrationRule.CODE)
+            assert [first, last] == [family[0], family[-1]], f"{doc.name}: {first}-{last}, the rules: {family}"
+        named = set(re.findall(r"\bPAI[02]\d\d\b", text))
+        assert named <= codes, f"{doc.name} names rule codes no rule class declares: {sorted(named - codes)}"
