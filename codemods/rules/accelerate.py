@@ -99,6 +99,7 @@ class PrepareAgainWithAccelerate(PaiRule):
     INVALID = (
         Invalid("""
             import torch
+            import torch.nn as nn
             import torch.nn.functional as F
             from accelerate import Accelerator
             from torch.optim import AdamW
@@ -117,8 +118,13 @@ class PrepareAgainWithAccelerate(PaiRule):
                 return correct / total
 
 
-            def main(model, train_dl, eval_dl):
+            def main(train_dl, eval_dl):
                 accelerator = Accelerator()
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 2))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
                 GPA.pai_tracker.set_optimizer(AdamW)
                 optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 2e-5})
                 model, optimizer, train_dl, eval_dl = accelerator.prepare(model, optimizer, train_dl, eval_dl)
@@ -139,6 +145,7 @@ class PrepareAgainWithAccelerate(PaiRule):
                         optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 2e-5})
             """, expected="""
             import torch
+            import torch.nn as nn
             import torch.nn.functional as F
             from accelerate import Accelerator
             from torch.optim import AdamW
@@ -157,8 +164,13 @@ class PrepareAgainWithAccelerate(PaiRule):
                 return correct / total
 
 
-            def main(model, train_dl, eval_dl):
+            def main(train_dl, eval_dl):
                 accelerator = Accelerator()
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 2))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
                 GPA.pai_tracker.set_optimizer(AdamW)
                 optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 2e-5})
                 model, optimizer, train_dl, eval_dl = accelerator.prepare(model, optimizer, train_dl, eval_dl)
