@@ -2,7 +2,8 @@
 they are, `INVALID` scripts it rewrites, with the script it writes (`expected`), or, for a rule that only
 reports (PAI008's refusal), with `expected=None`: the script is left as it is and a finding with the rule's code
 says why. Each example is the state of a script when the rule's turn comes (earlier rules already ran), written
-small in the shape of a real training script. `tests/codemods/test_rule_examples.py` runs every one.
+small in the shape of a real training script. The `pai check` codes carry theirs in `codemods.check_codes`.
+`tests/codemods/test_rule_examples.py` runs every one.
 """
 
 from __future__ import annotations
