@@ -80,11 +80,14 @@ def _mistake(script: str, *edits: tuple[str, str]) -> str:
 _PERFORATE = '    model = UPA.perforate_model(model, save_name="run", maximizing_score=True)\n'
 _SETUP = '    optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})\n'
 _REBUILD = "        elif restructured:\n            " + _SETUP.strip() + "\n"
-_SCORE = "        model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)\n"
+_SCORE = ("        model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, "
+          "model)\n")
 _EXTRA = '        GPA.pai_tracker.add_extra_score(train_accuracy, "train")\n'
 _STOP = "        if training_complete:\n            break\n"
 _CAPACITY = "    GPA.pc.set_testing_dendrite_capacity(False)\n"
 _IMPORTS = ("from pai_core import globals_perforatedai as GPA\nfrom pai_core import utils_perforatedai as UPA\n")
+_LOSS = (("accuracy = evaluate(", "val_loss = evaluate("), ("score(accuracy,", "score(val_loss,"))
+_IDS = "    GPA.pc.set_module_ids_to_perforate(['{}'])\n"
 _PREPARE = "    model, optimizer, train_dl = accelerator.prepare(model, optimizer, train_dl)\n"
 
 
@@ -109,8 +112,8 @@ CHECK_CODES: tuple[CheckCode, ...] = (
     _code("PAI105", "the optimizer is not registered with the tracker",
           _mistake(LOOP, ("    GPA.pai_tracker.set_optimizer(torch.optim.SGD)\n", ""),
                    (_SETUP, "    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"),
-                   (_REBUILD, "        elif restructured:\n            optimizer = torch.optim.SGD(model.parameters(), "
-                              "lr=0.01)\n"))),
+                   (_REBUILD, "        elif restructured:\n"
+                              "            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"))),
     _code("PAI106", "add_validation_score is never called",
           _mistake(LOOP, (_SCORE, "        restructured = training_complete = False\n"))),
     _code("PAI107", "add_validation_score's three results are not unpacked",
@@ -122,14 +125,12 @@ CHECK_CODES: tuple[CheckCode, ...] = (
     _code("PAI110", "the epoch loop does not stop on training_complete (or may end before it)",
           _mistake(LOOP, (_STOP, "        if epoch_done():\n            break\n"))),
     _code("PAI111", "maximizing_score contradicts the direction of the validation metric",
-          _mistake(LOOP, ("accuracy = evaluate(", "val_loss = evaluate("), ("score(accuracy,", "score(val_loss,")),
-          valid=_mistake(LOOP, ("accuracy = evaluate(", "val_loss = evaluate("), ("score(accuracy,", "score(val_loss,"),
-                         ("maximizing_score=True", "maximizing_score=False"))),
+          _mistake(LOOP, *_LOSS),
+          valid=_mistake(LOOP, *_LOSS, ("maximizing_score=True", "maximizing_score=False"))),
     _code("PAI112", "add_extra_score comes after add_validation_score in the epoch",
           _mistake(LOOP, (_EXTRA, ""), (_SCORE, _SCORE + _EXTRA))),
     _code("PAI113", "a scheduler the tracker steps is stepped again by the script",
-          _mistake(LOOP, ("    optimizer = GPA.pai_tracker.setup_optimizer(model, {\"params\": model.parameters(), "
-                          "\"lr\": 0.01})\n    while True:\n",
+          _mistake(LOOP, (_SETUP + "    while True:\n",
                           "    GPA.pai_tracker.set_scheduler(torch.optim.lr_scheduler.StepLR)\n"
                           "    optimizer, scheduler = GPA.pai_tracker.setup_optimizer(\n"
                           "        model, {\"params\": model.parameters(), \"lr\": 0.01}, {\"step_size\": 1})\n"
@@ -139,8 +140,8 @@ CHECK_CODES: tuple[CheckCode, ...] = (
     _code("PAI115", "the dendrite capacity test is on (info: turn it off for the real experiment)",
           _mistake(LOOP, ("set_testing_dendrite_capacity(False)", "set_testing_dendrite_capacity(True)"))),
     _code("PAI116", "a module id to perforate does not start with '.'",
-          _mistake(LOOP, (_CAPACITY, _CAPACITY + "    GPA.pc.set_module_ids_to_perforate(['encoder.fc'])\n")),
-          valid=_mistake(LOOP, (_CAPACITY, _CAPACITY + "    GPA.pc.set_module_ids_to_perforate(['.encoder.fc'])\n"))),
+          _mistake(LOOP, (_CAPACITY, _CAPACITY + _IDS.format("encoder.fc"))),
+          valid=_mistake(LOOP, (_CAPACITY, _CAPACITY + _IDS.format(".encoder.fc")))),
     _code("PAI117", "perforate_model comes after the training loop",
           _mistake(LOOP, (_PERFORATE, ""), (_REBUILD, _REBUILD + _PERFORATE))),
     _code("PAI118", "a name of the dendrite library is used before its import",

@@ -13,6 +13,7 @@ import argparse
 import difflib
 import functools
 import logging
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -503,8 +504,9 @@ class PaiRule(VisitorBasedCodemodCommand):
         # Statement edits only: walk statements and blocks, never expressions (10x faster on long scripts).
         return tree.visit(_StatementEditor(self))
 
-    def plan(self, tree: cst.Module) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def plan(self, tree: cst.Module) -> None:
+        """Register this rule's `Edit`s (abstract, so `libcst.tool list` names only the rules)."""
 
     def has_other_changes(self) -> bool:
         """Rules that also rewrite expressions through their own leave_* methods return True."""
