@@ -12,7 +12,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Invalid", "Valid"]
+__all__ = ["MNIST", "MNIST_INTEGRATED", "Invalid", "Valid"]
 
 
 def _script(text: str) -> str:
@@ -42,3 +42,67 @@ class Invalid:
         object.__setattr__(self, "script", _script(self.script))
         if self.expected is not None:
             object.__setattr__(self, "expected", _script(self.expected))
+
+
+# A pytorch/examples-style MNIST script, and what `pai perforate` makes of it (tests/codemods/test_rule_examples.py
+# checks that it still does): the rules share it where their examples need a whole script as it is before or after.
+MNIST = _script("""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+
+    def evaluate(model, loader):
+        correct = 0
+        for data, target in loader:
+            correct += (model(data).argmax(1) == target).sum().item()
+        return correct / len(loader.dataset)
+
+
+    def main(train_loader, val_loader):
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+        optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+        for epoch in range(10):
+            for data, target in train_loader:
+                optimizer.zero_grad()
+                F.cross_entropy(model(data), target).backward()
+                optimizer.step()
+            accuracy = evaluate(model, val_loader)
+    """)
+MNIST_INTEGRATED = _script("""
+    import torch
+    import torch.nn as nn
+    import torch.nn.functional as F
+    from pai_core import globals_perforatedai as GPA
+    from pai_core import utils_perforatedai as UPA
+
+
+    def evaluate(model, loader):
+        correct = 0
+        for data, target in loader:
+            correct += (model(data).argmax(1) == target).sum().item()
+        return correct / len(loader.dataset)
+
+
+    def main(train_loader, val_loader):
+        GPA.pc.set_testing_dendrite_capacity(True)
+        GPA.pc.set_module_names_to_perforate(['Linear'])
+        GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+        model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+        model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+        GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+        epoch = -1
+        while True:
+            epoch += 1
+            for data, target in train_loader:
+                optimizer.zero_grad()
+                F.cross_entropy(model(data), target).backward()
+                optimizer.step()
+            accuracy = evaluate(model, val_loader)
+            model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
+            if training_complete:
+                break
+            elif restructured:
+                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+    """)

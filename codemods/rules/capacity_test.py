@@ -19,7 +19,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import FRAMEWORKS, PaiRule
 
 _FLAG_CALL = m.Call(func=m.Attribute(attr=m.Name("set_testing_dendrite_capacity")))
@@ -30,119 +30,11 @@ class SetCapacityTest(PaiRule):
     DESCRIPTION = "Set GPA.pc.set_testing_dendrite_capacity(True|False) (--capacity-test on|off)."
     DEFAULT = False  # only on request: `pai perforate --capacity-test on|off`
     FRAMEWORKS = FRAMEWORKS
-    VALID = (
-        Valid("""
-            import torch
-            import torch.nn as nn
-            import torch.nn.functional as F
-            from pai_core import globals_perforatedai as GPA
-            from pai_core import utils_perforatedai as UPA
-
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
-                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-                epoch = -1
-                while True:
-                    epoch += 1
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
-                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-                    if training_complete:
-                        break
-                    elif restructured:
-                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-            """, options={'capacity_test': True}),
-    )
+    VALID = (Valid(MNIST_INTEGRATED, options={"capacity_test": True}),)  # already on
     INVALID = (
-        Invalid("""
-            import torch
-            import torch.nn as nn
-            import torch.nn.functional as F
-            from pai_core import globals_perforatedai as GPA
-            from pai_core import utils_perforatedai as UPA
-
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
-                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-                epoch = -1
-                while True:
-                    epoch += 1
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
-                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-                    if training_complete:
-                        break
-                    elif restructured:
-                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-            """, expected="""
-            import torch
-            import torch.nn as nn
-            import torch.nn.functional as F
-            from pai_core import globals_perforatedai as GPA
-            from pai_core import utils_perforatedai as UPA
-
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(False)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
-                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-                epoch = -1
-                while True:
-                    epoch += 1
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
-                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-                    if training_complete:
-                        break
-                    elif restructured:
-                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-            """, options={'capacity_test': False}),
+        Invalid(MNIST_INTEGRATED, options={"capacity_test": False},
+                expected=MNIST_INTEGRATED.replace("set_testing_dendrite_capacity(True)",
+                                                  "set_testing_dendrite_capacity(False)")),
     )
 
     @staticmethod

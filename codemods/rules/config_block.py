@@ -84,7 +84,7 @@ class InsertConfigBlock(PaiRule):
             GPA.pc.set_output_dimensions([-1, 0, -1, -1])
             model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
             optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-            """, options={'backend': 'perforatedai'}),
+            """, options={"backend": "perforatedai"}),
     )
 
     def plan(self, tree: cst.Module) -> None:

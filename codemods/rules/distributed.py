@@ -35,7 +35,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._placement import import_anchor
 
@@ -47,43 +47,7 @@ class RewrapDistributedModel(PaiRule):
     CODE = "PAI009"
     DESCRIPTION = "DDP scripts: wrap the model in DDP again (same settings) when the tracker restructures it."
     VALID = (
-        Valid("""
-            import torch
-            import torch.nn as nn
-            import torch.nn.functional as F
-            from pai_core import globals_perforatedai as GPA
-            from pai_core import utils_perforatedai as UPA
-
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
-                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-                epoch = -1
-                while True:
-                    epoch += 1
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
-                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-                    if training_complete:
-                        break
-                    elif restructured:
-                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-            """),
+        Valid(MNIST_INTEGRATED),
     )
     INVALID = (
         Invalid("""

@@ -14,7 +14,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod import SkipFile
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import MNIST, Invalid, Valid
 from codemods.rules._base import PaiRule, refusal_reason
 
 
@@ -22,29 +22,7 @@ class RefuseUnsupportedSetups(PaiRule):
     CODE = "PAI008"
     DESCRIPTION = "Refuse DataParallel/FSDP/Fabric/sharded-framework scripts with the reason and the manual steps."
     VALID = (
-        Valid("""
-            import torch
-            import torch.nn as nn
-            import torch.nn.functional as F
-
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-                for epoch in range(10):
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
-            """),
+        Valid(MNIST),
     )
     INVALID = (
         Invalid("""

@@ -16,6 +16,7 @@ from libcst.codemod import CodemodContext, SkipFile
 
 from codemods.check import check_integration
 from codemods.check_codes import CHECK_CODES
+from codemods.examples import MNIST, MNIST_INTEGRATED
 from codemods.migrate._base import REFUSALS_KEY, MigrationRefused, MigrationRule
 from codemods.migrate.rules import RULES as MIGRATE_RULES
 from codemods.rules import RULES
@@ -57,6 +58,13 @@ def test_invalid_example_gets_the_expected_result(rule, example):
     assert new == example.expected
     compile(new, "expected.py", "exec")
     assert _apply(rule, new, example.options)[0] == new, "applying the rule again changed the script"
+
+
+def test_the_shared_mnist_example_is_what_pai_perforate_writes():
+    from codemods.perforate import perforate_source
+
+    result = perforate_source(MNIST, filename="train.py")
+    assert result.new_source == MNIST_INTEGRATED and check_integration(MNIST_INTEGRATED).ok
 
 
 @pytest.mark.parametrize(("code", "example", "flagged"), [
