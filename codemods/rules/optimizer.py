@@ -30,8 +30,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
-from codemods.examples import Invalid, Valid
 from codemods.analysis.optim import manual_lr_note, rebuilt_on_restructure
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._script import (
     HORIZON_SCHEDULERS,
@@ -52,96 +52,65 @@ class _NotSimple(Exception):
 class ConvertOptimizer(PaiRule):
     CODE = "PAI004"
     DESCRIPTION = "Register the optimizer with the tracker: setup_optimizer for simple setups, else set_optimizer_instance."
-    VALID = (
-        Valid("""
-            import torch
-            import torch.nn as nn
-            import torch.nn.functional as F
-            from pai_core import globals_perforatedai as GPA
-            from pai_core import utils_perforatedai as UPA
-
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
-                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-                for epoch in range(10):
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
-            """),
-    )
+    VALID = (Valid(MNIST_INTEGRATED),)
     INVALID = (
         Invalid("""
             import torch
             import torch.nn as nn
-            import torch.nn.functional as F
             from pai_core import globals_perforatedai as GPA
             from pai_core import utils_perforatedai as UPA
 
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-                for epoch in range(10):
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
             """, expected="""
             import torch
             import torch.nn as nn
-            import torch.nn.functional as F
             from pai_core import globals_perforatedai as GPA
             from pai_core import utils_perforatedai as UPA
 
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+            optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 1e-3})
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """),
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
 
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
 
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
-                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
-                for epoch in range(10):
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+            GPA.pai_tracker.set_scheduler(torch.optim.lr_scheduler.StepLR)
+            optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 1e-3}, {"step_size": 30})
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
             """),
     )
 

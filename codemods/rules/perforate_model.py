@@ -41,89 +41,44 @@ class PerforateModel(PaiRule):
         Valid("""
             import torch
             import torch.nn as nn
-            import torch.nn.functional as F
             from pai_core import globals_perforatedai as GPA
             from pai_core import utils_perforatedai as UPA
 
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-                for epoch in range(10):
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
             """),
     )
     INVALID = (
         Invalid("""
             import torch
             import torch.nn as nn
-            import torch.nn.functional as F
             from pai_core import globals_perforatedai as GPA
             from pai_core import utils_perforatedai as UPA
 
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-                for epoch in range(10):
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
             """, expected="""
             import torch
             import torch.nn as nn
-            import torch.nn.functional as F
             from pai_core import globals_perforatedai as GPA
             from pai_core import utils_perforatedai as UPA
 
-
-            def evaluate(model, loader):
-                correct = 0
-                for data, target in loader:
-                    correct += (model(data).argmax(1) == target).sum().item()
-                return correct / len(loader.dataset)
-
-
-            def main(train_loader, val_loader):
-                GPA.pc.set_testing_dendrite_capacity(True)
-                GPA.pc.set_module_names_to_perforate(['Linear'])
-                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
-                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
-                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
-                optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
-                for epoch in range(10):
-                    for data, target in train_loader:
-                        optimizer.zero_grad()
-                        F.cross_entropy(model(data), target).backward()
-                        optimizer.step()
-                    accuracy = evaluate(model, val_loader)
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
             """),
     )
 

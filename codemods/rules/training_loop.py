@@ -42,8 +42,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
-from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.analysis.loop import counter_condition, loop_refusal
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._script import call_value, names_in
 
