@@ -12,7 +12,7 @@ import textwrap
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["MNIST", "MNIST_INTEGRATED", "Invalid", "Valid"]
+__all__ = ["CURRENT_API", "MNIST", "MNIST_INTEGRATED", "Invalid", "Valid"]
 
 
 def _script(text: str) -> str:
@@ -105,4 +105,15 @@ MNIST_INTEGRATED = _script("""
                 break
             elif restructured:
                 optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+    """)
+
+# A script of today's API, which no `pai migrate` rule has anything to rewrite in.
+CURRENT_API = _script("""
+    from perforatedai import globals_perforatedai as GPA
+    from perforatedai import utils_perforatedai as UPA
+
+    GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)
+    GPA.pc.set_n_epochs_to_switch(10)
+    model = UPA.perforate_model(Net(), save_name="run", maximizing_score=True)
+    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
     """)

@@ -57,9 +57,7 @@ _RESTRUCTURED = m.If(test=m.Name("restructured"))
 class PrepareAgainWithAccelerate(PaiRule):
     CODE = "PAI013"
     DESCRIPTION = "Accelerate loops: the unwrapped model to the tracker, prepare again on restructure."
-    VALID = (
-        Valid(MNIST_INTEGRATED),
-    )
+    VALID = (Valid(MNIST_INTEGRATED),)
     INVALID = (
         Invalid("""
             import torch

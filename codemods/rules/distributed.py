@@ -46,9 +46,7 @@ _HELPER_IMPORT = "from pai_core.distributed import wrap_ddp"
 class RewrapDistributedModel(PaiRule):
     CODE = "PAI009"
     DESCRIPTION = "DDP scripts: wrap the model in DDP again (same settings) when the tracker restructures it."
-    VALID = (
-        Valid(MNIST_INTEGRATED),
-    )
+    VALID = (Valid(MNIST_INTEGRATED),)
     INVALID = (
         Invalid("""
             import torch

@@ -38,9 +38,7 @@ _VALIDATION_CALL = m.SimpleStatementLine(body=[m.Assign(value=m.Call(
 class AddExtraScores(PaiRule):
     CODE = "PAI006"
     DESCRIPTION = "Add add_extra_score(train_metric, 'train') (and opt-in test scores) before add_validation_score."
-    VALID = (
-        Valid(MNIST_INTEGRATED),
-    )
+    VALID = (Valid(MNIST_INTEGRATED),)
     INVALID = (
         Invalid("""
             import torch

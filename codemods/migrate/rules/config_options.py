@@ -26,7 +26,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import GLOBALS, LegacyName, MigrationRule
 from pai_core.options import LEGACY_CONSTANT_NAMES, LEGACY_OPTIONS
 
@@ -38,17 +38,7 @@ class MigrateConfigOptions(MigrationRule):
     CODE = "PAI201"
     DESCRIPTION = "PBG.<option> = value / .append(...) / reads become GPA.pc.set_/append_/get_<option>."
     METADATA_DEPENDENCIES = (*MigrationRule.METADATA_DEPENDENCIES, ExpressionContextProvider)
-    VALID = (
-        Valid("""
-            from perforatedai import globals_perforatedai as GPA
-            from perforatedai import utils_perforatedai as UPA
-
-            GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)
-            GPA.pc.set_n_epochs_to_switch(10)
-            model = UPA.perforate_model(Net(), save_name="run", maximizing_score=True)
-            model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-            """),
-    )
+    VALID = (Valid(CURRENT_API),)
     INVALID = (
         Invalid("""
             from perforatedai import pb_globals as PBG

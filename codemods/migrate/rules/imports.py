@@ -18,7 +18,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod.visitors import RemoveImportsVisitor
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import PACKAGES, MigrationRule
 from pai_core.upstream_names import LEGACY_MODULES
 
@@ -27,15 +27,7 @@ class MigrateImports(MigrationRule):
     CODE = "PAI206"
     DESCRIPTION = "Remove the pb_globals / globalsFile / pb_utils / pb_models / pb_network imports left unused."
     VALID = (
-        Valid("""
-            from perforatedai import globals_perforatedai as GPA
-            from perforatedai import utils_perforatedai as UPA
-
-            GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)
-            GPA.pc.set_n_epochs_to_switch(10)
-            model = UPA.perforate_model(Net(), save_name="run", maximizing_score=True)
-            model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-            """),
+        Valid(CURRENT_API),
         Valid("""
             from perforatedai import pb_globals as PBG
 

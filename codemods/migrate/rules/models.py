@@ -19,7 +19,7 @@ A name the 2024 modules had that pai cannot map is refused with its name.
 
 from __future__ import annotations
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import MigrationRule
 from pai_core.options import LEGACY_OPTIONS
 from pai_core.upstream_names import LEGACY_MEMBERS, LEGACY_TRACKER
@@ -28,17 +28,7 @@ from pai_core.upstream_names import LEGACY_MEMBERS, LEGACY_TRACKER
 class MigrateModelClasses(MigrationRule):
     CODE = "PAI205"
     DESCRIPTION = "PBG.PBSequential, PBM.multiOutputProcesser, PBM.ResNetPB, PBM.PAIDataParallel become today's."
-    VALID = (
-        Valid("""
-            from perforatedai import globals_perforatedai as GPA
-            from perforatedai import utils_perforatedai as UPA
-
-            GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)
-            GPA.pc.set_n_epochs_to_switch(10)
-            model = UPA.perforate_model(Net(), save_name="run", maximizing_score=True)
-            model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-            """),
-    )
+    VALID = (Valid(CURRENT_API),)
     INVALID = (
         Invalid("""
             import torch.nn as nn

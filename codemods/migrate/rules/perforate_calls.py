@@ -25,7 +25,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import GLOBALS, MigrationRule
 from pai_core.upstream_names import INITIALIZE, LEGACY_MEMBERS, LEGACY_TRACKER
 
@@ -35,17 +35,7 @@ _UTILS = LEGACY_MEMBERS["pb_utils"]
 class MigratePerforateCalls(MigrationRule):
     CODE = "PAI204"
     DESCRIPTION = "PBU.initializePB / convertNetwork (+ pbTracker.initialize) / loadSystem & co. become UPA calls."
-    VALID = (
-        Valid("""
-            from perforatedai import globals_perforatedai as GPA
-            from perforatedai import utils_perforatedai as UPA
-
-            GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)
-            GPA.pc.set_n_epochs_to_switch(10)
-            model = UPA.perforate_model(Net(), save_name="run", maximizing_score=True)
-            model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-            """),
-    )
+    VALID = (Valid(CURRENT_API),)
     INVALID = (
         Invalid("""
             from perforatedai import pb_utils as PBU

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from codemods.examples import Invalid, Valid
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import GLOBALS, MigrationRule
 from pai_core.upstream_names import LEGACY_MEMBER_VARS, LEGACY_TRACKER, LEGACY_TRACKER_METHODS
 
@@ -32,17 +32,7 @@ _CURRENT = {renamed.name for renamed in LEGACY_TRACKER_METHODS.values()}
 class MigrateTrackerCalls(MigrationRule):
     CODE = "PAI203"
     DESCRIPTION = "PBG.pbTracker.addValidationScore & co. become GPA.pai_tracker.add_validation_score & co."
-    VALID = (
-        Valid("""
-            from perforatedai import globals_perforatedai as GPA
-            from perforatedai import utils_perforatedai as UPA
-
-            GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)
-            GPA.pc.set_n_epochs_to_switch(10)
-            model = UPA.perforate_model(Net(), save_name="run", maximizing_score=True)
-            model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
-            """),
-    )
+    VALID = (Valid(CURRENT_API),)
     INVALID = (
         Invalid("""
             import torch.optim as optim
