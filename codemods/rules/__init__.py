@@ -2,9 +2,9 @@
 
 Each rule class declares its code (`CODE`, PAI001...) and carries its own `VALID` / `INVALID` example scripts;
 its module docstring has a before/after example. Every rule is idempotent: it detects work already in the
-script (a partial integration) and does only what is missing. The registries below are built from the classes. PAI007 (capacity-test
-toggle) is not part of the default run: `pai perforate --capacity-test on|off` selects it alone.
-Run one with libcst's own tool, from any folder:
+script (a partial integration) and does only what is missing. The registries below are built from the classes.
+PAI007 (capacity-test toggle, `DEFAULT = False`) is not part of the default run: `pai perforate --capacity-test
+on|off` selects it alone. Run one with libcst's own tool, from any folder:
 `python -m libcst.tool codemod -x --no-format codemods.rules.imports.AddDendriteImports FILE`.
 """
 

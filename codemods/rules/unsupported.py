@@ -20,7 +20,7 @@ from codemods.rules._base import PaiRule, refusal_reason
 
 class RefuseUnsupportedSetups(PaiRule):
     CODE = "PAI008"
-    DESCRIPTION = "Refuse DataParallel/FSDP/Fabric/sharded-framework scripts with the reason and the manual steps."
+    DESCRIPTION = "Refuse FSDP/DeepSpeed/Fabric/sharded-framework scripts with the reason and the manual steps."
     VALID = (Valid(MNIST),)
     INVALID = (
         Invalid("""
