@@ -22,7 +22,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile
 from pydantic import BaseModel, Field
 
-from codemods.rules import RULES, gather_rules
+from codemods.rules import gather_rules
 from codemods.rules._base import (
     FINDINGS_KEY,
     LINE_MAP_KEY,
@@ -33,6 +33,9 @@ from codemods.rules._base import (
     refusal_reason,
 )
 from codemods.rules._lines import LineMap, render, seed_render
+from codemods.rules.capacity_test import SetCapacityTest
+from codemods.rules.training_loop import ConvertTrainingLoop
+from codemods.rules.unsupported import RefuseUnsupportedSetups
 from codemods.verify import integration_gaps
 
 __all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
@@ -117,7 +120,7 @@ def perforate_source(
     from codemods.analysis.source import parse_source
 
     if select is None and capacity_test is not None:
-        select = ["PAI007"]
+        select = [SetCapacityTest.CODE]
     rules = gather_rules(select)
     tree = parse_source(source, filename)  # a syntax error becomes a ScriptError saying what to do
     facts = collect_facts(tree, filename)
@@ -125,9 +128,9 @@ def perforate_source(
     context = _rule_context(source, filename, report, facts)
     options = {"backend": backend, "save_name": save_name, "keep_for_loop": keep_for_loop,
                "extra_scores": extra_scores, "capacity_test": capacity_test}
-    refused = refusal_reason(report, loop=RULES["PAI005"] in rules) is not None
+    refused = refusal_reason(report, loop=ConvertTrainingLoop in rules) is not None
     if refused:  # nothing is rewritten; the refusal rule records why and what to do by hand
-        rules = [RULES["PAI008"]]
+        rules = [RefuseUnsupportedSetups]
     tree, new_source, applied, found = _apply_rules(rules, context, tree, source, options)
     findings = [_finding(f) for f in found]
     if not refused and select is None:  # the full rewrite: a complete integration, or nothing at all

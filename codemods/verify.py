@@ -11,32 +11,44 @@ from dataclasses import dataclass
 
 import libcst as cst
 
+from codemods.rules._base import FRAMEWORKS
+from codemods.rules.config_block import InsertConfigBlock
+from codemods.rules.hf_trainer import AddTrainerCallback
+from codemods.rules.imports import AddDendriteImports
+from codemods.rules.lightning import AddLightningCallback
+from codemods.rules.optimizer import ConvertOptimizer
+from codemods.rules.perforate_model import PerforateModel
+from codemods.rules.training_loop import ConvertTrainingLoop
+
 __all__ = ["Gap", "integration_gaps"]
 
 # step of the analysis (codemods.analysis.integration) -> (rule that places it, what to write by hand)
 RECIPES: dict[str, tuple[str, str]] = {
-    "imports": ("PAI001", "add `from pai_core import globals_perforatedai as GPA` and `from pai_core import "
-                "utils_perforatedai as UPA` to the first import block"),
-    "config": ("PAI002", "before the model is built, `GPA.pc.set_testing_dendrite_capacity(True)` plus the "
-               "module names and output dimensions `pai analyze-script` recommends"),
-    "perforate_model": ("PAI003", "right after the model is built, before `.to(device)`, any wrapper and the "
-                        "optimizer: `model = UPA.perforate_model(model, save_name=\"run\", maximizing_score=...)`"),
-    "optimizer_registration": ("PAI004", "replace the optimizer construction by `GPA.pai_tracker.set_optimizer("
-                               "<OptimizerClass>)` and `optimizer = GPA.pai_tracker.setup_optimizer(model, "
-                               "{\"params\": model.parameters(), \"lr\": ...})`"),
-    "add_validation_score": ("PAI005", "once per epoch, after validation: `model, restructured, "
+    "imports": (AddDendriteImports.CODE, "add `from pai_core import globals_perforatedai as GPA` and `from "
+                "pai_core import utils_perforatedai as UPA` to the first import block"),
+    "config": (InsertConfigBlock.CODE, "before the model is built, `GPA.pc.set_testing_dendrite_capacity(True)` "
+               "plus the module names and output dimensions `pai analyze-script` recommends"),
+    "perforate_model": (PerforateModel.CODE, "right after the model is built, before `.to(device)`, any wrapper "
+                        "and the optimizer: `model = UPA.perforate_model(model, save_name=\"run\", "
+                        "maximizing_score=...)`"),
+    "optimizer_registration": (ConvertOptimizer.CODE, "replace the optimizer construction by "
+                               "`GPA.pai_tracker.set_optimizer(<OptimizerClass>)` and `optimizer = "
+                               "GPA.pai_tracker.setup_optimizer(model, {\"params\": model.parameters(), \"lr\": "
+                               "...})`"),
+    "add_validation_score": (ConvertTrainingLoop.CODE, "once per epoch, after validation: `model, restructured, "
                              "training_complete = GPA.pai_tracker.add_validation_score(score, model)`"),
-    "restructure_optimizer_rebuild": ("PAI005", "right after add_validation_score: `if restructured:` run the "
-                                      "same setup_optimizer call again (the old optimizer holds old parameters)"),
-    "training_complete_break": ("PAI005", "`if training_complete: break` out of the epoch loop (make it "
-                                "`while True:` so it does not end first)"),
-    "callback": ("PAI010/PAI011", "add the pai callback to the Trainer: `callbacks=[PAITrainerCallback(...)]` "
-                 "(HF) or `callbacks=[PAILightningCallback(monitor=..., mode=...)]` (Lightning)"),
+    "restructure_optimizer_rebuild": (ConvertTrainingLoop.CODE, "right after add_validation_score: `if "
+                                      "restructured:` run the same setup_optimizer call again (the old optimizer "
+                                      "holds old parameters)"),
+    "training_complete_break": (ConvertTrainingLoop.CODE, "`if training_complete: break` out of the epoch loop "
+                                "(make it `while True:` so it does not end first)"),
+    "callback": (f"{AddTrainerCallback.CODE}/{AddLightningCallback.CODE}", "add the pai callback to the Trainer: "
+                 "`callbacks=[PAITrainerCallback(...)]` (HF) or `callbacks=[PAILightningCallback(monitor=..., "
+                 "mode=...)]` (Lightning)"),
 }
 PLAIN_REQUIRED = ("imports", "config", "perforate_model", "optimizer_registration", "add_validation_score",
                   "restructure_optimizer_rebuild", "training_complete_break")
 FRAMEWORK_REQUIRED = ("callback",)  # the callback perforates, registers and feeds the tracker itself
-FRAMEWORKS = ("huggingface_trainer", "lightning")
 
 
 @dataclass

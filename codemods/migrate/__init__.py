@@ -20,13 +20,11 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 from pydantic import Field
 
-from codemods.migrate._base import REFUSALS_KEY, MigrationRefused, Refusal, legacy_name
+from codemods.migrate._base import REFUSALS_KEY, MigrationRefused, MigrationRule, Refusal, legacy_name
 from codemods.migrate.rules import RULES
 from codemods.perforate import PerforateFinding, PerforateResult, atomic_write, diff_name
 
 __all__ = ["MigrateResult", "MigrateToCurrentAPI", "MigrationRefused", "migrate_file", "migrate_source"]
-
-LEFTOVER_CODE = "PAI200"
 
 
 class MigrateResult(PerforateResult):
@@ -56,8 +54,8 @@ def migrate_tree(tree: cst.Module, filename: str = "<string>") -> tuple[cst.Modu
         applied.append(RULES[-1].CODE)
     if not refusals:  # reported where the user wrote them: the rewritten tree has other lines
         left = {text for _, text in _references(tree)}
-        refusals += [Refusal(LEFTOVER_CODE, line, f"`{text}` has no current-API name pai can map (a value of the "
-                             "script's own kept on the 2024 module, or a name the README's upstream-names table "
+        refusals += [Refusal(MigrationRule.CODE, line, f"`{text}` has no current-API name pai can map (a value of "
+                             "the script's own kept on the 2024 module, or a name the README's upstream-names table "
                              "lists as absent): keep it in a variable of your own or remove it, then run pai "
                              "migrate again") for line, text in _references(original) if text in left]
     return tree, applied, refusals

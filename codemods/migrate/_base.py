@@ -16,6 +16,7 @@ from libcst.codemod import CodemodContext, VisitorBasedCodemodCommand
 from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
 
+from codemods.examples import Invalid, Valid
 from pai_core.upstream_names import CURRENT_ALIASES, LEGACY_MODULES, Renamed
 
 PACKAGES = ("perforatedai", "pai_core")
@@ -59,8 +60,10 @@ class MigrationRule(VisitorBasedCodemodCommand):
     own in `replace(legacy, original, updated)`; every rule sees only the outermost 2024 name of a chain
     (`PBG.pbTracker.addValidationScore`, never `PBG.pbTracker` inside it)."""
 
-    CODE: ClassVar[str] = "PAI200"
+    CODE: ClassVar[str] = "PAI200"  # the base's: a 2024 name that no rule maps (left over after all)
     DESCRIPTION: ClassVar[str] = ""
+    VALID: ClassVar[tuple[Valid, ...]] = ()  # each rule's own examples (codemods.examples)
+    INVALID: ClassVar[tuple[Invalid, ...]] = ()
     METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider, ScopeProvider)
 
     def __init__(self, context: CodemodContext) -> None:

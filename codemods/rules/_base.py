@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+from abc import abstractmethod
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -18,6 +19,7 @@ import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 
 from codemods._libcst_internals import StatementIndex, init_without_matcher_scan, needs_matcher_scan
+from codemods.examples import Invalid, Valid
 from codemods.rules._lines import render
 
 logger = logging.getLogger(__name__)
@@ -29,11 +31,8 @@ SOURCE_KEY = "pai_source"  # (tree, its code): the orchestrator shares the rende
 NAMES_KEY = "pai_names"  # every identifier of the original script (the analysis' pass collected them)
 
 BACKENDS = ("pai_core", "perforatedai")
-# Scripts whose loop a framework runs get the settings block and the framework's callback, not the loop rules.
-FRAMEWORK_RULES = {
-    "huggingface_trainer": ("PAI002", "PAI007", "PAI010"),
-    "lightning": ("PAI002", "PAI007", "PAI011"),
-}
+# Scripts whose loop a framework runs get only the rules that name the framework in their FRAMEWORKS.
+FRAMEWORKS = ("huggingface_trainer", "lightning")
 
 _STATEMENTS = (cst.SimpleStatementLine, cst.BaseCompoundStatement)
 
@@ -62,6 +61,10 @@ class PaiRule(VisitorBasedCodemodCommand):
 
     CODE = "PAI000"
     DESCRIPTION = "base class"
+    DEFAULT = True  # part of the default `pai perforate` run (else only when selected)
+    FRAMEWORKS: tuple[str, ...] = ()  # training_library kinds whose scripts this rule rewrites too
+    VALID: tuple[Valid, ...] = ()  # each rule's own examples (codemods.examples)
+    INVALID: tuple[Invalid, ...] = ()
 
     def __init__(
         self,
@@ -291,7 +294,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         if reason:
             raise SkipFile(reason)
         framework = self.report.training_library.kind
-        if framework in FRAMEWORK_RULES and self.CODE not in FRAMEWORK_RULES[framework]:
+        if framework in FRAMEWORKS and framework not in self.FRAMEWORKS:
             raise SkipFile(f"{self.CODE}: {framework} runs the training loop; its callback rule integrates it")
         self.lines = render(tree, self.context.scratch)[0]
         self.edits = {}
@@ -303,8 +306,9 @@ class PaiRule(VisitorBasedCodemodCommand):
         # Statement edits only: walk statements and blocks, never expressions (10x faster on long scripts).
         return tree.visit(_StatementEditor(self))
 
-    def plan(self, tree: cst.Module) -> None:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def plan(self, tree: cst.Module) -> None:
+        """Register this rule's `Edit`s (abstract, so `libcst.tool list` names only the rules)."""
 
     def has_other_changes(self) -> bool:
         """Rules that also rewrite expressions through their own leave_* methods return True."""

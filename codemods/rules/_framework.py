@@ -9,6 +9,8 @@ appended to the list already there (`callbacks=cbs` becomes `callbacks=[*cbs, ..
 
 from __future__ import annotations
 
+from abc import abstractmethod
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
@@ -28,8 +30,9 @@ class AddFrameworkCallback(PaiRule):
     MODULE = ""  # pai_core.integrations.<MODULE>
     CALLBACK = ""  # the callback class
 
-    def callback_arguments(self) -> list[str]:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abstractmethod
+    def callback_arguments(self) -> list[str]:
+        """The callback's arguments, as source text."""
 
     def review(self) -> None:
         """Warnings about the rest of the script (subclasses)."""

@@ -45,6 +45,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 
 _HOOKUP = m.SimpleStatementLine(body=[m.Assign(
@@ -56,6 +57,105 @@ _RESTRUCTURED = m.If(test=m.Name("restructured"))
 class PrepareAgainWithAccelerate(PaiRule):
     CODE = "PAI013"
     DESCRIPTION = "Accelerate loops: the unwrapped model to the tracker, prepare again on restructure."
+    VALID = (Valid(MNIST_INTEGRATED),)
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from accelerate import Accelerator
+            from torch.optim import AdamW
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader, accelerator):
+                correct = total = 0
+                for batch in loader:
+                    with torch.no_grad():
+                        predictions = model(batch["x"]).argmax(-1)
+                    predictions, labels = accelerator.gather_for_metrics((predictions, batch["y"]))
+                    correct += (predictions == labels).sum().item()
+                    total += len(labels)
+                return correct / total
+
+
+            def main(train_dl, eval_dl):
+                accelerator = Accelerator()
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 2))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                GPA.pai_tracker.set_optimizer(AdamW)
+                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 2e-5})
+                model, optimizer, train_dl, eval_dl = accelerator.prepare(model, optimizer, train_dl, eval_dl)
+                epoch = -1
+                while True:
+                    epoch += 1
+                    model.train()
+                    for batch in train_dl:
+                        loss = F.cross_entropy(model(batch["x"]), batch["y"])
+                        accelerator.backward(loss)
+                        optimizer.step()
+                        optimizer.zero_grad()
+                    accuracy = evaluate(model, eval_dl, accelerator)
+                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 2e-5})
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from accelerate import Accelerator
+            from torch.optim import AdamW
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader, accelerator):
+                correct = total = 0
+                for batch in loader:
+                    with torch.no_grad():
+                        predictions = model(batch["x"]).argmax(-1)
+                    predictions, labels = accelerator.gather_for_metrics((predictions, batch["y"]))
+                    correct += (predictions == labels).sum().item()
+                    total += len(labels)
+                return correct / total
+
+
+            def main(train_dl, eval_dl):
+                accelerator = Accelerator()
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Linear(32, 64), nn.ReLU(), nn.Linear(64, 2))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                GPA.pai_tracker.set_optimizer(AdamW)
+                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 2e-5})
+                model, optimizer, train_dl, eval_dl = accelerator.prepare(model, optimizer, train_dl, eval_dl)
+                epoch = -1
+                while True:
+                    epoch += 1
+                    model.train()
+                    for batch in train_dl:
+                        loss = F.cross_entropy(model(batch["x"]), batch["y"])
+                        accelerator.backward(loss)
+                        optimizer.step()
+                        optimizer.zero_grad()
+                    accuracy = evaluate(model, eval_dl, accelerator)
+                    unwrapped_model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, accelerator.unwrap_model(model))
+                    if training_complete:
+                        break
+                    elif restructured:
+                        model = unwrapped_model
+                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 2e-5})
+                        accelerator.wait_for_everyone()
+                        model, optimizer = accelerator.prepare(model, optimizer)
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         accelerate = self.report.parallelism.accelerate

@@ -19,7 +19,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
-from codemods.rules._base import PaiRule
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
+from codemods.rules._base import FRAMEWORKS, PaiRule
 
 _FLAG_CALL = m.Call(func=m.Attribute(attr=m.Name("set_testing_dendrite_capacity")))
 
@@ -27,6 +28,14 @@ _FLAG_CALL = m.Call(func=m.Attribute(attr=m.Name("set_testing_dendrite_capacity"
 class SetCapacityTest(PaiRule):
     CODE = "PAI007"
     DESCRIPTION = "Set GPA.pc.set_testing_dendrite_capacity(True|False) (--capacity-test on|off)."
+    DEFAULT = False  # only on request: `pai perforate --capacity-test on|off`
+    FRAMEWORKS = FRAMEWORKS
+    VALID = (Valid(MNIST_INTEGRATED, options={"capacity_test": True}),)  # already on
+    INVALID = (
+        Invalid(MNIST_INTEGRATED, options={"capacity_test": False},
+                expected=MNIST_INTEGRATED.replace("set_testing_dendrite_capacity(True)",
+                                                  "set_testing_dendrite_capacity(False)")),
+    )
 
     @staticmethod
     def add_args(arg_parser: argparse.ArgumentParser) -> None:

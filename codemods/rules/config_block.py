@@ -22,13 +22,70 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod import SkipFile
 
-from codemods.rules._base import PaiRule
+from codemods.examples import Invalid, Valid
+from codemods.rules._base import FRAMEWORKS, PaiRule
 from codemods.rules._placement import config_anchor, trained_constructions
 
 
 class InsertConfigBlock(PaiRule):
     CODE = "PAI002"
     DESCRIPTION = "Insert the GPA.pc.* settings for the detected architecture before the model is built."
+    FRAMEWORKS = FRAMEWORKS
+    VALID = (
+        Valid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(False)
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            GPA.pc.set_module_names_to_perforate(['Linear'])
+            GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """),
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            from perforatedai import globals_perforatedai as GPA
+            from perforatedai import utils_perforatedai as UPA
+
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from perforatedai import globals_perforatedai as GPA
+            from perforatedai import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            GPA.pc.set_configuration_confirmed(True)
+            GPA.pc.set_module_names_to_perforate(['Linear'])
+            GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """, options={"backend": "perforatedai"}),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         if self.has_config():

@@ -37,6 +37,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._placement import import_anchor
 
@@ -48,6 +49,83 @@ _UNWRAP_IMPORT = "from pai_core.distributed import unwrap"
 class RewrapDataParallel(PaiRule):
     CODE = "PAI012"
     DESCRIPTION = "DataParallel scripts: pass the bare model to the tracker and wrap it again on restructure."
+    VALID = (Valid(MNIST_INTEGRATED),)
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(net, loader):
+                with torch.no_grad():
+                    return sum(F.mse_loss(net(x), y).item() for x, y in loader) / len(loader)
+
+
+            def main(train_loader, val_loader, device):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                net = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 1))
+                net = UPA.perforate_model(net, save_name="train_dendritic", maximizing_score=False)
+                net = nn.DataParallel(net).to(device)
+                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+                optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+                epoch = -1
+                while True:
+                    epoch += 1
+                    for x, y in train_loader:
+                        optimizer.zero_grad()
+                        F.mse_loss(net(x), y).backward()
+                        optimizer.step()
+                    val_loss = evaluate(net, val_loader)
+                    net, restructured, training_complete = GPA.pai_tracker.add_validation_score(val_loss, net)
+                    net.to(device)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(net, loader):
+                with torch.no_grad():
+                    return sum(F.mse_loss(net(x), y).item() for x, y in loader) / len(loader)
+
+
+            def main(train_loader, val_loader, device):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                net = nn.Sequential(nn.Linear(16, 64), nn.ReLU(), nn.Linear(64, 1))
+                net = UPA.perforate_model(net, save_name="train_dendritic", maximizing_score=False)
+                net = nn.DataParallel(net).to(device)
+                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+                optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+                epoch = -1
+                while True:
+                    epoch += 1
+                    for x, y in train_loader:
+                        optimizer.zero_grad()
+                        F.mse_loss(net(x), y).backward()
+                        optimizer.step()
+                    val_loss = evaluate(net, val_loader)
+                    bare_net, restructured, training_complete = GPA.pai_tracker.add_validation_score(val_loss, net.module)
+                    net.to(device)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        net = nn.DataParallel(bare_net).to(device)
+                        optimizer = GPA.pai_tracker.setup_optimizer(net, {"params": net.parameters(), "lr": 0.05})
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         parallelism = self.report.parallelism

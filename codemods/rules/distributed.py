@@ -35,6 +35,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._placement import import_anchor
 
@@ -45,6 +46,96 @@ _HELPER_IMPORT = "from pai_core.distributed import wrap_ddp"
 class RewrapDistributedModel(PaiRule):
     CODE = "PAI009"
     DESCRIPTION = "DDP scripts: wrap the model in DDP again (same settings) when the tracker restructures it."
+    VALID = (Valid(MNIST_INTEGRATED),)
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.distributed as dist
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader):
+                correct = torch.zeros(())
+                with torch.no_grad():
+                    for data, target in loader:
+                        correct += (model(data).argmax(1) == target).sum()
+                dist.all_reduce(correct)
+                return correct.item() / (len(loader.dataset) * dist.get_world_size())
+
+
+            def main(train_loader, val_loader):
+                dist.init_process_group("gloo")
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                ddp_model = DDP(model)
+                GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+                optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": 0.01})
+                epoch = -1
+                while True:
+                    epoch += 1
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(ddp_model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(ddp_model, val_loader)
+                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": 0.01})
+            """, expected="""
+            import torch
+            import torch.distributed as dist
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from torch.nn.parallel import DistributedDataParallel as DDP
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+            from pai_core.distributed import wrap_ddp
+
+
+            def evaluate(model, loader):
+                correct = torch.zeros(())
+                with torch.no_grad():
+                    for data, target in loader:
+                        correct += (model(data).argmax(1) == target).sum()
+                dist.all_reduce(correct)
+                return correct.item() / (len(loader.dataset) * dist.get_world_size())
+
+
+            def main(train_loader, val_loader):
+                dist.init_process_group("gloo")
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Linear(32, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                ddp_model = DDP(model)
+                GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+                optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": 0.01})
+                epoch = -1
+                while True:
+                    epoch += 1
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(ddp_model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(ddp_model, val_loader)
+                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        ddp_model = wrap_ddp(ddp_model)
+                        optimizer = GPA.pai_tracker.setup_optimizer(ddp_model, {"params": ddp_model.parameters(), "lr": 0.01})
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         parallelism = self.report.parallelism

@@ -27,6 +27,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._script import call_value, names_in
 
@@ -37,6 +38,81 @@ _VALIDATION_CALL = m.SimpleStatementLine(body=[m.Assign(value=m.Call(
 class AddExtraScores(PaiRule):
     CODE = "PAI006"
     DESCRIPTION = "Add add_extra_score(train_metric, 'train') (and opt-in test scores) before add_validation_score."
+    VALID = (Valid(MNIST_INTEGRATED),)
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def train(model, loader, optimizer):
+                correct = 0
+                for data, target in loader:
+                    optimizer.zero_grad()
+                    output = model(data)
+                    F.nll_loss(output, target).backward()
+                    optimizer.step()
+                    correct += (output.argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def evaluate(model, loader):
+                correct = 0
+                with torch.no_grad():
+                    for data, target in loader:
+                        correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def fit(model, optimizer, train_loader, val_loader):
+                while True:
+                    train_acc = train(model, train_loader, optimizer)
+                    val_acc = evaluate(model, val_loader)
+                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(val_acc, model)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 1.0})
+            """, expected="""
+            import torch
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def train(model, loader, optimizer):
+                correct = 0
+                for data, target in loader:
+                    optimizer.zero_grad()
+                    output = model(data)
+                    F.nll_loss(output, target).backward()
+                    optimizer.step()
+                    correct += (output.argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def evaluate(model, loader):
+                correct = 0
+                with torch.no_grad():
+                    for data, target in loader:
+                        correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def fit(model, optimizer, train_loader, val_loader):
+                while True:
+                    train_acc = train(model, train_loader, optimizer)
+                    val_acc = evaluate(model, val_loader)
+                    GPA.pai_tracker.add_extra_score(train_acc, "train")
+                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(val_acc, model)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 1.0})
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         if self.integrated("add_extra_score", "add_test_score", "add_extra_score_without_graphing"):

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from codemods.examples import Invalid, Valid
 from codemods.rules._framework import AddFrameworkCallback, add_keyword, find_call
 
 
@@ -33,8 +34,48 @@ class AddTrainerCallback(AddFrameworkCallback):
     CODE = "PAI010"
     DESCRIPTION = "Add PAITrainerCallback to the HuggingFace Trainer (and an eval_strategy when there is none)."
     LIBRARY = "huggingface_trainer"
+    FRAMEWORKS = (LIBRARY,)
     MODULE = "huggingface"
     CALLBACK = "PAITrainerCallback"
+    VALID = (
+        Valid("""
+            from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+            from pai_core import globals_perforatedai as GPA
+            from pai_core.integrations.huggingface import PAITrainerCallback
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased", num_labels=2)
+            args = TrainingArguments(output_dir="out", eval_strategy="epoch", metric_for_best_model="accuracy")
+            trainer = Trainer(model=model, args=args, callbacks=[PAITrainerCallback(save_name="run")])
+            trainer.train()
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            GPA.pc.set_module_names_to_perforate(['Linear'])
+            GPA.pc.set_output_dimensions([-1, -1, 0])
+            model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased", num_labels=2)
+            args = TrainingArguments(output_dir="out", num_train_epochs=3, metric_for_best_model="accuracy")
+            trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set)
+            trainer.train()
+            """, expected="""
+            from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+            from pai_core import globals_perforatedai as GPA
+            from pai_core.integrations.huggingface import PAITrainerCallback
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            GPA.pc.set_module_names_to_perforate(['Linear'])
+            GPA.pc.set_output_dimensions([-1, -1, 0])
+            model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased", num_labels=2)
+            args = TrainingArguments(output_dir="out", num_train_epochs=3, metric_for_best_model="accuracy", eval_strategy="epoch")
+            trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set,
+                              callbacks=[PAITrainerCallback(save_name="train_dendritic")])
+            trainer.train()
+            """),
+    )
 
     def callback_arguments(self) -> list[str]:
         return [self.save_name_argument()]

@@ -22,6 +22,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._placement import import_anchor
 
@@ -29,6 +30,74 @@ from codemods.rules._placement import import_anchor
 class AddDendriteImports(PaiRule):
     CODE = "PAI001"
     DESCRIPTION = "Import globals_perforatedai as GPA and utils_perforatedai as UPA (and LPA when needed)."
+    VALID = (
+        Valid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)
+            """),
+        Invalid("""
+            import torch
+            import torch.nn as nn
+
+
+            class RNNModel(nn.Module):
+                def __init__(self, ntoken):
+                    super().__init__()
+                    self.encoder = nn.Embedding(ntoken, 200)
+                    self.rnn = nn.LSTM(200, 200, 2)
+                    self.decoder = nn.Linear(200, ntoken)
+
+                def forward(self, x, hidden):
+                    output, hidden = self.rnn(self.encoder(x), hidden)
+                    return self.decoder(output), hidden
+
+
+            model = RNNModel(10000)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+            from pai_core import library_perforatedai as LPA
+
+
+            class RNNModel(nn.Module):
+                def __init__(self, ntoken):
+                    super().__init__()
+                    self.encoder = nn.Embedding(ntoken, 200)
+                    self.rnn = nn.LSTM(200, 200, 2)
+                    self.decoder = nn.Linear(200, ntoken)
+
+                def forward(self, x, hidden):
+                    output, hidden = self.rnn(self.encoder(x), hidden)
+                    return self.decoder(output), hidden
+
+
+            model = RNNModel(10000)
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         roles = set((self.report.integration.aliases or {}).values())

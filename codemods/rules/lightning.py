@@ -22,6 +22,7 @@ the Trainer when dendritic training is complete.
 
 from __future__ import annotations
 
+from codemods.examples import Invalid, Valid
 from codemods.rules._framework import AddFrameworkCallback
 
 DEFAULT_MODE = '"min"'  # Lightning's default for ModelCheckpoint / EarlyStopping
@@ -31,8 +32,91 @@ class AddLightningCallback(AddFrameworkCallback):
     CODE = "PAI011"
     DESCRIPTION = "Add PAILightningCallback (monitor and mode of the script) to the Lightning Trainer."
     LIBRARY = "lightning"
+    FRAMEWORKS = (LIBRARY,)
     MODULE = "lightning"
     CALLBACK = "PAILightningCallback"
+    VALID = (
+        Valid("""
+            from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+
+            model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased", num_labels=2)
+            args = TrainingArguments(output_dir="out", num_train_epochs=3, metric_for_best_model="accuracy")
+            trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set)
+            trainer.train()
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            import lightning as L
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+
+
+            class LitClassifier(L.LightningModule):
+                def __init__(self):
+                    super().__init__()
+                    self.layer = nn.Linear(28 * 28, 10)
+
+                def training_step(self, batch, batch_idx):
+                    x, y = batch
+                    loss = F.cross_entropy(self.layer(x.view(x.size(0), -1)), y)
+                    self.log("train_loss", loss)
+                    return loss
+
+                def validation_step(self, batch, batch_idx):
+                    x, y = batch
+                    acc = (self.layer(x.view(x.size(0), -1)).argmax(1) == y).float().mean()
+                    self.log("val_acc", acc)
+
+                def configure_optimizers(self):
+                    return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            GPA.pc.set_module_names_to_perforate(['Linear'])
+            GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+            model = LitClassifier()
+            trainer = L.Trainer(max_epochs=10)
+            trainer.fit(model)
+            """, expected="""
+            import lightning as L
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core.integrations.lightning import PAILightningCallback
+
+
+            class LitClassifier(L.LightningModule):
+                def __init__(self):
+                    super().__init__()
+                    self.layer = nn.Linear(28 * 28, 10)
+
+                def training_step(self, batch, batch_idx):
+                    x, y = batch
+                    loss = F.cross_entropy(self.layer(x.view(x.size(0), -1)), y)
+                    self.log("train_loss", loss)
+                    return loss
+
+                def validation_step(self, batch, batch_idx):
+                    x, y = batch
+                    acc = (self.layer(x.view(x.size(0), -1)).argmax(1) == y).float().mean()
+                    self.log("val_acc", acc)
+
+                def configure_optimizers(self):
+                    return torch.optim.Adam(self.parameters(), lr=1e-3)
+
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            GPA.pc.set_module_names_to_perforate(['Linear'])
+            GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+            model = LitClassifier()
+            trainer = L.Trainer(max_epochs=10,
+                                callbacks=[PAILightningCallback(monitor="val_acc", mode="max", save_name="train_dendritic")])
+            trainer.fit(model)
+            """),
+    )
 
     def callback_arguments(self) -> list[str]:
         info = self.report.training_library

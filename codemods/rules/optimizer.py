@@ -31,6 +31,7 @@ import libcst.matchers as m
 from libcst.codemod import SkipFile
 
 from codemods.analysis.optim import manual_lr_note, rebuilt_on_restructure
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._script import (
     HORIZON_SCHEDULERS,
@@ -51,6 +52,67 @@ class _NotSimple(Exception):
 class ConvertOptimizer(PaiRule):
     CODE = "PAI004"
     DESCRIPTION = "Register the optimizer with the tracker: setup_optimizer for simple setups, else set_optimizer_instance."
+    VALID = (Valid(MNIST_INTEGRATED),)
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+            optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 1e-3})
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """),
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=30)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            GPA.pai_tracker.set_optimizer(torch.optim.Adam)
+            GPA.pai_tracker.set_scheduler(torch.optim.lr_scheduler.StepLR)
+            optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 1e-3}, {"step_size": 30})
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         if self.integrated("setup_optimizer", "set_optimizer_instance"):

@@ -28,6 +28,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.codemod import SkipFile
 
+from codemods.examples import Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._placement import trained_constructions
 from codemods.rules._script import names_in, sanitize_save_name
@@ -36,6 +37,50 @@ from codemods.rules._script import names_in, sanitize_save_name
 class PerforateModel(PaiRule):
     CODE = "PAI003"
     DESCRIPTION = "Call UPA.perforate_model right after the model is built (before .to(device) and the optimizer)."
+    VALID = (
+        Valid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            model = nn.Sequential(nn.Linear(13, 64), nn.ReLU(), nn.Linear(64, 1))
+            model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=False)
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            for epoch in range(100):
+                train(model, optimizer)
+                val_loss = evaluate(model)
+            """),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         if self.integrated("perforate_model", "initialize_pai"):

@@ -43,6 +43,7 @@ import libcst.matchers as m
 from libcst.codemod import SkipFile
 
 from codemods.analysis.loop import counter_condition, loop_refusal
+from codemods.examples import MNIST_INTEGRATED, Invalid, Valid
 from codemods.rules._base import PaiRule
 from codemods.rules._script import call_value, names_in
 
@@ -52,6 +53,112 @@ LARGE_EPOCH_BOUND = "1_000_000"
 class ConvertTrainingLoop(PaiRule):
     CODE = "PAI005"
     DESCRIPTION = "Loop until training_complete, call add_validation_score after validation, rebuild on restructure."
+    VALID = (
+        Valid("""
+            from transformers import AutoModelForSequenceClassification, Trainer, TrainingArguments
+
+            model = AutoModelForSequenceClassification.from_pretrained("bert-base-uncased", num_labels=2)
+            args = TrainingArguments(output_dir="out", num_train_epochs=3, eval_strategy="epoch")
+            trainer = Trainer(model=model, args=args, train_dataset=train_set, eval_dataset=val_set)
+            trainer.train()
+            """),  # the Trainer runs the loop: PAI010's
+    )
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader):
+                correct = 0
+                for data, target in loader:
+                    correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def main(train_loader, val_loader):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+                for epoch in range(10):
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(model, val_loader)
+            """, expected=MNIST_INTEGRATED),
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader):
+                correct = 0
+                for data, target in loader:
+                    correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def main(train_loader, val_loader):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+                for epoch in range(10):
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(model, val_loader)
+            """, expected="""
+            import torch
+            import torch.nn as nn
+            import torch.nn.functional as F
+            from pai_core import globals_perforatedai as GPA
+            from pai_core import utils_perforatedai as UPA
+
+
+            def evaluate(model, loader):
+                correct = 0
+                for data, target in loader:
+                    correct += (model(data).argmax(1) == target).sum().item()
+                return correct / len(loader.dataset)
+
+
+            def main(train_loader, val_loader):
+                GPA.pc.set_testing_dendrite_capacity(True)
+                GPA.pc.set_module_names_to_perforate(['Linear'])
+                GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+                model = nn.Sequential(nn.Flatten(), nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+                model = UPA.perforate_model(model, save_name="train_dendritic", maximizing_score=True)
+                GPA.pai_tracker.set_optimizer(torch.optim.SGD)
+                optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+                for epoch in range(1_000_000):
+                    for data, target in train_loader:
+                        optimizer.zero_grad()
+                        F.cross_entropy(model(data), target).backward()
+                        optimizer.step()
+                    accuracy = evaluate(model, val_loader)
+                    model, restructured, training_complete = GPA.pai_tracker.add_validation_score(accuracy, model)
+                    if training_complete:
+                        break
+                    elif restructured:
+                        optimizer = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 0.01})
+            """, options={"keep_for_loop": True}),
+    )
 
     def plan(self, tree: cst.Module) -> None:
         if self.integrated("add_validation_score"):

@@ -14,12 +14,47 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod import SkipFile
 
+from codemods.examples import MNIST, Invalid, Valid
 from codemods.rules._base import PaiRule, refusal_reason
 
 
 class RefuseUnsupportedSetups(PaiRule):
     CODE = "PAI008"
-    DESCRIPTION = "Refuse DataParallel/FSDP/Fabric/sharded-framework scripts with the reason and the manual steps."
+    DESCRIPTION = "Refuse FSDP/DeepSpeed/Fabric/sharded-framework scripts with the reason and the manual steps."
+    VALID = (Valid(MNIST),)
+    INVALID = (
+        Invalid("""
+            import torch
+            import torch.nn as nn
+            from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+
+
+            def evaluate(model, loader):
+                return sum(nn.functional.cross_entropy(model(x), y).item() for x, y in loader) / len(loader)
+
+
+            def main(train_loader, val_loader):
+                torch.distributed.init_process_group("nccl")
+                model = FSDP(nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10)).cuda())
+                optimizer = torch.optim.AdamW(model.parameters(), lr=1e-3)
+                for epoch in range(10):
+                    for x, y in train_loader:
+                        optimizer.zero_grad()
+                        nn.functional.cross_entropy(model(x), y).backward()
+                        optimizer.step()
+                    val_loss = evaluate(model, val_loader)
+            """, expected=None),
+        Invalid("""
+            import lightning as L
+            import torch
+            import torch.nn as nn
+
+            fabric = L.Fabric(accelerator="cpu")
+            model = nn.Sequential(nn.Linear(784, 128), nn.ReLU(), nn.Linear(128, 10))
+            optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+            model, optimizer = fabric.setup(model, optimizer)
+            """, expected=None),
+    )
 
     def transform_module_impl(self, tree: cst.Module) -> cst.Module:
         self.context = _ctx(self, tree)

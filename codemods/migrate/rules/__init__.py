@@ -1,9 +1,10 @@
 """The `pai migrate` rules, one rename family of the 2024 API per file, in the order they run.
 
-Each rule has a code (PAI201...) and a docstring with a before/after example, matches by qualified name (any
-alias, any import form) and is idempotent: a script on the current API has no 2024 name left to match. Run one
-alone with libcst's tool: `python -m libcst.tool codemod -x --no-format codemods.migrate.rules.tracker_calls.
-MigrateTrackerCalls FILE` (a name it cannot map fails the file and leaves it untouched).
+Each rule class declares its code (`CODE`, PAI201...) and carries `VALID` / `INVALID` example scripts; its
+module docstring has a before/after example. Each matches by qualified name (any alias, any import form) and is
+idempotent: a script on the current API has no 2024 name left to match. Run one alone with libcst's tool:
+`python -m libcst.tool codemod -x --no-format codemods.migrate.rules.tracker_calls.MigrateTrackerCalls FILE`
+(a name it cannot map fails the file and leaves it untouched).
 """
 
 from __future__ import annotations

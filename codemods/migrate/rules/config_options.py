@@ -26,6 +26,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import ExpressionContext, ExpressionContextProvider
 
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import GLOBALS, LegacyName, MigrationRule
 from pai_core.options import LEGACY_CONSTANT_NAMES, LEGACY_OPTIONS
 
@@ -37,6 +38,29 @@ class MigrateConfigOptions(MigrationRule):
     CODE = "PAI201"
     DESCRIPTION = "PBG.<option> = value / .append(...) / reads become GPA.pc.set_/append_/get_<option>."
     METADATA_DEPENDENCIES = (*MigrationRule.METADATA_DEPENDENCIES, ExpressionContextProvider)
+    VALID = (Valid(CURRENT_API),)
+    INVALID = (
+        Invalid("""
+            from perforatedai import pb_globals as PBG
+
+            PBG.switchMode = PBG.doingHistory
+            PBG.nEpochsToSwitch = 10
+            PBG.inputDimensions = [-1, 0, -1, -1]
+            PBG.moduleNamesToConvert.append("Conv2d")
+            """, expected="""
+            from perforatedai import globals_perforatedai as GPA, pb_globals as PBG
+
+            GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)
+            GPA.pc.set_n_epochs_to_switch(10)
+            GPA.pc.set_output_dimensions([-1, 0, -1, -1])
+            GPA.pc.append_module_names_to_perforate(["Conv2d"])
+            """),
+        Invalid("""
+            from perforatedai import pb_globals as PBG
+
+            PBG.moduleNamesToConvert.remove("Linear")
+            """, expected=None),
+    )
 
     def __init__(self, context) -> None:
         super().__init__(context)

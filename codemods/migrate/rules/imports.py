@@ -18,6 +18,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.codemod.visitors import RemoveImportsVisitor
 
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import PACKAGES, MigrationRule
 from pai_core.upstream_names import LEGACY_MODULES
 
@@ -25,6 +26,32 @@ from pai_core.upstream_names import LEGACY_MODULES
 class MigrateImports(MigrationRule):
     CODE = "PAI206"
     DESCRIPTION = "Remove the pb_globals / globalsFile / pb_utils / pb_models / pb_network imports left unused."
+    VALID = (
+        Valid(CURRENT_API),
+        Valid("""
+            from perforatedai import pb_globals as PBG
+
+            PBG.switchMode = PBG.doingHistory
+            PBG.nEpochsToSwitch = 10
+            PBG.inputDimensions = [-1, 0, -1, -1]
+            PBG.moduleNamesToConvert.append("Conv2d")
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            import torch
+            from perforatedai import globals_perforatedai as GPA
+            from perforatedai import pb_globals as PBG
+            from perforatedai import pb_utils as PBU
+
+            GPA.pc.set_n_epochs_to_switch(10)
+            """, expected="""
+            import torch
+            from perforatedai import globals_perforatedai as GPA
+
+            GPA.pc.set_n_epochs_to_switch(10)
+            """),
+    )
 
     def visit_Import(self, node: cst.Import) -> bool:
         for alias in node.names:

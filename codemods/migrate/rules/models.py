@@ -19,6 +19,7 @@ A name the 2024 modules had that pai cannot map is refused with its name.
 
 from __future__ import annotations
 
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import MigrationRule
 from pai_core.options import LEGACY_OPTIONS
 from pai_core.upstream_names import LEGACY_MEMBERS, LEGACY_TRACKER
@@ -27,6 +28,26 @@ from pai_core.upstream_names import LEGACY_MEMBERS, LEGACY_TRACKER
 class MigrateModelClasses(MigrationRule):
     CODE = "PAI205"
     DESCRIPTION = "PBG.PBSequential, PBM.multiOutputProcesser, PBM.ResNetPB, PBM.PAIDataParallel become today's."
+    VALID = (Valid(CURRENT_API),)
+    INVALID = (
+        Invalid("""
+            import torch.nn as nn
+            from torchvision import models
+            from perforatedai import pb_globals as PBG
+            from perforatedai import pb_models as PBM
+
+            model = PBM.ResNetPB(models.resnet18(num_classes=10))
+            head = PBG.PBSequential([nn.Linear(512, 10), nn.LayerNorm(10)])
+            """, expected="""
+            import torch.nn as nn
+            from torchvision import models
+            from perforatedai import globals_perforatedai as GPA, library_perforatedai as LPA, pb_globals as PBG
+            from perforatedai import pb_models as PBM
+
+            model = LPA.ResNetPAI(models.resnet18(num_classes=10))
+            head = GPA.PAISequential([nn.Linear(512, 10), nn.LayerNorm(10)])
+            """),
+    )
 
     def replace(self, legacy, original, updated):
         members = LEGACY_MEMBERS.get(legacy.module, {})

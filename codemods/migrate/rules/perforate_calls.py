@@ -25,6 +25,7 @@ from __future__ import annotations
 import libcst as cst
 import libcst.matchers as m
 
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import GLOBALS, MigrationRule
 from pai_core.upstream_names import INITIALIZE, LEGACY_MEMBERS, LEGACY_TRACKER
 
@@ -34,6 +35,34 @@ _UTILS = LEGACY_MEMBERS["pb_utils"]
 class MigratePerforateCalls(MigrationRule):
     CODE = "PAI204"
     DESCRIPTION = "PBU.initializePB / convertNetwork (+ pbTracker.initialize) / loadSystem & co. become UPA calls."
+    VALID = (Valid(CURRENT_API),)
+    INVALID = (
+        Invalid("""
+            from perforatedai import pb_utils as PBU
+
+            model = Net()
+            model = PBU.initializePB(model, doingPB=True)
+            """, expected="""
+            from perforatedai import utils_perforatedai as UPA, pb_utils as PBU
+
+            model = Net()
+            model = UPA.perforate_model(model, doing_pai=True, save_name="PB", maximizing_score=True)
+            """),
+        Invalid("""
+            from perforatedai import pb_globals as PBG
+            from perforatedai import pb_utils as PBU
+
+            model = PBU.convertNetwork(Net())
+            PBG.pbTracker.initialize(doingPB=True, saveName="mnist", maximizingScore=True, makingGraphs=True)
+            model = model.to(device)
+            """, expected="""
+            from perforatedai import utils_perforatedai as UPA, pb_globals as PBG
+            from perforatedai import pb_utils as PBU
+
+            model = UPA.perforate_model(Net(), doing_pai=True, save_name="mnist", maximizing_score=True, making_graphs=True)
+            model = model.to(device)
+            """),
+    )
 
     def __init__(self, context) -> None:
         super().__init__(context)

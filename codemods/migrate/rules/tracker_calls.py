@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from codemods.examples import CURRENT_API, Invalid, Valid
 from codemods.migrate._base import GLOBALS, MigrationRule
 from pai_core.upstream_names import LEGACY_MEMBER_VARS, LEGACY_TRACKER, LEGACY_TRACKER_METHODS
 
@@ -31,6 +32,30 @@ _CURRENT = {renamed.name for renamed in LEGACY_TRACKER_METHODS.values()}
 class MigrateTrackerCalls(MigrationRule):
     CODE = "PAI203"
     DESCRIPTION = "PBG.pbTracker.addValidationScore & co. become GPA.pai_tracker.add_validation_score & co."
+    VALID = (Valid(CURRENT_API),)
+    INVALID = (
+        Invalid("""
+            import torch.optim as optim
+            from torch.optim.lr_scheduler import StepLR
+            from perforatedai import pb_globals as PBG
+
+            PBG.pbTracker.setOptimizer(optim.Adadelta)
+            PBG.pbTracker.setScheduler(StepLR)
+            optimizer, scheduler = PBG.pbTracker.setupOptimizer(model, {"params": model.parameters(), "lr": 1.0},
+                                                                {"step_size": 1, "gamma": 0.7})
+            model, restructured, trainingComplete = PBG.pbTracker.addValidationScore(accuracy, model)
+            """, expected="""
+            import torch.optim as optim
+            from torch.optim.lr_scheduler import StepLR
+            from perforatedai import globals_perforatedai as GPA, pb_globals as PBG
+
+            GPA.pai_tracker.set_optimizer(optim.Adadelta)
+            GPA.pai_tracker.set_scheduler(StepLR)
+            optimizer, scheduler = GPA.pai_tracker.setup_optimizer(model, {"params": model.parameters(), "lr": 1.0},
+                                                                {"step_size": 1, "gamma": 0.7})
+            model, restructured, trainingComplete = GPA.pai_tracker.add_validation_score(accuracy, model)
+            """),
+    )
 
     def _tracker_path(self, node: cst.CSTNode) -> tuple[str, ...] | None:
         legacy = self.legacy(node)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import ScopeProvider
 
+from codemods.examples import Invalid, Valid
 from codemods.migrate._base import MigrationRule
 
 _METHOD = ("pbTracker", "addValidationScore")
@@ -27,6 +28,45 @@ _METHOD = ("pbTracker", "addValidationScore")
 class MigrateValidationShape(MigrationRule):
     CODE = "PAI202"
     DESCRIPTION = "model, improved, restructured, complete = addValidationScore(s, m, name) -> three values."
+    VALID = (
+        Valid("""
+            import torch.optim as optim
+            from torch.optim.lr_scheduler import StepLR
+            from perforatedai import pb_globals as PBG
+
+            PBG.pbTracker.setOptimizer(optim.Adadelta)
+            PBG.pbTracker.setScheduler(StepLR)
+            optimizer, scheduler = PBG.pbTracker.setupOptimizer(model, {"params": model.parameters(), "lr": 1.0},
+                                                                {"step_size": 1, "gamma": 0.7})
+            model, restructured, trainingComplete = PBG.pbTracker.addValidationScore(accuracy, model)
+            """),
+    )
+    INVALID = (
+        Invalid("""
+            from perforatedai import pb_globals as PBG
+
+
+            def validate(model, val_loader, args):
+                accuracy = evaluate(model, val_loader)
+                model, improved, restructured, trainingComplete = PBG.pbTracker.addValidationScore(accuracy, model, args.save_name)
+                return model, restructured, trainingComplete
+            """, expected="""
+            from perforatedai import pb_globals as PBG
+
+
+            def validate(model, val_loader, args):
+                accuracy = evaluate(model, val_loader)
+                model, restructured, trainingComplete = PBG.pbTracker.addValidationScore(accuracy, model)
+                return model, restructured, trainingComplete
+            """),
+        Invalid("""
+            from perforatedai import pb_globals as PBG
+
+            model, improved, restructured, trainingComplete = PBG.pbTracker.addValidationScore(accuracy, model, "run")
+            if improved:
+                torch.save(model.state_dict(), "best.pt")
+            """, expected=None),
+    )
 
     def __init__(self, context) -> None:
         super().__init__(context)
