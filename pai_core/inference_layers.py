@@ -13,52 +13,29 @@ Each is an ordinary nn.Module: no tracker, no global state, traceable and export
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
+from pai_core.fused_inference import STACK_MAX_BATCH, DendriteMix, exporting, frozen
+
 __all__ = ["STACKED_CONV_MAX_BATCH", "DendriteCopies", "FusedDendrites", "StackedLayerNorm", "dendrite_layer"]
 
-def _weight_shape(dims: list[int], channels: int) -> tuple[int, ...]:
-    """Shape that broadcasts one value per channel against an output laid out as `dims` (aligned right)."""
-    node = dims.index(0)
-    return (channels,) + (1,) * (len(dims) - node - 1)
-
-
-def _frozen(tensor: torch.Tensor) -> nn.Parameter:
-    return nn.Parameter(tensor.detach().clone(), requires_grad=False)
-
-
 class _Combine(nn.Module):
-    """The dendrite weights W (`to_top`, k x C) and V (`links`, k x k x C, lower triangle) and their use."""
+    """The dendrite weights W and links V of a layer (`mix`, pai_core.fused_inference.DendriteMix)."""
 
     def __init__(self, to_top: torch.Tensor, links: list[torch.Tensor], dims: list[int],
                  activation: Callable[[torch.Tensor], torch.Tensor]) -> None:
         super().__init__()
         k, channels = to_top.shape
-        shape = _weight_shape(dims, channels)
         self.num_dendrites = int(k)
         self.channels = int(channels)
         self.output_dimensions = list(dims)
-        self.activation = activation
-        self.to_top = _frozen(to_top.reshape(k, *shape))
-        table = torch.zeros(k, k, channels, dtype=to_top.dtype, device=to_top.device)
-        for i, rows in enumerate(links, start=1):  # links[i-1] (shape (i, C)) feeds dendrite i
-            table[i, :i] = rows
-        self.links = _frozen(table.reshape(k, k, *shape)) if k > 1 else None
-
-    def combine(self, out: torch.Tensor, zs: Iterable[torch.Tensor]) -> torch.Tensor:
-        acts: list[torch.Tensor] = []
-        for i, z in enumerate(zs):
-            for j in range(i):
-                z = torch.addcmul(z, self.links[i, j], acts[j])
-            act = self.activation(z)
-            acts.append(act)
-            out = torch.addcmul(out, self.to_top[i], act)
-        return out
+        channel_shape = (-1,) + (1,) * (len(dims) - dims.index(0) - 1)  # broadcasts along the neuron axis
+        self.mix = DendriteMix(to_top, links, channel_shape, activation)
 
     def extra_repr(self) -> str:
         return f"dendrites={self.num_dendrites}, channels={self.channels}, dims={self.output_dimensions}"
@@ -69,10 +46,9 @@ class FusedDendrites(_Combine):
 
     `stacked` holds [main; d_1; ...; d_k] concatenated along the output channels (then, when the unit has them,
     a StackedLayerNorm and its elementwise activations), so one call gives the main output and every dendrite
-    pre-activation; the slices are views, no copies. `split_above` (convolutions): eager batches larger than
-    this run one convolution per copy on slices of the stacked weight instead, because oneDNN's wider
-    convolution is slower than the separate ones there (benchmarks/bench_inference.py); exported files keep
-    the stacked form, which is the faster one at the small batches they are usually served with.
+    pre-activation as views. `split_above` (convolutions): eager batches larger than this run in blocks of
+    that many rows, which keeps each block's (1+k)-wide output in cache (pai_core.fused_inference); exported
+    files run the whole batch at once.
     """
 
     def __init__(self, stacked: nn.Module, to_top: torch.Tensor, links: list[torch.Tensor], dims: list[int],
@@ -83,29 +59,9 @@ class FusedDendrites(_Combine):
         self.split_above = split_above
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.split_above is not None and not _exporting() and x.shape[0] > self.split_above:
-            ys = self._per_copy(x)
-            return self.combine(ys[0], ys[1:])
-        y = self.stacked(x)
-        c, axis = self.channels, self.axis
-        zs = [y.narrow(axis, (i + 1) * c, c) for i in range(self.num_dendrites)]
-        return self.combine(y.narrow(axis, 0, c), zs)
-
-    def _per_copy(self, x: torch.Tensor) -> list[torch.Tensor]:
-        parts = list(self.stacked) if isinstance(self.stacked, nn.Sequential) else [self.stacked]
-        conv, rest, c = parts[0], parts[1:], self.channels
-        ys = []
-        for i in range(self.num_dendrites + 1):
-            bias = conv.bias.narrow(0, i * c, c) if conv.bias is not None else None
-            y = conv._conv_forward(x, conv.weight.narrow(0, i * c, c), bias)
-            for module in rest:
-                y = module(y)
-            ys.append(y)
-        return ys
-
-
-def _exporting() -> bool:
-    return torch.jit.is_tracing() or torch.compiler.is_compiling() or torch.compiler.is_exporting()
+        if self.split_above is not None and not exporting() and x.shape[0] > self.split_above:
+            return torch.cat([self.mix.stacked(self.stacked(part), self.axis) for part in x.split(self.split_above)])
+        return self.mix.stacked(self.stacked(x), self.axis)
 
 
 class DendriteCopies(_Combine):
@@ -131,11 +87,11 @@ class DendriteCopies(_Combine):
             for dendrite, processor in zip(self.dendrites, self.dendrite_processors):
                 d_args, d_kwargs = processor.pre_d(*args, **kwargs)
                 zs.append(processor.post_d(dendrite(*d_args, **d_kwargs)))
-            return self.processor.post_n2(self.combine(out, zs))
-        return self.combine(out, [dendrite(*args, **kwargs) for dendrite in self.dendrites])
+            return self.processor.post_n2(self.mix.copies([out, *zs], fresh=False))
+        return self.mix.copies([out, *(dendrite(*args, **kwargs) for dendrite in self.dendrites)], fresh=False)
 
 
-STACKED_CONV_MAX_BATCH = 8  # larger eager batches run a stacked convolution copy by copy (see FusedDendrites)
+STACKED_CONV_MAX_BATCH = STACK_MAX_BATCH  # larger eager batches run a stacked convolution in blocks
 _ELEMENTWISE = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh, nn.Sigmoid,
                 nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Identity, nn.Dropout)
 
@@ -146,8 +102,8 @@ class StackedLayerNorm(nn.Module):
     def __init__(self, norms: list[nn.LayerNorm]) -> None:
         super().__init__()
         self.blocks, self.channels, self.eps = len(norms), norms[0].normalized_shape[0], norms[0].eps
-        self.weight = _frozen(torch.stack([n.weight for n in norms])) if norms[0].weight is not None else None
-        self.bias = _frozen(torch.stack([n.bias for n in norms])) if norms[0].bias is not None else None
+        self.weight = frozen(torch.stack([n.weight for n in norms])) if norms[0].weight is not None else None
+        self.bias = frozen(torch.stack([n.bias for n in norms])) if norms[0].bias is not None else None
 
     def forward(self, y: torch.Tensor) -> torch.Tensor:
         z = torch.nn.functional.layer_norm(y.unflatten(-1, (self.blocks, self.channels)), (self.channels,),
@@ -193,9 +149,9 @@ def _stack(layers: list[nn.Module]) -> nn.Module:
     first = layers[0]
     stacked = copy.deepcopy(first)
     weight = torch.cat([layer.weight.detach() for layer in layers], dim=0)
-    stacked.weight = _frozen(weight)
+    stacked.weight = frozen(weight)
     if first.bias is not None:
-        stacked.bias = _frozen(torch.cat([layer.bias.detach() for layer in layers], dim=0))
+        stacked.bias = frozen(torch.cat([layer.bias.detach() for layer in layers], dim=0))
     if isinstance(stacked, nn.Linear):
         stacked.out_features = weight.shape[0]
     else:
