@@ -31,8 +31,10 @@ def load() -> str:
 
 
 def paired_times(runs: Sequence[Callable[[], None]], rounds: int, burst: int,
-                 clock: Callable[[], float] = time.process_time) -> tuple[list[float], list[float]]:
-    """(median seconds per call, median ratio to runs[0]) of each run.
+                 clock: Callable[[], float] = time.process_time,
+                 best: bool = False) -> tuple[list[float], list[float]]:
+    """(median seconds per call, median ratio to runs[0]) of each run; `best`: (fastest burst's seconds per
+    call, ratio of the fastest bursts), since load from other jobs only ever adds time.
 
     The runs take turns: every round times a burst of each, in an order that rotates, and each run's ratio is
     taken to the first run's burst of the same round, so load from other processes hits both sides alike.
@@ -50,6 +52,9 @@ def paired_times(runs: Sequence[Callable[[], None]], rounds: int, burst: int,
             for _ in range(burst):
                 run()
             samples[i].append((clock() - start) / burst)
+    if best:
+        fastest = [min(s) for s in samples]
+        return fastest, [f / fastest[0] for f in fastest]
     medians = [statistics.median(s) for s in samples]
     ratios = [statistics.median(a / b for a, b in zip(s, samples[0])) for s in samples]
     return medians, ratios

@@ -300,7 +300,8 @@ def export_run(source: str | Path, model: str | nn.Module, input_shapes: Sequenc
     from pai_core.model_spec import build_model, vet_model_spec
 
     spec = vet_model_spec(model, roots) if isinstance(model, str) else None  # refused before anything runs
-    from pai_core.deploy import find_checkpoint, load_for_inference
+    from pai_core.deploy import load_for_inference
+    from pai_core.run_weights import find_checkpoint
 
     checkpoint = find_checkpoint(source)
     plain = build_model(spec, model_kwargs) if spec is not None else model

@@ -10,14 +10,9 @@ from torch import nn
 
 from pai_core.blocks import PAISequential
 from pai_core.checkpoint import load_checkpoint, load_into_model
-from pai_core.deploy import (
-    DendriteCopies,
-    FusedDendrites,
-    StackedLayerNorm,
-    load_for_inference,
-    to_inference,
-)
+from pai_core.deploy import load_for_inference, to_inference
 from pai_core.errors import CheckpointError
+from pai_core.inference_layers import DendriteCopies, FusedDendrites, StackedLayerNorm
 from pai_core.modules import PAINeuronModule, TrackedNeuronModule, neuron_modules
 from pai_core.perforate import convert_network, perforate_model
 from pai_core.processors import GRUProcessor

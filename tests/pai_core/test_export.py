@@ -9,8 +9,9 @@ import pytest
 import torch
 from test_training_support import DATA, run_config
 
-from pai_core.deploy import FusedDendrites, load_for_inference, to_inference
+from pai_core.deploy import load_for_inference, to_inference
 from pai_core.export import ExportError, available_formats, example_inputs, export_model, export_run
+from pai_core.inference_layers import FusedDendrites
 from pai_core.modules import neuron_modules
 from pai_core.perforate import perforate_model
 from pai_core.tracker import save_system

@@ -186,7 +186,8 @@ def test_a_fused_model_trains_and_its_checkpoint_loads_into_an_unfused_one():
 
 
 def test_a_deployed_convolution_is_the_same_stacked_or_copy_by_copy():
-    from pai_core.deploy import STACKED_CONV_MAX_BATCH, FusedDendrites, to_inference
+    from pai_core.deploy import to_inference
+    from pai_core.inference_layers import STACKED_CONV_MAX_BATCH, FusedDendrites
 
     torch.manual_seed(0)
     net = convert_network(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3, stride=2)),
