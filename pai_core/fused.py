@@ -186,18 +186,28 @@ class _FusedLayer(torch.autograd.Function):
             grad_z[i + 1] = backward(grad_act, acts[i], grad_input=grad_act)
             if i:
                 grad_links[i - 1] = torch.stack([_channel_sum(spec, grad_z[i + 1] * acts[j]) for j in range(i)])
+        del grad_act
         grad_x, grad_weights, grad_biases = _layer_backward(spec, grad_z, x, weights, needs[1])
         return (None, grad_x, grad_top, *grad_weights, *(grad_biases if spec.bias else ()), *grad_links)
 
 
+def _consumed(grads: list) -> Any:
+    """Each entry once, dropped from the list as it is handed out: a copy's output gradient is freed as soon
+    as its weight and input gradients are computed (the unfused graph frees them node by node too)."""
+    for i in range(len(grads)):
+        g, grads[i] = grads[i], None
+        yield g
+
+
 def _layer_backward(spec: FusedSpec, grads: list[torch.Tensor], x: torch.Tensor, weights: tuple,
                     needs_x: bool) -> tuple[torch.Tensor | None, list[torch.Tensor], list[torch.Tensor]]:
-    """(input gradient summed over the copies, each copy's weight gradient, each copy's bias gradient)."""
+    """(input gradient summed over the copies, each copy's weight gradient, each copy's bias gradient);
+    empties `grads` as it goes."""
     grad_x = None
     grad_weights, grad_biases = [], []
     if not spec.conv:
         rows = x.reshape(-1, x.shape[-1])
-        for g, w in zip(grads, weights):
+        for g, w in zip(_consumed(grads), weights):
             g = g.reshape(-1, spec.channels)
             grad_weights.append(g.t() @ rows)
             if spec.bias:
@@ -205,7 +215,7 @@ def _layer_backward(spec: FusedSpec, grads: list[torch.Tensor], x: torch.Tensor,
             if needs_x:
                 grad_x = g @ w if grad_x is None else grad_x.addmm_(g, w)
         return (grad_x.view(x.shape) if grad_x is not None else None), grad_weights, grad_biases
-    for g, w in zip(grads, weights):
+    for g, w in zip(_consumed(grads), weights):
         gx, gw, gb = torch.ops.aten.convolution_backward(
             g, x, w, [w.shape[0]] if spec.bias else None, list(spec.stride), list(spec.padding),
             list(spec.dilation), False, [0] * spec.conv, spec.groups, [needs_x, True, spec.bias])

@@ -297,12 +297,16 @@ class PAINeuronModule(_FallsThroughToMain, nn.Module):
         self._node_last = self._node == len(dims) - 1
         self._expand = bool(getattr(self.pai_config, "confirm_correct_sizes", False))
         self._fused = plan(self) if self.fuse_dendrites else None
+        # nothing to add yet: forward is the main module's call (no processor, output already checked)
+        self._plain = not self._k and self.processor is None and self._channels is not None
 
     # ---- forward ----
     def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if self._plain:
+            return self._modules["main_module"](*args, **kwargs)
         if self._fused is not None and len(args) == 1 and not kwargs and worth_fusing(self._fused, args[0]):
             return fused_forward(self, self._fused, args[0])
-        out = self.main_module(*args, **kwargs)
+        out = self._modules["main_module"](*args, **kwargs)
         processor = self.processor
         if processor is not None:
             out = _single_tensor(processor.post_n1(out), processor, "post_n1", self.name)

@@ -63,6 +63,108 @@ def with_fast_step(optimizer_class: type, args: dict, params: list) -> dict:
     return {**args, "foreach": True} if accepts else args
 
 
+class _SteadyStep:
+    """Adam/AdamW with fused=True whose steady steps skip torch's per-step Python around the fused kernel.
+
+    Each dendrite adds 3 + k parameter tensors per layer, and torch's fused step costs ~3 us a tensor in Python
+    (`_init_group` walking each parameter's grad and state, regrouping by device, then `_foreach_add_` bumping
+    every tensor's step count: ~1.5 us a tensor on CPU). Once a group's state exists, its parameters share one
+    step buffer (each state["step"] is a view of it: one add_ bumps all), and a step hands the same tensors,
+    in the same order and with the same hyper-parameters, to the same fused kernel, so the update is
+    bit-identical to torch's. torch's own step runs instead, and the group is rebuilt after, whenever it
+    would do something else: a closure, a missing or sparse gradient, a changed parameter list or state
+    (load_state_dict, state.clear()), grad scaling, tensor betas or a non-CPU tensor lr, mixed devices or
+    dtypes. Step hooks run as usual. state_dict() gives each step count its own tensor, as torch's does.
+    """
+
+    def step(self, closure: Any = None) -> Any:
+        if closure is None and getattr(self, "grad_scale", None) is None and getattr(self, "found_inf", None) is None:
+            steady = self.__dict__.setdefault("_steady", {})
+            groups = [steady.get(id(group)) for group in self.param_groups]
+            if all(kept is not None and kept.ready(self, group) for kept, group in zip(groups, self.param_groups)):
+                with torch.no_grad():
+                    for kept, group in zip(groups, self.param_groups):
+                        kept.update(group)
+                return None
+        loss = _unhooked(torch.optim.Adam.step)(self, closure)  # torch's hooks already wrap this step
+        self.__dict__["_steady"] = {id(group): kept for group in self.param_groups
+                                    if (kept := _SteadyGroup.build(self, group)) is not None}
+        return loss
+
+    def state_dict(self) -> dict:
+        state = super().state_dict()  # type: ignore[misc]
+        state["state"] = {index: {**entry, "step": entry["step"].clone()} if isinstance(entry.get("step"), torch.Tensor)
+                          and entry["step"]._base is not None else entry for index, entry in state["state"].items()}
+        return state
+
+
+def _unhooked(step: Any) -> Any:
+    """torch wraps each optimizer class's step once with its hook runner; the function inside it."""
+    return step.__wrapped__ if getattr(step, "hooked", False) else step
+
+
+class _SteadyGroup:
+    """One param group's tensors for _SteadyStep, gathered once."""
+
+    def __init__(self, optimizer: Any, group: dict, steps: torch.Tensor) -> None:
+        self.params, self.state, self.size = group["params"], optimizer.state, len(optimizer.state)
+        entries = [optimizer.state[p] for p in self.params]
+        self.exp_avgs = [entry["exp_avg"] for entry in entries]
+        self.exp_avg_sqs = [entry["exp_avg_sq"] for entry in entries]
+        self.max_exp_avg_sqs = [entry["max_exp_avg_sq"] for entry in entries] if group["amsgrad"] else []
+        self.steps, self.step_views = steps, list(steps.unbind(0))
+        for entry, view in zip(entries, self.step_views):
+            entry["step"] = view
+        self.amsgrad = group["amsgrad"]
+
+    @classmethod
+    def build(cls, optimizer: Any, group: dict) -> "_SteadyGroup | None":
+        params = group["params"]
+        if not params or not group["fused"] or group["differentiable"] or any(
+                p.grad is None or len(optimizer.state.get(p, ())) == 0 for p in params):
+            return None
+        steps = [optimizer.state[p]["step"] for p in params]
+        kinds = {(t.device, t.dtype) for t in params} | {(t.device, t.dtype) for t in (p.grad for p in params)}
+        if len(kinds) != 1 or len({(s.device, s.dtype, s.shape) for s in steps}) != 1 or steps[0].dim():
+            return None
+        return cls(optimizer, group, torch.stack(steps))
+
+    def ready(self, optimizer: Any, group: dict) -> bool:
+        lr = group["lr"]
+        return (group["params"] is self.params and optimizer.state is self.state and len(self.state) == self.size
+                and group["amsgrad"] == self.amsgrad and len(self.params) == len(self.step_views)
+                and not (isinstance(lr, torch.Tensor) and lr.device.type != "cpu")
+                and not any(isinstance(beta, torch.Tensor) for beta in group["betas"])
+                and all(p.grad is not None and not p.grad.is_sparse for p in self.params))
+
+    def update(self, group: dict) -> None:
+        beta1, beta2 = group["betas"]
+        self.steps.add_(1)
+        fused = torch._fused_adamw_ if group.get("decoupled_weight_decay") else torch._fused_adam_
+        fused(self.params, [p.grad for p in self.params], self.exp_avgs, self.exp_avg_sqs, self.max_exp_avg_sqs,
+              self.step_views, amsgrad=group["amsgrad"], lr=group["lr"], beta1=beta1, beta2=beta2,
+              weight_decay=group["weight_decay"], eps=group["eps"], maximize=group["maximize"], grad_scale=None,
+              found_inf=None)
+
+
+class Adam(_SteadyStep, torch.optim.Adam):
+    """torch.optim.Adam with _SteadyStep's lighter steady steps; same name, same state_dict."""
+
+
+class AdamW(_SteadyStep, torch.optim.AdamW):
+    """torch.optim.AdamW with _SteadyStep's lighter steady steps; same name, same state_dict."""
+
+
+STEADY = {torch.optim.Adam: Adam, torch.optim.AdamW: AdamW}
+
+
+def build_optimizer(optimizer_class: type, params: list, args: dict) -> torch.optim.Optimizer:
+    """`optimizer_class(params, **args)` with the fastest step: with_fast_step's choice and, for exactly
+    torch's Adam/AdamW, the subclass of the same name with lighter steady steps (_SteadyStep)."""
+    args = with_fast_step(optimizer_class, args, params)
+    return STEADY.get(optimizer_class, optimizer_class)(params, **args)
+
+
 def _tensors(params: list) -> list[torch.Tensor]:
     if all(isinstance(item, dict) for item in params):
         return [p for group in params for p in _as_list(group.get("params", []))]

@@ -223,7 +223,7 @@ class Tracker:
         params = parameters if parameters is not None else args.pop("params", None)
         args.pop("params", None)
         params = _optim.trainable_params(params, model)
-        optimizer = self.optimizer_class(params, **_optim.with_fast_step(self.optimizer_class, args, params))
+        optimizer = _optim.build_optimizer(self.optimizer_class, params, args)
         scheduler = None
         if self.scheduler_class is not None:
             scheduler = _optim.build_scheduler(self.scheduler_class, optimizer, sched_args)
