@@ -38,7 +38,7 @@ def classify(fixture: Fixture) -> tuple[str, str]:
         if result.refused or not result.written:
             if not result.refused and not result.changed:
                 return "complete", "already integrated"
-            return "refused", next((f.message for f in result.findings if f.kind in ("skip", "error")), "")
+            return "refused", next((f.message for f in result.findings if f.severity == "error"), "")
         try:
             compile(entry.read_text(), str(entry), "exec")
         except SyntaxError as error:

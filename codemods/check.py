@@ -4,38 +4,32 @@
 and severities. It catches the mistakes the workflow's debugging notes list as the common ones: the tracker
 never called, the optimizer not rebuilt after a restructure, a fixed-range loop that ends before training is
 complete, `maximizing_score` contradicting the metric, extra scores after add_validation_score, a scheduler
-stepped twice.
+stepped twice. Each `_check_*` step below looks at one of those and adds its findings (codes PAI101-PAI199).
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
 
 import libcst as cst
 import libcst.matchers as m
 from pydantic import BaseModel, Field
 
-__all__ = ["CheckFinding", "CheckReport", "check_integration"]
+from pai_core.findings import Finding, Severity
 
-Severity = Literal["error", "warning", "info"]
+__all__ = ["CheckReport", "check_integration"]
 
-
-class CheckFinding(BaseModel):
-    code: str
-    line: int | None = None
-    severity: Severity
-    message: str
+REQUIRED = {"PAI101", "PAI103", "PAI105", "PAI106"}  # a script with one of these is not integrated at all
 
 
 class CheckReport(BaseModel):
     filename: str
-    findings: list[CheckFinding] = []
+    findings: list[Finding] = []
     integrated: bool = Field(description="every required component is present")
 
     @property
-    def errors(self) -> list[CheckFinding]:
+    def errors(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == "error"]
 
     @property
@@ -63,250 +57,274 @@ def check_integration(path_or_source: str | Path, *, filename: str | None = None
         if module is None:
             module = parse_source(source, filename)  # the gate: nothing that can crash libcst reaches it
         facts = collect_facts(module, filename)
-    module = facts.module
     if report is None:
         report = analyze_source(source, filename=filename, facts=facts)
-    parents, lines = facts.parents, facts.statements
-    calls: dict[str, list[cst.Call]] = {}  # `x.attr(...)` calls by attribute name, in source order
-    for fact in facts.calls:
-        if isinstance(fact.node.func, cst.Attribute):
-            calls.setdefault(fact.node.func.attr.value, []).append(fact.node)
+    script = _Script(facts, report, filename)
+    for check in CHECKS:
+        check(script)
+    findings = sorted(script.findings, key=lambda f: (f.line or 0, f.code))
+    return CheckReport(filename=filename, findings=findings, integrated=not any(f.code in REQUIRED for f in findings))
 
-    def line_of(node: cst.CSTNode) -> int:
-        return lines.start.get(node) or lines.start[statement(node)]
 
-    def end_of(node: cst.CSTNode) -> int:
-        return lines.end[node]
+class _Script:
+    """The checked script as the steps read it: its facts and analysis, its tracker calls by name, where each
+    node is, and the findings so far."""
 
-    def scope(node: cst.CSTNode) -> cst.CSTNode | None:
-        """The function a node runs in (None: the module)."""
-        return next((a for a in ancestors(node) if isinstance(a, cst.FunctionDef)), None)
+    def __init__(self, facts, report, filename: str) -> None:
+        self.facts, self.report, self.filename = facts, report, filename
+        self.module: cst.Module = facts.module
+        self.code = facts.code
+        self.parents, self.lines = facts.parents, facts.statements
+        self.calls: dict[str, list[cst.Call]] = {}  # `x.attr(...)` calls by attribute name, in source order
+        for fact in facts.calls:
+            if isinstance(fact.node.func, cst.Attribute):
+                self.calls.setdefault(fact.node.func.attr.value, []).append(fact.node)
+        self.perforates = self.named("perforate_model", "initialize_pai")
+        self.validations = self.named("add_validation_score")
+        self.setups = self.named("setup_optimizer")
+        self.instances = self.named("set_optimizer_instance")
+        self.extras = self.named("add_extra_score", "add_test_score", "add_extra_score_without_graphing")
+        self.config_calls = [c for cs in self.calls.values() for c in cs
+                             if m.matches(c.func, m.Attribute(value=m.Attribute(attr=m.Name("pc"))))]
+        self.findings: list[Finding] = []
 
-    def named(*attrs: str) -> list[cst.Call]:
-        return [c for attr in attrs for c in calls.get(attr, [])]
-    findings: list[CheckFinding] = []
-
-    def add(code: str, node: cst.CSTNode | None, severity: Severity, message: str, line: int | None = None) -> None:
+    def add(self, code: str, node: cst.CSTNode | None, severity: Severity, message: str,
+            line: int | None = None) -> None:
         if node is not None and line is None:
-            line = line_of(node)
-        findings.append(CheckFinding(code=code, line=line, severity=severity, message=message))
+            line = self.line_of(node)
+        self.findings.append(Finding(code=code, severity=severity, message=message, file=self.filename, line=line))
 
-    code = facts.code
+    def named(self, *attrs: str) -> list[cst.Call]:
+        return [c for attr in attrs for c in self.calls.get(attr, [])]
 
-    def ancestors(node: cst.CSTNode):
+    def line_of(self, node: cst.CSTNode) -> int:
+        return self.lines.start.get(node) or self.lines.start[self.statement(node)]
+
+    def end_of(self, node: cst.CSTNode) -> int:
+        return self.lines.end[node]
+
+    def ancestors(self, node: cst.CSTNode):
+        parents = self.parents
         while node in parents:
             node = parents[node]
             yield node
 
-    def statement(node: cst.CSTNode) -> cst.CSTNode:
-        for parent in ancestors(node):
+    def statement(self, node: cst.CSTNode) -> cst.CSTNode:
+        for parent in self.ancestors(node):
             if isinstance(parent, (cst.SimpleStatementLine, cst.BaseCompoundStatement)):
                 return parent
         return node
 
-    def ifs_in(node: cst.CSTNode) -> list[cst.If]:
+    def function_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The function a node runs in (None: the module)."""
+        return next((a for a in self.ancestors(node) if isinstance(a, cst.FunctionDef)), None)
+
+    def loop_of(self, node: cst.CSTNode) -> cst.For | cst.While | None:
+        return next((a for a in self.ancestors(node) if isinstance(a, (cst.For, cst.While))), None)
+
+    def ifs_in(self, node: cst.CSTNode) -> list[cst.If]:
         """Every `if` (and `elif`) inside `node`, in source order."""
-        if node is module:
-            return [f.node for f in facts.ifs]
-        return [f.node for f in facts.ifs if any(a is node for a in ancestors(f.node))]
+        if node is self.module:
+            return [f.node for f in self.facts.ifs]
+        return [f.node for f in self.facts.ifs if any(a is node for a in self.ancestors(f.node))]
 
-    perforates = named("perforate_model", "initialize_pai")
-    validations = named("add_validation_score")
-    setups = named("setup_optimizer")
-    instances = named("set_optimizer_instance")
-    extras = named("add_extra_score", "add_test_score", "add_extra_score_without_graphing")
-    config_calls = [c for cs in calls.values() for c in cs
-                    if m.matches(c.func, m.Attribute(value=m.Attribute(attr=m.Name("pc"))))]
+    def inside_restructure(self, line: int) -> bool:
+        """True when a line is inside an `if restructured:`-style branch (a rebuilt optimizer)."""
+        restructure = m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))
+        return any(m.matches(f.node, restructure) and self.line_of(f.node) <= line <= self.end_of(f.node)
+                   for f in self.facts.ifs)
 
-    # 1. components present
-    if report.integration.package == "none" and not report.integration.aliases:
-        add("PAI101", None, "error", "the dendrite library is not imported: add `from pai_core import "
-            "globals_perforatedai as GPA` and `from pai_core import utils_perforatedai as UPA`")
-    if not config_calls:
-        add("PAI102", None, "warning", "no GPA.pc settings: the library defaults are used (capacity test on, "
-            "default module names); run `pai perforate` or set them before perforate_model")
-    callback = report.training_library.pai_callback  # it perforates, registers and feeds the tracker itself
-    if not perforates and not callback:
-        add("PAI103", None, "error", "UPA.perforate_model is never called: the model gets no dendrites")
-    if not setups and not instances and not callback:
-        add("PAI105", None, "error", "the optimizer is not registered with the tracker (setup_optimizer or "
-            "set_optimizer_instance); add_validation_score needs it")
-    if not validations and not callback:
-        add("PAI106", None, "error", "add_validation_score is never called: dendrites are never added")
 
-    # 2. perforate_model before the optimizer / device moves
-    for line, built_before in report.integration.optimizers_before_perforate.items():  # in call order
-        opt_line = next((o for o in built_before if not _inside_restructure(o, facts, line_of, end_of)), None)
+# ------------------------------------------------------------------------------------------------ steps
+def _check_components(s: _Script) -> None:
+    """Every required piece is there (a framework callback does the tracker's part itself)."""
+    if s.report.integration.package == "none" and not s.report.integration.aliases:
+        s.add("PAI101", None, "error", "the dendrite library is not imported: add `from pai_core import "
+              "globals_perforatedai as GPA` and `from pai_core import utils_perforatedai as UPA`")
+    if not s.config_calls:
+        s.add("PAI102", None, "warning", "no GPA.pc settings: the library defaults are used (capacity test on, "
+              "default module names); run `pai perforate` or set them before perforate_model")
+    callback = s.report.training_library.pai_callback  # it perforates, registers and feeds the tracker itself
+    if not s.perforates and not callback:
+        s.add("PAI103", None, "error", "UPA.perforate_model is never called: the model gets no dendrites")
+    if not s.setups and not s.instances and not callback:
+        s.add("PAI105", None, "error", "the optimizer is not registered with the tracker (setup_optimizer or "
+              "set_optimizer_instance); add_validation_score needs it")
+    if not s.validations and not callback:
+        s.add("PAI106", None, "error", "add_validation_score is never called: dendrites are never added")
+
+
+def _check_perforate_placement(s: _Script) -> None:
+    """perforate_model before the optimizer and the training loop, with the metric's direction."""
+    for line, built_before in s.report.integration.optimizers_before_perforate.items():  # in call order
+        opt_line = next((o for o in built_before if not s.inside_restructure(o)), None)
         if opt_line is not None:
-            add("PAI104", None, "error", f"perforate_model (line {line}) runs after the optimizer is built "
-                f"(line {opt_line}): build the optimizer from the perforated model", line=line)
-    for call in perforates:
-        line = line_of(call)
-        loop = lines.by_line.get(report.epoch_loop.line or 0)
-        if isinstance(loop, (cst.For, cst.While)) and line > end_of(loop) and scope(loop) is scope(call):
-            add("PAI117", call, "error", f"perforate_model (line {line}) comes after the training loop (lines "
-                f"{line_of(loop)}-{end_of(loop)}): the model trains without dendrites; perforate it right after "
-                "it is built")
-        for arg in call.args:  # type: ignore[attr-defined]
-            if arg.keyword and arg.keyword.value == "maximizing_score":
-                _check_direction(code(arg.value), report, call, add)
-                break
-        else:
-            if report.validation.direction == "minimize":
-                add("PAI111", call, "error", f"the validation metric `{report.validation.metric}` is minimized but "
-                    "perforate_model has no maximizing_score (library default True): pass maximizing_score=False")
+            s.add("PAI104", None, "error", f"perforate_model (line {line}) runs after the optimizer is built "
+                  f"(line {opt_line}): build the optimizer from the perforated model", line=line)
+    loop = s.lines.by_line.get(s.report.epoch_loop.line or 0)
+    for call in s.perforates:
+        line = s.line_of(call)
+        if isinstance(loop, (cst.For, cst.While)) and line > s.end_of(loop) and s.function_of(loop) is s.function_of(call):
+            s.add("PAI117", call, "error", f"perforate_model (line {line}) comes after the training loop (lines "
+                  f"{s.line_of(loop)}-{s.end_of(loop)}): the model trains without dendrites; perforate it right "
+                  "after it is built")
+        _check_direction(s, call)
 
-    # 3. the validation hookup
-    accelerate = report.parallelism.accelerate
-    device_used = bool(named("to", "cuda")) and accelerate is None  # accelerator.prepare places the model
-    rebuild = report.integration.step("restructure_optimizer_rebuild")  # resolved calls, a helper that builds one too
+
+def _check_direction(s: _Script, call: cst.Call) -> None:
+    """PAI111: `maximizing_score` (default True) against the direction of the validation metric."""
+    direction, metric = s.report.validation.direction, s.report.validation.metric
+    value = next((s.code(arg.value) for arg in call.args if arg.keyword and arg.keyword.value == "maximizing_score"),
+                 None)
+    if value is None and direction == "minimize":
+        s.add("PAI111", call, "error", f"the validation metric `{metric}` is minimized but perforate_model has no "
+              "maximizing_score (library default True): pass maximizing_score=False")
+    elif value == "True" and direction == "minimize":
+        s.add("PAI111", call, "error", f"maximizing_score=True but the validation metric `{metric}` is minimized "
+              "(a loss/error): pass maximizing_score=False")
+    elif value == "False" and direction == "maximize":
+        s.add("PAI111", call, "error", f"maximizing_score=False but the validation metric `{metric}` is maximized "
+              "(an accuracy/score): pass maximizing_score=True")
+
+
+def _check_validation_hookup(s: _Script) -> None:
+    """Each add_validation_score: its three results used, the model moved back, the optimizer rebuilt, the
+    loop ending on training_complete, extra scores before it."""
+    device_used = bool(s.named("to", "cuda")) and s.report.parallelism.accelerate is None  # prepare places it
+    rebuild = s.report.integration.step("restructure_optimizer_rebuild")  # resolved calls, helpers that build one
     rebuild_lines = rebuild.lines if rebuild is not None and rebuild.status == "present" else []
-    for call in validations:
-        stmt = statement(call)
+    for call in s.validations:
+        stmt = s.statement(call)
         targets = m.findall(stmt, m.AssignTarget(target=m.Tuple()))
         if not targets or len(targets[0].target.elements) != 3:  # type: ignore[attr-defined]
-            add("PAI107", call, "error", "use `model, restructured, training_complete = "
-                "GPA.pai_tracker.add_validation_score(score, model)`: the returned model replaces yours")
+            s.add("PAI107", call, "error", "use `model, restructured, training_complete = "
+                  "GPA.pai_tracker.add_validation_score(score, model)`: the returned model replaces yours")
             continue
-        names = [code(e.value) for e in targets[0].target.elements]  # type: ignore[attr-defined]
-        model_var, restructured, complete = names
-        loop = next((a for a in ancestors(stmt) if isinstance(a, (cst.For, cst.While))), None)
-        scope = loop or module
-        body_code = code(scope)
-        if device_used and not re.search(rf"{re.escape(model_var)}(\s*=\s*{re.escape(model_var)})?\.(to|cuda)\(",
-                                         body_code[body_code.find(code(stmt)):]):
-            add("PAI109", call, "warning", f"`{model_var}` is not moved back to the device after "
-                "add_validation_score: the restructured model comes back on the CPU")
-        rebuilt = False
-        breaks_on_complete = False
-        for branch in ifs_in(scope):
-            test = code(branch.test)  # type: ignore[attr-defined]
-            if re.search(rf"\b{re.escape(restructured)}\b", test):
-                rebuilt |= any(line_of(branch) <= ln <= end_of(branch) for ln in rebuild_lines)
-            if re.search(rf"\b{re.escape(complete)}\b", test):
-                breaks_on_complete |= bool(m.findall(branch.body, m.Break() | m.Return()) or  # type: ignore[attr-defined]
-                                           "exit(" in code(branch.body))  # type: ignore[attr-defined]
-        if not rebuilt:
-            add("PAI108", call, "error", f"the optimizer is not re-created when `{restructured}` is true: after a "
-                "restructure the old optimizer holds the old parameters (re-run the same setup_optimizer call)")
-        if loop is None:
-            add("PAI110", call, "warning", "add_validation_score is not inside a loop of this scope; make sure it "
-                "runs once per epoch and the loop stops on training_complete")
-        elif not breaks_on_complete:
-            add("PAI110", call, "error", f"the loop never stops on `{complete}`: break out of it when training "
-                "is complete")
-        elif isinstance(loop, cst.For):
-            bound = code(loop.iter)
-            if not re.search(r"\d{5,}|1_000", bound):
-                add("PAI110", loop, "warning", f"the epoch loop `for ... in {bound}` may end before training is "
-                    "complete: use `while True:` (or a very large bound)")
-        # 4. extra scores must come before add_validation_score in the same epoch
-        for extra in extras:
-            if line_of(extra) > line_of(call) and loop is not None and line_of(extra) <= end_of(loop):
-                add("PAI112", extra, "error", "add_extra_score comes after add_validation_score in the epoch: the "
-                    "graphs are written during add_validation_score, so add extra scores first")
+        model_var, restructured, complete = [s.code(e.value) for e in targets[0].target.elements]  # type: ignore
+        loop = s.loop_of(stmt)
+        body = loop or s.module
+        if device_used:
+            _check_device_move(s, call, stmt, body, model_var)
+        _check_branches(s, call, loop, body, restructured, complete, rebuild_lines)
+        for extra in s.extras:
+            if s.line_of(extra) > s.line_of(call) and loop is not None and s.line_of(extra) <= s.end_of(loop):
+                s.add("PAI112", extra, "error", "add_extra_score comes after add_validation_score in the epoch: "
+                      "the graphs are written during add_validation_score, so add extra scores first")
 
-    if accelerate is not None:
-        _check_accelerate(accelerate, validations, perforates, ancestors, code, line_of, add)
 
-    # 5. optimizer / scheduler consistency
-    for call in setups:
-        stmt = statement(call)
-        n_args = len([a for a in call.args if a.keyword is None])  # type: ignore[attr-defined]
-        tuple_target = bool(m.findall(stmt, m.AssignTarget(target=m.Tuple())))
-        if n_args < 3 and tuple_target:
-            add("PAI114", call, "error", "setup_optimizer without scheduler arguments returns only the optimizer: "
-                "assign it to one name")
-        if n_args >= 3 and tuple_target:
-            sched_var = code(m.findall(stmt, m.AssignTarget(target=m.Tuple()))[0].target.elements[1].value)  # type: ignore
-            for step in report.scheduler_steps:
-                if step.variable == sched_var:
-                    add("PAI113", None, "error", f"`{step.text}` steps a scheduler the tracker already steps "
-                        "(setup_optimizer with scheduler arguments): remove it", line=step.line)
-    if setups and not named("set_optimizer"):
-        add("PAI114", setups[0], "error", "setup_optimizer is called without set_optimizer(<class>) first")
+def _check_device_move(s: _Script, call: cst.Call, stmt: cst.CSTNode, body: cst.CSTNode, model_var: str) -> None:
+    """PAI109: the model add_validation_score returns goes back to the device."""
+    body_code = s.code(body)
+    moved = re.search(rf"{re.escape(model_var)}(\s*=\s*{re.escape(model_var)})?\.(to|cuda)\(",
+                      body_code[body_code.find(s.code(stmt)):])
+    if not moved:
+        s.add("PAI109", call, "warning", f"`{model_var}` is not moved back to the device after "
+              "add_validation_score: the restructured model comes back on the CPU")
 
-    # 6. config values
-    for call in config_calls:
-        name = call.func.attr.value  # type: ignore[attr-defined]
-        if "module_ids" in name:
-            for s in m.findall(call, m.SimpleString()):
-                value = s.evaluated_value  # type: ignore[attr-defined]
-                if isinstance(value, str) and not value.startswith("."):
-                    add("PAI116", call, "error", f"module id {value!r} must start with '.' (e.g. '.{value}')")
-        if name == "set_testing_dendrite_capacity" and call.args and code(call.args[0].value) == "True":  # type: ignore
-            add("PAI115", call, "info", "the dendrite capacity test is on: after 'Successfully added 3 dendrites' "
-                "run `pai perforate --capacity-test off` for the real experiment")
 
-    _check_output_dimensions(config_calls, code, report, add)
-
-    # 7. the library's names used above the import that binds them (a NameError when that line runs)
-    for name, use, imported in _used_before_import(facts):
-        add("PAI118", use, "error", f"`{name}` is used on line {line_of(use)} before it is imported (line "
-            f"{line_of(imported)}): move the import up to the script's first import block")
-
-    findings.sort(key=lambda f: (f.line or 0, f.code))
-    required = {"PAI101", "PAI103", "PAI105", "PAI106"}
-    return CheckReport(filename=filename, findings=findings,
-                       integrated=not any(f.code in required for f in findings))
+def _check_branches(s: _Script, call: cst.Call, loop: cst.For | cst.While | None, body: cst.CSTNode,
+                    restructured: str, complete: str, rebuild_lines: list[int]) -> None:
+    """PAI108: the optimizer rebuilt under `if restructured:`; PAI110: the loop stops on training_complete."""
+    rebuilt = breaks_on_complete = False
+    for branch in s.ifs_in(body):
+        test = s.code(branch.test)  # type: ignore[attr-defined]
+        if re.search(rf"\b{re.escape(restructured)}\b", test):
+            rebuilt |= any(s.line_of(branch) <= ln <= s.end_of(branch) for ln in rebuild_lines)
+        if re.search(rf"\b{re.escape(complete)}\b", test):
+            breaks_on_complete |= bool(m.findall(branch.body, m.Break() | m.Return()) or  # type: ignore[attr-defined]
+                                       "exit(" in s.code(branch.body))  # type: ignore[attr-defined]
+    if not rebuilt:
+        s.add("PAI108", call, "error", f"the optimizer is not re-created when `{restructured}` is true: after a "
+              "restructure the old optimizer holds the old parameters (re-run the same setup_optimizer call)")
+    if loop is None:
+        s.add("PAI110", call, "warning", "add_validation_score is not inside a loop of this scope; make sure it "
+              "runs once per epoch and the loop stops on training_complete")
+    elif not breaks_on_complete:
+        s.add("PAI110", call, "error", f"the loop never stops on `{complete}`: break out of it when training "
+              "is complete")
+    elif isinstance(loop, cst.For):
+        bound = s.code(loop.iter)
+        if not re.search(r"\d{5,}|1_000", bound):
+            s.add("PAI110", loop, "warning", f"the epoch loop `for ... in {bound}` may end before training is "
+                  "complete: use `while True:` (or a very large bound)")
 
 
 _MAIN_PROCESS = re.compile(r"is_(local_)?main_process|(local_)?process_index|\brank\b|local_rank")
 
 
-def _check_accelerate(accelerate, validations, perforates, ancestors, code, line_of, add) -> None:
+def _check_accelerate(s: _Script) -> None:
     """HF Accelerate loops: every process feeds the tracker the unwrapped model, and a restructure goes through
     `prepare` again (PAI013 writes it so)."""
-    name = accelerate.accelerator
+    accelerate = s.report.parallelism.accelerate
+    if accelerate is None:
+        return
+    name, code = accelerate.accelerator, s.code
     prepared = {t for p in accelerate.prepares for t in p.targets}
-    for call in perforates:
+    for call in s.perforates:
         model = code(call.args[0].value) if call.args else None  # type: ignore[attr-defined]
         prepare = accelerate.prepare_of(model)
-        if prepare is not None and line_of(call) > prepare.line:
-            add("PAI123", call, "error", f"perforate_model comes after `{name}.prepare(...)` (line {prepare.line}): "
-                "the prepared wrapper does not know the dendrites; perforate the model right after it is built")
-    for call in validations:
+        if prepare is not None and s.line_of(call) > prepare.line:
+            s.add("PAI123", call, "error", f"perforate_model comes after `{name}.prepare(...)` (line "
+                  f"{prepare.line}): the prepared wrapper does not know the dendrites; perforate the model right "
+                  "after it is built")
+    for call in s.validations:
         args = [code(a.value) for a in call.args]  # type: ignore[attr-defined]
         if len(args) > 1 and args[1] in prepared:
-            add("PAI120", call, "error", f"add_validation_score gets the prepared `{args[1]}`: pass "
-                f"`{name}.unwrap_model({args[1]})` (the perforated model itself) on every process")
-        gate = next((a for a in ancestors(call) if isinstance(a, cst.If) and _MAIN_PROCESS.search(code(a.test))),
+            s.add("PAI120", call, "error", f"add_validation_score gets the prepared `{args[1]}`: pass "
+                  f"`{name}.unwrap_model({args[1]})` (the perforated model itself) on every process")
+        gate = next((a for a in s.ancestors(call) if isinstance(a, cst.If) and _MAIN_PROCESS.search(code(a.test))),
                     None)
         if gate is not None:
-            add("PAI122", call, "error", f"add_validation_score runs only under `if {code(gate.test)}:`; every "
-                "process must call it (rank 0 decides and broadcasts, the others wait for it): compute the score on "
-                "every process (gather_for_metrics) and call it outside that block")
-        loop = next((a for a in ancestors(call) if isinstance(a, (cst.For, cst.While))), None)
-        branches = [b for b in m.findall(loop or call, m.If())
+            s.add("PAI122", call, "error", f"add_validation_score runs only under `if {code(gate.test)}:`; every "
+                  "process must call it (rank 0 decides and broadcasts, the others wait for it): compute the score "
+                  "on every process (gather_for_metrics) and call it outside that block")
+        branches = [b for b in m.findall(s.loop_of(call) or call, m.If())
                     if re.search(r"\brestructured\b", code(b.test))]  # type: ignore[attr-defined]
         prepare_call = m.Call(func=m.Attribute(attr=m.Name("prepare")))
         prepares = [c for b in branches for c in m.findall(b.body, prepare_call)]  # type: ignore[attr-defined]
         if branches and not any(code(c.func.value) == name for c in prepares):  # type: ignore[attr-defined]
-            add("PAI121", branches[0], "error", f"after a restructure the model and the rebuilt optimizer must go "
-                f"through `{name}.prepare(...)` again (the old wrapper and optimizer hold the old parameters)")
+            s.add("PAI121", branches[0], "error", f"after a restructure the model and the rebuilt optimizer must go "
+                  f"through `{name}.prepare(...)` again (the old wrapper and optimizer hold the old parameters)")
 
 
-def _check_direction(value: str, report, call, add) -> None:
-    direction = report.validation.direction
-    metric = report.validation.metric
-    if value == "True" and direction == "minimize":
-        add("PAI111", call, "error", f"maximizing_score=True but the validation metric `{metric}` is minimized "
-            "(a loss/error): pass maximizing_score=False")
-    elif value == "False" and direction == "maximize":
-        add("PAI111", call, "error", f"maximizing_score=False but the validation metric `{metric}` is maximized "
-            "(an accuracy/score): pass maximizing_score=True")
+def _check_optimizer_setup(s: _Script) -> None:
+    """setup_optimizer's return shape, a scheduler the tracker steps stepped again, set_optimizer first."""
+    for call in s.setups:
+        stmt = s.statement(call)
+        n_args = len([a for a in call.args if a.keyword is None])  # type: ignore[attr-defined]
+        tuples = m.findall(stmt, m.AssignTarget(target=m.Tuple()))
+        if n_args < 3 and tuples:
+            s.add("PAI114", call, "error", "setup_optimizer without scheduler arguments returns only the "
+                  "optimizer: assign it to one name")
+        if n_args >= 3 and tuples:
+            sched_var = s.code(tuples[0].target.elements[1].value)  # type: ignore[attr-defined]
+            for step in s.report.scheduler_steps:
+                if step.variable == sched_var:
+                    s.add("PAI113", None, "error", f"`{step.text}` steps a scheduler the tracker already steps "
+                          "(setup_optimizer with scheduler arguments): remove it", line=step.line)
+    if s.setups and not s.named("set_optimizer"):
+        s.add("PAI114", s.setups[0], "error", "setup_optimizer is called without set_optimizer(<class>) first")
 
 
-def _inside_restructure(line: int, facts, line_of, end_of) -> bool:
-    """True when a line is inside an `if restructured:`-style branch (a rebuilt optimizer)."""
-    for fact in facts.ifs:
-        branch = fact.node
-        if not m.matches(branch, m.If(test=m.Name(m.MatchRegex(r".*restructur.*")))):
-            continue
-        start, end = line_of(branch), end_of(branch)
-        if start <= line <= end:
-            return True
-    return False
+def _check_config_values(s: _Script) -> None:
+    """Module ids start with '.', and a reminder while the capacity test is on."""
+    for call in s.config_calls:
+        name = call.func.attr.value  # type: ignore[attr-defined]
+        if "module_ids" in name:
+            for string in m.findall(call, m.SimpleString()):
+                value = string.evaluated_value  # type: ignore[attr-defined]
+                if isinstance(value, str) and not value.startswith("."):
+                    s.add("PAI116", call, "error", f"module id {value!r} must start with '.' (e.g. '.{value}')")
+        if name == "set_testing_dendrite_capacity" and call.args and s.code(call.args[0].value) == "True":  # type: ignore
+            s.add("PAI115", call, "info", "the dendrite capacity test is on: after 'Successfully added 3 "
+                  "dendrites' run `pai perforate --capacity-test off` for the real experiment")
+
+
+def _check_import_order(s: _Script) -> None:
+    """PAI118: the library's names used above the import that binds them (a NameError when that line runs)."""
+    for name, use, imported in _used_before_import(s.facts):
+        s.add("PAI118", use, "error", f"`{name}` is used on line {s.line_of(use)} before it is imported (line "
+              f"{s.line_of(imported)}): move the import up to the script's first import block")
 
 
 _LIBRARIES = ("pai_core", "perforatedai")
@@ -358,31 +376,36 @@ _CONV_RANK = {"Conv1d": 3, "Conv2d": 4, "Conv3d": 5}  # (batch, channels, *spati
 _FLAT = ("mlp", "cnn", "resnet")  # architectures whose Linear layers see (batch, features)
 
 
-def _check_output_dimensions(config_calls, code, report, add) -> None:
+def _check_output_dimensions(s: _Script) -> None:
     """PAI119: the configured output dimensions against the rank each perforated layer kind outputs."""
-    import ast
-
-    def literal(name: str):
-        for call in reversed(config_calls):
-            if call.func.attr.value == name and call.args:
-                try:
-                    return call, ast.literal_eval(code(call.args[0].value))
-                except (ValueError, SyntaxError):
-                    return call, None
-        return None, None
-
-    call, dims = literal("set_output_dimensions")
-    _, names = literal("set_module_names_to_perforate")
+    call, dims = _last_literal(s, "set_output_dimensions")
+    _, names = _last_literal(s, "set_module_names_to_perforate")
     if not isinstance(dims, list) or not isinstance(names, list):
         return
     for name in names:
         rank = _CONV_RANK.get(name)
         trimmed = rank == 3 and all(d == -1 for d in dims[3:]) and 0 in dims[:3]  # pai_core trims Conv1d's
         if rank is not None and len(dims) != rank and not trimmed:
-            add("PAI119", call, "error", f"{name} outputs {rank} dimensions (batch, channels, ...) but "
-                f"set_output_dimensions({dims}) has {len(dims)}: use [-1, 0{', -1' * (rank - 2)}]")
-    if "Linear" in names and report.model.architecture in _FLAT and 0 not in dims[:2]:
-        add("PAI119", call, "warning", f"the Linear layers of this {report.model.architecture} output (batch, "
-            f"features) but set_output_dimensions({dims}) puts the neuron axis elsewhere: use [-1, 0] or a "
-            "per-layer setting")
+            s.add("PAI119", call, "error", f"{name} outputs {rank} dimensions (batch, channels, ...) but "
+                  f"set_output_dimensions({dims}) has {len(dims)}: use [-1, 0{', -1' * (rank - 2)}]")
+    architecture = s.report.model.architecture
+    if "Linear" in names and architecture in _FLAT and 0 not in dims[:2]:
+        s.add("PAI119", call, "warning", f"the Linear layers of this {architecture} output (batch, features) but "
+              f"set_output_dimensions({dims}) puts the neuron axis elsewhere: use [-1, 0] or a per-layer setting")
 
+
+def _last_literal(s: _Script, setter: str) -> tuple[cst.Call | None, object]:
+    """The last `GPA.pc.<setter>(value)` call and its value as a Python literal (None when it is not one)."""
+    import ast
+
+    for call in reversed(s.config_calls):
+        if call.func.attr.value == setter and call.args:  # type: ignore[attr-defined]
+            try:
+                return call, ast.literal_eval(s.code(call.args[0].value))
+            except (ValueError, SyntaxError):
+                return call, None
+    return None, None
+
+
+CHECKS = (_check_components, _check_perforate_placement, _check_validation_hookup, _check_accelerate,
+          _check_optimizer_setup, _check_config_values, _check_output_dimensions, _check_import_order)

@@ -16,7 +16,6 @@ import logging
 import os
 import tempfile
 from pathlib import Path
-from typing import Literal
 
 import libcst as cst
 from libcst.codemod import CodemodContext, SkipFile
@@ -29,7 +28,6 @@ from codemods.rules._base import (
     NAMES_KEY,
     REPORT_KEY,
     SOURCE_KEY,
-    Finding,
     refusal_reason,
 )
 from codemods.rules._lines import LineMap, render, seed_render
@@ -37,17 +35,11 @@ from codemods.rules.capacity_test import SetCapacityTest
 from codemods.rules.training_loop import ConvertTrainingLoop
 from codemods.rules.unsupported import RefuseUnsupportedSetups
 from codemods.verify import integration_gaps
+from pai_core.findings import Finding
 
-__all__ = ["PerforateFinding", "PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
+__all__ = ["PerforateResult", "perforate_file", "perforate_source", "set_capacity_test"]
 
 logger = logging.getLogger(__name__)
-
-
-class PerforateFinding(BaseModel):
-    code: str
-    line: int | None = Field(description="1-based line in the original script, when known")
-    message: str
-    kind: Literal["warning", "skip", "error"] = "warning"
 
 
 class PerforateResult(BaseModel):
@@ -56,7 +48,9 @@ class PerforateResult(BaseModel):
     diff: str = Field(description="unified diff original -> new ('' when unchanged)")
     changed: bool
     applied: list[str] = Field(default=[], description="codes of the rules that changed the script")
-    findings: list[PerforateFinding] = Field(default=[], description="warnings and skipped changes, with lines")
+    findings: list[Finding] = Field(default=[], description="the rules' findings, with lines of the original "
+                                    "script: warnings (applied with a caveat), errors (a change not made, or why "
+                                    "the rewrite is refused) and infos (a change not made: it is there already)")
     refused: bool = Field(default=False, description="nothing was rewritten: the script needs a manual "
                           "integration; the findings name each step that could not be placed and how to do it")
     written: bool = False
@@ -64,12 +58,12 @@ class PerforateResult(BaseModel):
                                "write (PATH.orig, or PATH.orig.1, ... when an older backup is kept)")
 
     @property
-    def warnings(self) -> list[PerforateFinding]:
-        return [f for f in self.findings if f.kind == "warning"]
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "warning"]
 
     @property
-    def skips(self) -> list[PerforateFinding]:
-        return [f for f in self.findings if f.kind == "skip"]
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "error"]
 
 
 def _collector_paused(function):
@@ -132,7 +126,7 @@ def perforate_source(
     if refused:  # nothing is rewritten; the refusal rule records why and what to do by hand
         rules = [RefuseUnsupportedSetups]
     tree, new_source, applied, found = _apply_rules(rules, context, tree, source, options)
-    findings = [_finding(f) for f in found]
+    findings = list(found)
     if not refused and select is None:  # the full rewrite: a complete integration, or nothing at all
         gaps = _gaps(found, new_source, tree, filename)
         if gaps:
@@ -176,14 +170,14 @@ def _apply_rules(rules, context: CodemodContext, tree: cst.Module, source: str,
     return tree, current, applied, context.scratch.get(FINDINGS_KEY, [])
 
 
-def _gaps(found: list[Finding], new_source: str, tree: cst.Module, filename: str) -> list[PerforateFinding]:
-    """What keeps the rewrite from being a complete integration (the rules' skips say why), as errors."""
-    skips: dict[str, list[str]] = {}
+def _gaps(found: list[Finding], new_source: str, tree: cst.Module, filename: str) -> list[Finding]:
+    """What keeps the rewrite from being a complete integration, as errors; a rule's errors and infos (the
+    changes it did not make) say why."""
+    not_made: dict[str, list[str]] = {}
     for f in found:
-        if f.kind == "skip":
-            skips.setdefault(f.code, []).append(f.message)
-    return [PerforateFinding(code=g.code, line=None, message=g.message, kind="error")
-            for g in integration_gaps(new_source, tree, filename, skips)]
+        if f.severity != "warning":
+            not_made.setdefault(f.code, []).append(f.message)
+    return integration_gaps(new_source, tree, filename, not_made)
 
 
 def _diff(source: str, new_source: str, filename: str) -> str:
@@ -268,7 +262,3 @@ def _keep_backup(path: Path, original: bytes) -> str:
                 candidate.unlink()  # no half backup left behind to be mistaken for an earlier version
                 raise
         return str(candidate)
-
-
-def _finding(f: Finding) -> PerforateFinding:
-    return PerforateFinding(code=f.code, line=f.line, message=f.message, kind=f.kind)  # type: ignore[arg-type]

@@ -7,8 +7,6 @@ the step, why it could not be placed (the rule's own skip message when it gave o
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import libcst as cst
 
 from codemods.rules._base import FRAMEWORKS
@@ -19,10 +17,12 @@ from codemods.rules.lightning import AddLightningCallback
 from codemods.rules.optimizer import ConvertOptimizer
 from codemods.rules.perforate_model import PerforateModel
 from codemods.rules.training_loop import ConvertTrainingLoop
+from pai_core.findings import Finding
 
-__all__ = ["Gap", "integration_gaps"]
+__all__ = ["integration_gaps"]
 
-# step of the analysis (codemods.analysis.integration) -> (rule that places it, what to write by hand)
+# step of the analysis (codemods.analysis.integration) -> (rule that places it, what to write by hand); the
+# callback's rule is the framework's, in CALLBACK_RULES
 RECIPES: dict[str, tuple[str, str]] = {
     "imports": (AddDendriteImports.CODE, "add `from pai_core import globals_perforatedai as GPA` and `from "
                 "pai_core import utils_perforatedai as UPA` to the first import block"),
@@ -42,28 +42,21 @@ RECIPES: dict[str, tuple[str, str]] = {
                                       "holds old parameters)"),
     "training_complete_break": (ConvertTrainingLoop.CODE, "`if training_complete: break` out of the epoch loop "
                                 "(make it `while True:` so it does not end first)"),
-    "callback": (f"{AddTrainerCallback.CODE}/{AddLightningCallback.CODE}", "add the pai callback to the Trainer: "
-                 "`callbacks=[PAITrainerCallback(...)]` (HF) or `callbacks=[PAILightningCallback(monitor=..., "
-                 "mode=...)]` (Lightning)"),
+    "callback": ("", "add the pai callback to the Trainer: `callbacks=[PAITrainerCallback(...)]` (HF) or "
+                 "`callbacks=[PAILightningCallback(monitor=..., mode=...)]` (Lightning)"),
 }
 PLAIN_REQUIRED = ("imports", "config", "perforate_model", "optimizer_registration", "add_validation_score",
                   "restructure_optimizer_rebuild", "training_complete_break")
 FRAMEWORK_REQUIRED = ("callback",)  # the callback perforates, registers and feeds the tracker itself
-
-
-@dataclass
-class Gap:
-    """One reason the rewrite is not a complete integration."""
-
-    code: str
-    message: str
+CALLBACK_RULES = {"huggingface_trainer": AddTrainerCallback.CODE, "lightning": AddLightningCallback.CODE}
 
 
 def integration_gaps(new_source: str, module: cst.Module, filename: str,
-                     skips: dict[str, list[str]]) -> list[Gap]:
-    """What keeps `new_source` from being a complete, `pai check`-clean integration (empty: it is one).
+                     not_made: dict[str, list[str]]) -> list[Finding]:
+    """What keeps `new_source` from being a complete, `pai check`-clean integration (empty: it is one), as
+    error findings of the rule that places each missing step.
 
-    `skips` maps a rule code to the reasons it gave for changing nothing; they explain a missing step.
+    `not_made` maps a rule code to the reasons it gave for a change it did not make; they explain a missing step.
     """
     from codemods.analysis import analyze_source
     from codemods.analysis.facts import collect_facts
@@ -74,12 +67,15 @@ def integration_gaps(new_source: str, module: cst.Module, filename: str,
     gaps = []
     for step in _missing_steps(report):
         code, recipe = RECIPES[step]
-        why = " ".join(reason for c in code.split("/") for reason in skips.get(c, ()))
+        code = code or CALLBACK_RULES[report.training_library.kind]
+        why = " ".join(not_made.get(code, ()))
         because = f": {why}" if why else ""
-        gaps.append(Gap(code, f"refused: the step `{step}` could not be placed{because}. By hand: {recipe}."))
+        gaps.append(Finding(code=code, severity="error", file=filename,
+                            message=f"refused: the step `{step}` could not be placed{because}. By hand: {recipe}."))
     for finding in check_integration(new_source, filename=filename, report=report, facts=facts).errors:
         where = f" at line {finding.line} of the rewrite" if finding.line else ""
-        gaps.append(Gap(finding.code, f"refused: `pai check` would report {finding.code}{where}: {finding.message}"))
+        gaps.append(Finding(code=finding.code, severity="error", file=filename, message=(
+            f"refused: `pai check` would report {finding.code}{where}: {finding.message}")))
     return gaps
 
 

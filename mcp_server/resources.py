@@ -81,6 +81,6 @@ def debugging_catalogue() -> str:
     lines = ["# pai debugging catalogue", "",
              "Known failures, grouped by area. `pai_diagnose_traceback` matches pasted output against these.", ""]
     for pattern in sorted(load_catalogue(), key=lambda p: (p.category, p.id)):
-        lines += [f"## {pattern.id}: {pattern.title}", "", f"- area: {pattern.category}",
+        lines += [f"## {pattern.code} {pattern.id}: {pattern.title}", "", f"- area: {pattern.category}",
                   f"- cause: {pattern.cause}", f"- fix: {pattern.fix}", ""]
     return "\n".join(lines)

@@ -5,7 +5,7 @@ its validators; the codemods, the MCP config tools and the `pai config` commands
 defaults without torch. This module imports only the standard library and `pai_core.errors`, and the
 `pai_core` package's `__init__` loads nothing eagerly (PEP 562), so `from pai_core.options import OPTIONS`
 is torch-free wherever it runs (a test keeps it so). With `pai_core.upstream_names` (the rest of the 2024 API's
-names) it is the only arrow from codemods into pai_core: data only.
+names) and `pai_core.findings` (the finding model) it is the only arrow from codemods into pai_core: data only.
 
 Each name's history: `upstream` is the release whose `PAIConfig` has the name ("pai" for options of our own),
 `aliases` the mid-2025 snake_case names, `camel` the 2024 `pb_globals` attribute. `INERT_OPTIONS` are real

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from codemods.diagnosis.models import Finding, ScriptLine
+from codemods.diagnosis.catalogue import PATTERNS
+from codemods.diagnosis.models import DiagnosisFinding, ScriptLine
 from codemods.diagnosis.script_facts import ScriptFacts
 
 DOC = "pai://skills/pai-setup"
@@ -18,7 +19,7 @@ DOC = "pai://skills/pai-setup"
 
 @dataclass
 class Blocking:
-    finding: Finding
+    finding: DiagnosisFinding
     explains: frozenset[str]  # catalogue pattern ids whose symptom this cause produces
 
 
@@ -31,12 +32,21 @@ def blocking_causes(facts: ScriptFacts) -> list[Blocking]:
     return [b for b in (rule(facts) for rule in rules) if b is not None]
 
 
+# Codes of the causes (PAI490-PAI499); a cause that is also a catalogue pattern has the pattern's code.
+CODES = {"tracker-call-in-model-init": "PAI491", "perforate-model-never-called": "PAI492",
+         "perforate-after-training": "PAI493", "tracker-before-perforate": "PAI494",
+         "set-optimizer-under-a-flag": "PAI495", "validation-never-called": "PAI496",
+         "loop-ignores-training-complete": "PAI497"}
+
+
 def _finding(facts: ScriptFacts, pattern_id: str, title: str, category: str, cause: str, fix: str,
              lines: list[tuple[int | None, str]], evidence: str, explains: set[str], confidence: float = 0.9,
              ) -> Blocking:
     shown = [ScriptLine(line=n, code=facts.code(n), why=why) for n, why in lines if n]
-    finding = Finding(pattern_id=pattern_id, title=title, category=category, cause=cause, fix=fix, doc=DOC,
-                      confidence=confidence, level="high", excerpt="", lines=shown, evidence=[evidence])
+    code = CODES.get(pattern_id) or next(p.code for p in PATTERNS if p.id == pattern_id)
+    finding = DiagnosisFinding(code=code, severity="error", message=title, pattern_id=pattern_id,
+                               category=category, cause=cause, fix=fix, doc=DOC, confidence=confidence,
+                               level="high", excerpt="", lines=shown, evidence=[evidence])
     return Blocking(finding, frozenset(explains))
 
 

@@ -12,7 +12,7 @@ from codemods.diagnosis import options, shapes
 from codemods.diagnosis.blocking import blocking_causes
 from codemods.diagnosis.catalogue import PATTERNS
 from codemods.diagnosis.logtext import MAX_CHARS, clean, parse_exceptions
-from codemods.diagnosis.models import Diagnosis, ExceptionInfo, Finding, Pattern, ScriptLine
+from codemods.diagnosis.models import Diagnosis, DiagnosisFinding, ExceptionInfo, Pattern, ScriptLine
 from codemods.diagnosis.script_facts import ScriptFacts, collect_facts
 
 FLAGS = re.IGNORECASE | re.MULTILINE
@@ -117,15 +117,18 @@ def diagnose(text: str, script: str | Path | None = None) -> Diagnosis:
     log_order = len(exceptions) + 1
     explains_exception = any(m.order < log_order and not m.pattern.log_only for m in matches)
     findings.sort(key=lambda f: (explains_exception and order[id(f)] >= log_order, -f.confidence, order[id(f)],
-                                 f.informational))
+                                 f.severity == "info"))
     findings = [f for f in findings if f.confidence >= MIN_CONFIDENCE]
     if facts is not None:
         findings = _rank_blocking(findings, facts)
     user_frames = _user_frames(exceptions, facts)
-    if findings and user_frames and not findings[0].informational:
+    if findings and user_frames and findings[0].severity != "info":
         frame = user_frames[0]
         if all(line.line != frame.line for line in findings[0].lines):
             findings[0].lines.insert(0, frame)
+    for f in findings:  # where it points: the first line of the given script it shows
+        if script is not None and f.lines:
+            f.file, f.line = str(script), f.lines[0].line
     recognised = bool(findings)
     if not exceptions and not findings and cleaned.strip():
         notes.append("No Python traceback was found in the text.")
@@ -140,10 +143,10 @@ def diagnose(text: str, script: str | Path | None = None) -> Diagnosis:
     )
 
 
-def _rank_blocking(findings: list[Finding], facts: ScriptFacts) -> list[Finding]:
+def _rank_blocking(findings: list[DiagnosisFinding], facts: ScriptFacts) -> list[DiagnosisFinding]:
     """The script's blocking causes go first when they explain the log's failure or the log shows none; the
     log's finding they explain follows them, other crashes keep their rank ahead of the rest."""
-    failure = next((f for f in findings if not f.informational), None)
+    failure = next((f for f in findings if f.severity != "info"), None)
     lead, trail = [], []
     for cause in blocking_causes(facts):
         b = cause.finding
@@ -152,7 +155,7 @@ def _rank_blocking(findings: list[Finding], facts: ScriptFacts) -> list[Finding]
             if explained:
                 b.confidence = max(b.confidence, failure.confidence)
                 b.excerpt = failure.excerpt
-                b.evidence.append(f"it explains what the log shows: {failure.title}")
+                b.evidence.append(f"it explains what the log shows: {failure.message}")
             lead.append((not explained, b))
         else:
             b.confidence = round(min(b.confidence, failure.confidence) * 0.8, 2)
@@ -215,7 +218,7 @@ def _excerpt(text: str, m: re.Match[str]) -> str:
     return line if len(line) <= 300 else line[:297] + "..."
 
 
-def _finding(m: _Match, facts: ScriptFacts | None, has_exception: bool) -> Finding:
+def _finding(m: _Match, facts: ScriptFacts | None, has_exception: bool) -> DiagnosisFinding:
     p = m.pattern
     confidence = p.confidence * m.weight
     if p.informational and has_exception:
@@ -229,9 +232,11 @@ def _finding(m: _Match, facts: ScriptFacts | None, has_exception: bool) -> Findi
                 evidence.append(_fill(rule.note, details))
                 confidence += CONFIRM_BONUS if rule.effect == "confirms" else -RULE_OUT_PENALTY
     confidence = round(min(0.99, max(0.05, confidence)), 2)
-    return Finding(
+    return DiagnosisFinding(
+        code=p.code,
+        severity="info" if p.informational else "warning" if p.log_only else "error",
+        message=p.title,
         pattern_id=p.id,
-        title=p.title,
         category=p.category,
         cause=_fill(p.cause, details),
         fix=_fill(p.fix, details),
@@ -241,7 +246,6 @@ def _finding(m: _Match, facts: ScriptFacts | None, has_exception: bool) -> Findi
         excerpt=m.excerpt,
         lines=_lines(p, facts, details),
         evidence=evidence,
-        informational=p.informational,
     )
 
 

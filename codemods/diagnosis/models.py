@@ -6,6 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from pai_core.findings import Finding
+
 Category = Literal[
     "shapes",
     "processors",
@@ -34,7 +36,9 @@ class FactRule(BaseModel):
 class Pattern(BaseModel):
     """One known failure: how to recognise it in pasted text and what to do about it."""
 
-    id: str
+    id: str = Field(description="the pattern's name, stable and readable, e.g. optimizer-not-rebuilt")
+    code: str = Field(pattern=r"^PAI(3\d\d|4[0-8]\d)$", description="its finding code: the next free one of "
+                      "PAI301-PAI489")
     title: str
     category: Category
     signals: list[str] = Field(
@@ -80,9 +84,13 @@ class ScriptLine(BaseModel):
     why: str
 
 
-class Finding(BaseModel):
-    pattern_id: str
-    title: str
+class DiagnosisFinding(Finding):
+    """A known failure the text matches: `message` is the pattern's title, `fix` its fix for this script,
+    `severity` error for an exception, warning for a console message, info for a success message; `file` and
+    `line` the first script line involved, when the script was given."""
+
+    pattern_id: str = Field(description="the pattern's name (the debugging catalogue's heading), e.g. "
+                            "optimizer-not-rebuilt; `code` is its number")
     category: Category
     cause: str
     fix: str
@@ -92,7 +100,6 @@ class Finding(BaseModel):
     excerpt: str = Field(description="the matched text")
     lines: list[ScriptLine] = Field(default_factory=list)
     evidence: list[str] = Field(default_factory=list, description="script facts that moved the confidence")
-    informational: bool = False
 
 
 class ExceptionInfo(BaseModel):
@@ -107,7 +114,7 @@ class ExceptionInfo(BaseModel):
 
 class Diagnosis(BaseModel):
     recognised: bool
-    findings: list[Finding] = Field(default_factory=list, description="ranked, most likely first")
+    findings: list[DiagnosisFinding] = Field(default_factory=list, description="ranked, most likely first")
     exceptions: list[ExceptionInfo] = Field(default_factory=list, description="parsed, last raised last")
     script: str | None = None
     script_lines: list[ScriptLine] = Field(
@@ -117,7 +124,7 @@ class Diagnosis(BaseModel):
     notes: list[str] = Field(default_factory=list)
 
     @property
-    def top(self) -> Finding | None:
+    def top(self) -> DiagnosisFinding | None:
         return self.findings[0] if self.findings else None
 
     def to_text(self) -> str:

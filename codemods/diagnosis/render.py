@@ -24,7 +24,7 @@ def render_text(d: Diagnosis) -> str:
             out.append("")
             out.append("Other possible causes:")
         head = "Diagnosis:" if rank == 1 else f"{rank}."
-        out.append(f"{head} {f.title}  [{f.level} confidence {f.confidence:.2f}, {f.pattern_id}]")
+        out.append(f"{head} {f.message}  [{f.level} confidence {f.confidence:.2f}, {f.code} {f.pattern_id}]")
         if rank == 1:
             out.append(f"  Matched: {f.excerpt}")
         out.append(f"  Cause: {f.cause}")

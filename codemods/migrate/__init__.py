@@ -20,9 +20,10 @@ from libcst.codemod.visitors import AddImportsVisitor, RemoveImportsVisitor
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 from pydantic import Field
 
-from codemods.migrate._base import REFUSALS_KEY, MigrationRefused, MigrationRule, Refusal, legacy_name
+from codemods.migrate._base import REFUSALS_KEY, MigrationRefused, MigrationRule, legacy_name
 from codemods.migrate.rules import RULES
-from codemods.perforate import PerforateFinding, PerforateResult, atomic_write, diff_name
+from codemods.perforate import PerforateResult, atomic_write, diff_name
+from pai_core.findings import Finding
 
 __all__ = ["MigrateResult", "MigrateToCurrentAPI", "MigrationRefused", "migrate_file", "migrate_source"]
 
@@ -32,7 +33,7 @@ class MigrateResult(PerforateResult):
                           "cannot map; the findings name each one with its line and what to do")
 
 
-def migrate_tree(tree: cst.Module, filename: str = "<string>") -> tuple[cst.Module, list[str], list[Refusal]]:
+def migrate_tree(tree: cst.Module, filename: str = "<string>") -> tuple[cst.Module, list[str], list[Finding]]:
     """Every rule in order over `tree`: (the new tree, codes of the rules that changed it, refusals)."""
     context = CodemodContext(filename=filename)
     context.scratch[REFUSALS_KEY] = refusals = []
@@ -54,10 +55,10 @@ def migrate_tree(tree: cst.Module, filename: str = "<string>") -> tuple[cst.Modu
         applied.append(RULES[-1].CODE)
     if not refusals:  # reported where the user wrote them: the rewritten tree has other lines
         left = {text for _, text in _references(tree)}
-        refusals += [Refusal(MigrationRule.CODE, line, f"`{text}` has no current-API name pai can map (a value of "
-                             "the script's own kept on the 2024 module, or a name the README's upstream-names table "
-                             "lists as absent): keep it in a variable of your own or remove it, then run pai "
-                             "migrate again") for line, text in _references(original) if text in left]
+        refusals += [Finding(code=MigrationRule.CODE, severity="error", file=filename, line=line, message=(
+            f"`{text}` has no current-API name pai can map (a value of the script's own kept on the 2024 module, or "
+            "a name the README's upstream-names table lists as absent): keep it in a variable of your own or remove "
+            "it, then run pai migrate again")) for line, text in _references(original) if text in left]
     return tree, applied, refusals
 
 
@@ -103,14 +104,12 @@ def migrate_source(source: str, *, filename: str = "<string>") -> MigrateResult:
 
     tree = parse_source(source, filename)
     new_tree, applied, refusals = migrate_tree(tree, filename)
-    findings = [PerforateFinding(code=r.code, line=r.line, message=r.message,
-                                 kind="error") for r in refusals]
     new_source = source if refusals else new_tree.code
     name = diff_name(filename)
     diff = "".join(difflib.unified_diff(source.splitlines(keepends=True), new_source.splitlines(keepends=True),
                                         f"a/{name}", f"b/{name}"))
     return MigrateResult(filename=filename, new_source=new_source, diff=diff, changed=new_source != source,
-                         applied=[] if refusals else applied, findings=findings, refused=bool(refusals))
+                         applied=[] if refusals else applied, findings=refusals, refused=bool(refusals))
 
 
 def migrate_file(path: str | Path, *, write: bool = False, backup: bool = True) -> MigrateResult:

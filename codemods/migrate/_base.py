@@ -17,6 +17,7 @@ from libcst.codemod.visitors import AddImportsVisitor
 from libcst.metadata import PositionProvider, QualifiedNameProvider, ScopeProvider
 
 from codemods.examples import Invalid, Valid
+from pai_core.findings import Finding
 from pai_core.upstream_names import CURRENT_ALIASES, LEGACY_MODULES, Renamed
 
 PACKAGES = ("perforatedai", "pai_core")
@@ -27,15 +28,8 @@ GLOBALS = ("pb_globals", "globalsFile")
 class MigrationRefused(Exception):
     """The script uses a 2024 name that has no safe current-API rewrite; nothing was changed."""
 
-    def __init__(self, refusals: list[Refusal]) -> None:
+    def __init__(self, refusals: list[Finding]) -> None:
         super().__init__("; ".join(f"line {r.line}: {r.message}" for r in refusals))
-
-
-@dataclass(frozen=True)
-class Refusal:
-    code: str
-    line: int | None
-    message: str
 
 
 @dataclass(frozen=True)
@@ -88,7 +82,10 @@ class MigrationRule(VisitorBasedCodemodCommand):
             return None
 
     def refuse(self, node: cst.CSTNode, message: str) -> None:
-        self.context.scratch.setdefault(REFUSALS_KEY, []).append(Refusal(self.CODE, self.line(node), message))
+        """A 2024 name with no safe rewrite: an error finding, and the whole file is left unchanged."""
+        refusal = Finding(code=self.CODE, severity="error", message=message, file=self.context.filename,
+                          line=self.line(node))
+        self.context.scratch.setdefault(REFUSALS_KEY, []).append(refusal)
 
     # ------------------------------------------------------------------------- today's expressions
     def current(self, package: str, renamed: Renamed | None = None, *, module: str = "", attr: str = "",

@@ -21,6 +21,7 @@ from libcst.codemod import CodemodContext, SkipFile, VisitorBasedCodemodCommand
 from codemods._libcst_internals import StatementIndex, init_without_matcher_scan, needs_matcher_scan
 from codemods.examples import Invalid, Valid
 from codemods.rules._lines import render
+from pai_core.findings import Finding, Severity
 
 logger = logging.getLogger(__name__)
 
@@ -45,14 +46,6 @@ class Edit:
     before: list[cst.BaseStatement] = field(default_factory=list)
     after: list[cst.BaseStatement] = field(default_factory=list)
     replace: Callable[[cst.BaseStatement], Sequence[cst.BaseStatement]] | None = None
-
-
-@dataclass
-class Finding:
-    code: str
-    line: int | None
-    message: str
-    kind: str = "warning"  # "warning" (applied with a caveat) or "skip" (not applied)
 
 
 # ------------------------------------------------------------------------------------------------- base
@@ -117,16 +110,17 @@ class PaiRule(VisitorBasedCodemodCommand):
         line_map = self.context.scratch.get(LINE_MAP_KEY)
         return line_map(line) if line_map is not None else line
 
-    def note(self, message: str, line: int | None = None, *, skip: bool = False) -> None:
-        """Record a warning (or a skipped change) for the user, with its original line."""
-        finding = Finding(self.CODE, line, message, "skip" if skip else "warning")
+    def note(self, message: str, line: int | None = None, *, severity: Severity = "warning") -> None:
+        """Record a finding for the user, with its original line: a warning (applied with a caveat), an error
+        (a change this rule could not make) or info (a change not made because it is there already)."""
+        finding = Finding(code=self.CODE, severity=severity, message=message, file=self.context.filename, line=line)
         self.context.scratch.setdefault(FINDINGS_KEY, []).append(finding)
         where = f" (line {line})" if line else ""
         self.warn(f"{self.CODE}{where}: {message}")
 
     def skip(self, message: str, line: int | None = None) -> SkipFile:
         """Record why this rule changes nothing and return the SkipFile to raise."""
-        self.note(message, line, skip=True)
+        self.note(message, line, severity="error")
         return SkipFile(f"{self.CODE}: {message}")
 
     # --- statement building -------------------------------------------------------------------------
@@ -230,7 +224,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         calls = self.report.integration.calls
         done = [(attr, line) for attr in attrs for line in calls.get(attr, [])[:1]]
         for attr, line in done[:1]:  # a skip is always reported, with the line that made it
-            self.note(f"{attr} is already called (line {line}): not added again", line, skip=True)
+            self.note(f"{attr} is already called (line {line}): not added again", line, severity="info")
         return bool(done)
 
     def has_config(self) -> bool:
@@ -238,7 +232,7 @@ class PaiRule(VisitorBasedCodemodCommand):
         if step is None or step.status != "present":
             return False
         self.note("the script already sets GPA.pc options: no settings block added", (step.lines or [None])[0],
-                  skip=True)
+                  severity="info")
         return True
 
     def perforation_config(self):

@@ -64,7 +64,7 @@ class RefuseUnsupportedSetups(PaiRule):
             evidence = list(self.report.parallelism.evidence) or list(self.report.training_library.evidence)
             if evidence:
                 line = evidence[0].line
-            self.note(reason.removeprefix(f"{self.CODE}: "), line, skip=True)
+            self.note(reason.removeprefix(f"{self.CODE}: "), line, severity="error")
             raise SkipFile(reason)
         raise SkipFile(f"{self.CODE}: nothing to refuse")
 

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
         emit(_indent(result.diff.rstrip()))
         emit(f"  rules applied: {', '.join(result.applied)}; the original is kept as {Path(result.backup).name}")
         for finding in result.findings:
-            emit(f"  {finding.code} {finding.kind}: {finding.message}")
+            emit(f"  {finding.code} {finding.severity}: {finding.message}")
 
         header("Capacity test: run the rewritten script until 3 dendrites were added (proves the integration)")
         capacity = story.train(paths, "capacity_test.log", "capacity test", timeout_s=args.timeout)

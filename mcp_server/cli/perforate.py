@@ -86,7 +86,7 @@ def rewrite_files(prog: str, paths, rewrite, *, as_json: bool, did: str, nothing
             sys.stdout.write(result.diff)
         for finding in result.findings:
             where = f"{path}:{finding.line}" if finding.line else path
-            emit(f"{where}: {finding.code} {finding.kind}: {finding.message}", file=sys.stderr)
+            emit(f"{where}: {finding.code} {finding.severity}: {finding.message}", file=sys.stderr)
         if result.written:
             backup = f" (original kept as {result.backup})" if result.backup else ""
             emit(f"{path}: {did} {', '.join(result.applied)}{backup}", file=sys.stderr)

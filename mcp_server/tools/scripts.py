@@ -113,7 +113,7 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
                                save_name=save_name, keep_for_loop=keep_for_loop, extra_scores=extra_scores,
                                model_var=model_var)
         if result.refused:
-            reasons = " ".join(f.message for f in result.findings if f.kind in ("skip", "error"))
+            reasons = " ".join(f.message for f in result.findings if f.severity == "error")
             raise ToolError(f"{script.name} was left unchanged: {reasons or 'unsupported setup'} Integrate by "
                             "hand following the matching skill (pai-distributed, pai-hf-trainer or pai-lightning).")
         return result
@@ -132,7 +132,7 @@ def register(server: MCPServer, workspace: Workspace, workers: Workers) -> None:
         async with lock_for(script):
             result = await run("setting the capacity test in", script, "codemods.perforate:set_capacity_test",
                                enabled, write=True, backup=True)
-        skipped = [f.message for f in result.findings if f.kind == "skip"]
+        skipped = [f.message for f in result.errors]
         if not result.changed and skipped:
             raise ToolError(f"{script.name} was left unchanged: {' '.join(skipped)}. From the assistant: show "
                             "pai_preview_perforation and apply it with pai_apply_perforation first.")

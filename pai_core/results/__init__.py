@@ -16,7 +16,7 @@ _EXPORTS = {
     "ComparedRun": "report",
     "Comparison": "report",
     "FailedRound": "report",
-    "Finding": "report",
+    "RunFinding": "report",
     "Recommendation": "report",
     "RunReport": "report",
     "TrainingSummary": "report",

@@ -25,6 +25,8 @@ def analyze_run(
         from pai_core.results.training_log import compare_with_log, read_training_log
 
         report.findings[:0] = compare_with_log(report, read_training_log(log))
+    for finding in report.findings:  # each is about this run folder
+        finding.file = report.summary.folder
     if plot is not None:
         from pai_core.results.plot import plot_run
 

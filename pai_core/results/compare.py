@@ -80,7 +80,7 @@ def compare_runs(
                 f"{label} is a capacity test (one epoch per architecture): its scores say nothing about "
                 "what dendrites buy"
             )
-        if s.dendrites_added == 0 and not s.capacity_test and report.finding("no_dendrites"):
+        if s.dendrites_added == 0 and not s.capacity_test and report.finding("PAI503"):  # no dendrites
             warnings.append(
                 f"{label}: no dendrites were added; treat it as an integration problem before comparing"
             )

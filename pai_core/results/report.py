@@ -6,25 +6,25 @@ from typing import Literal
 
 from pydantic import BaseModel, Field, computed_field
 
+from pai_core.findings import Finding
+
 Confidence = Literal["high", "medium", "low"]
-Severity = Literal["info", "warning", "critical"]
+
+
+class RunFinding(Finding):
+    """Something the run shows (codes PAI501-PAI599, `file` the run folder); `fix` is set when there is something
+    to change: the exact config call or code change, with the figures behind it and how sure we are."""
+
+    why: str | None = Field(None, description="The figures from this run that call for the fix")
+    confidence: Confidence | None = Field(None, description="How sure the fix is")
 
 
 class Recommendation(BaseModel):
-    """One change to make: the exact call, the figures that triggered it, and how sure we are."""
+    """One change to make (a finding's fix): the exact call, the figures that triggered it, how sure we are."""
 
     change: str = Field(description="The exact config call or code change, e.g. GPA.pc.set_max_dendrites(2)")
     why: str = Field(description="The figures from this run that triggered the recommendation")
     confidence: Confidence
-
-
-class Finding(BaseModel):
-    """Something the run shows; `recommendation` is set when there is something to change."""
-
-    code: str = Field(description="Stable identifier, e.g. premature_switch, overfitting, no_dendrites")
-    severity: Severity
-    message: str
-    recommendation: Recommendation | None = None
 
 
 class ArchitectureScore(BaseModel):
@@ -89,7 +89,7 @@ class RunReport(BaseModel):
     summary: TrainingSummary
     architectures: list[ArchitectureScore]
     failed_rounds: list[FailedRound] = Field(default_factory=list)
-    findings: list[Finding]
+    findings: list[RunFinding]
     missing: list[str] = Field(default_factory=list, description="Files or data that were absent or damaged")
     plot_path: str | None = None
 
@@ -97,10 +97,11 @@ class RunReport(BaseModel):
     @property
     def recommendations(self) -> list[Recommendation]:
         order = {"high": 0, "medium": 1, "low": 2}
-        recs = [f.recommendation for f in self.findings if f.recommendation is not None]
+        recs = [Recommendation(change=f.fix, why=f.why or "", confidence=f.confidence or "low")
+                for f in self.findings if f.fix is not None]
         return sorted(recs, key=lambda r: order[r.confidence])
 
-    def finding(self, code: str) -> Finding | None:
+    def finding(self, code: str) -> RunFinding | None:
         return next((f for f in self.findings if f.code == code), None)
 
     def to_text(self) -> str:
@@ -160,7 +161,7 @@ class RunReport(BaseModel):
             lines.append("")
             lines.append("Findings:")
             for f in self.findings:
-                lines.append(f"  [{f.severity}] {f.message}")
+                lines.append(f"  {f.code} {f.severity}: {f.message}")
         if self.recommendations:
             lines.append("")
             lines.append("Recommendations:")

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from pai_core.results.facts import RunFacts
-from pai_core.results.report import Finding, Recommendation, RunReport
+from pai_core.results.report import RunFinding, RunReport
 
 PREMATURE_GAIN = 0.01  # relative gain over the last epochs before a switch that means "still improving"
 WORTHWHILE_GAIN = 0.005  # relative gain a dendrite must bring to be worth its parameters
@@ -66,52 +66,48 @@ def _extra_named(facts: RunFacts, word: str) -> str | None:
 # --------------------------------------------------------------------------------------------- rules
 
 
-def capacity_test(facts: RunFacts, report: RunReport) -> list[Finding]:
+def capacity_test(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     if not s.capacity_test:
         return []
     epochs = ", ".join(map(str, s.switch_epochs)) or "none"
     if s.dendrites_added >= 3:
         return [
-            Finding(
-                code="capacity_test",
+            RunFinding(
+                code="PAI501",
                 severity="info",
                 message=(
                     f"Capacity test: {s.dendrites_added} dendrites added at epochs {epochs}, one per epoch, params "
                     f"{' -> '.join(map(str, s.param_counts))}. The dendrite plumbing works; one epoch per "
                     "architecture says nothing about what dendrites buy."
                 ),
-                recommendation=Recommendation(
-                    change="GPA.pc.set_testing_dendrite_capacity(False)",
-                    why=(
-                        f"the capacity test passed ({s.dendrites_added} dendrites at epochs {epochs}); "
-                        "turn it off and run the real experiment"
-                    ),
-                    confidence="high",
+                fix="GPA.pc.set_testing_dendrite_capacity(False)",
+                why=(
+                    f"the capacity test passed ({s.dendrites_added} dendrites at epochs {epochs}); "
+                    "turn it off and run the real experiment"
                 ),
+                confidence="high",
             )
         ]
     return [
-        Finding(
-            code="capacity_test_incomplete",
-            severity="critical",
+        RunFinding(
+            code="PAI502",
+            severity="error",
             message=(
                 f"Capacity test stopped after {s.dendrites_added} dendrite(s) (switches at {epochs}); it should add "
                 "3 and then return training_complete."
             ),
-            recommendation=Recommendation(
-                change="Call add_validation_score every epoch in a `while True:` loop until it returns training_complete",
-                why=(
-                    f"only {s.epochs} epoch(s) were recorded; the loop ended or crashed before the 3rd dendrite "
-                    "(look at the log for the error; `pai diagnose` helps)"
-                ),
-                confidence="high",
+            fix="Call add_validation_score every epoch in a `while True:` loop until it returns training_complete",
+            why=(
+                f"only {s.epochs} epoch(s) were recorded; the loop ended or crashed before the 3rd dendrite "
+                "(look at the log for the error; `pai diagnose` helps)"
             ),
+            confidence="high",
         )
     ]
 
 
-def no_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
+def no_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     if s.dendrites_added or s.capacity_test or facts.validation.empty:
         return []
@@ -177,25 +173,23 @@ def no_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
         causes.append("the run was too short or the tracker was not driving the loop")
         changes.append("replace the fixed loop with `while True:` driven by training_complete")
     return [
-        Finding(
-            code="no_dendrites",
-            severity="critical",
+        RunFinding(
+            code="PAI503",
+            severity="error",
             message=(
                 f"No dendrites were ever added in {facts.epochs} epochs (switch_epochs empty): an integration issue. "
                 + "; ".join(causes)
                 + "."
             ),
-            recommendation=Recommendation(
-                change="; ".join(changes),
-                why=f"{facts.epochs} epochs, best {_fmt(best[1]) if best else '-'} at epoch {best[0] if best else '-'}, "
-                f"switch mode {mode or 'unknown (no config JSON; default DOING_HISTORY)'}",
-                confidence=confidence,
-            ),
+            fix="; ".join(changes),
+            why=f"{facts.epochs} epochs, best {_fmt(best[1]) if best else '-'} at epoch {best[0] if best else '-'}, "
+            f"switch mode {mode or 'unknown (no config JSON; default DOING_HISTORY)'}",
+            confidence=confidence,
         )
     ]
 
 
-def ended_early(facts: RunFacts, report: RunReport) -> list[Finding]:
+def ended_early(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     if s.status != "ended_early" or not s.dendrites_added or facts.validation.empty:
         return []
@@ -206,21 +200,19 @@ def ended_early(facts: RunFacts, report: RunReport) -> list[Finding]:
     if improving:
         why += f"; the last phase was still improving ({_pct(still[0])} over its last epochs)"
     return [
-        Finding(
-            code="ended_early",
+        RunFinding(
+            code="PAI504",
             severity="warning",
             message=f"Training did not report completion: {s.status_reason}.",
-            recommendation=Recommendation(
-                change="replace the fixed-length loop with `while True:` and break when add_validation_score returns "
-                "training_complete (bound the time with GPA.pc.set_max_dendrites(N) instead)",
-                why=why,
-                confidence="high" if improving or s.written_by == "pai_core" else "medium",
-            ),
+            fix="replace the fixed-length loop with `while True:` and break when add_validation_score returns "
+            "training_complete (bound the time with GPA.pc.set_max_dendrites(N) instead)",
+            why=why,
+            confidence="high" if improving or s.written_by == "pai_core" else "medium",
         )
     ]
 
 
-def dendrite_impact(facts: RunFacts, report: RunReport) -> list[Finding]:
+def dendrite_impact(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     if s.capacity_test or not s.dendrites_added or s.baseline_score is None or s.best_score is None:
         return []
@@ -246,22 +238,20 @@ def dendrite_impact(facts: RunFacts, report: RunReport) -> list[Finding]:
         f"{s.best_dendrites} dendrite(s) ({_fmt(s.absolute_gain)}, "
         f"{_pct(s.relative_gain) if s.relative_gain is not None else '-'}). " + "; ".join(parts) + "."
     )
-    findings = [Finding(code="dendrite_impact", severity="info", message=message)]
+    findings = [RunFinding(code="PAI505", severity="info", message=message)]
     if (s.absolute_gain or 0) <= 0 and report.architectures[-1].dendrites > 0:
         with_dendrites = [
             a.best_validation for a in report.architectures[1:] if a.best_validation is not None
         ]
         findings.append(
-            Finding(
-                code="dendrites_no_gain",
+            RunFinding(
+                code="PAI506",
                 severity="warning",
                 message="No dendrite count beat the baseline.",
-                recommendation=Recommendation(
-                    change="check maximizing_score and the score passed to add_validation_score; then shrink the base "
-                    "model until accuracy drops, and perforate only later layers",
-                    why=f"baseline {_fmt(s.baseline_score)}, with dendrites {', '.join(map(_fmt, with_dendrites))}",
-                    confidence="medium",
-                ),
+                fix="check maximizing_score and the score passed to add_validation_score; then shrink the base "
+                "model until accuracy drops, and perforate only later layers",
+                why=f"baseline {_fmt(s.baseline_score)}, with dendrites {', '.join(map(_fmt, with_dendrites))}",
+                confidence="medium",
             )
         )
     return findings
@@ -278,7 +268,7 @@ def _noise(facts: RunFacts) -> float | None:
     return float(np.median(np.abs(np.diff(tail.to_numpy())))) or None
 
 
-def max_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
+def max_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     archs = [a for a in report.architectures if a.best_validation is not None]
     if s.capacity_test or len(archs) < 2 and not report.failed_rounds:
@@ -294,8 +284,8 @@ def max_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
         and "max_dendrites" in s.status_reason
     ):
         findings.append(
-            Finding(
-                code="max_dendrites_reached",
+            RunFinding(
+                code="PAI507",
                 severity="info",
                 message=f"max_dendrites ({int(configured)}) reached: training ended there.",
             )
@@ -326,22 +316,20 @@ def max_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
     failed_latest = [r for r in report.failed_rounds if r.dendrites_tried == s.dendrites_added + 1]
     if useful >= 1 and useful < len(gains):
         findings.append(
-            Finding(
-                code="diminishing_returns",
+            RunFinding(
+                code="PAI508",
                 severity="warning",
                 message=(
                     f"Diminishing returns after {useful} dendrite(s): relative gain per added dendrite {figures}."
                 ),
-                recommendation=Recommendation(
-                    change=f"GPA.pc.set_max_dendrites({useful})",
-                    why=(
-                        f"dendrite {useful + 1} gained less than {max(WORTHWHILE_GAIN, FLAT_SHARE * largest):.1%} "
-                        f"(gains {figures}) for "
-                        f"{_fmt(archs[useful + 1].added_params) if archs[useful + 1].added_params else 'more'} "
-                        f"added parameters{test_note}"
-                    ),
-                    confidence="high" if test_agrees else "medium",
+                fix=f"GPA.pc.set_max_dendrites({useful})",
+                why=(
+                    f"dendrite {useful + 1} gained less than {max(WORTHWHILE_GAIN, FLAT_SHARE * largest):.1%} "
+                    f"(gains {figures}) for "
+                    f"{_fmt(archs[useful + 1].added_params) if archs[useful + 1].added_params else 'more'} "
+                    f"added parameters{test_note}"
                 ),
+                confidence="high" if test_agrees else "medium",
             )
         )
     elif useful == 0 and gains:
@@ -349,23 +337,21 @@ def max_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
     elif failed_latest:
         wasted = sum(r.epochs or 0 for r in failed_latest)
         findings.append(
-            Finding(
-                code="max_dendrites_from_failed_rounds",
+            RunFinding(
+                code="PAI509",
                 severity="info",
                 message=(
                     f"Dendrite {s.dendrites_added + 1} was tried {len(failed_latest)} time(s) and never beat the "
                     f"best with {s.dendrites_added}."
                 ),
-                recommendation=Recommendation(
-                    change=f"GPA.pc.set_max_dendrites({max(1, s.dendrites_added)})",
-                    why=(
-                        f"{len(failed_latest)} failed round(s) with {s.dendrites_added + 1} dendrites cost {wasted} epochs "
-                        f"(best {_fmt(failed_latest[-1].best_score)} vs {_fmt(failed_latest[-1].score_to_beat)} to beat); "
-                        f"stopping at {max(1, s.dendrites_added)} saves them (or raise max_dendrite_tries above "
-                        f"{tries} to keep searching)"
-                    ),
-                    confidence="medium",
+                fix=f"GPA.pc.set_max_dendrites({max(1, s.dendrites_added)})",
+                why=(
+                    f"{len(failed_latest)} failed round(s) with {s.dendrites_added + 1} dendrites cost {wasted} epochs "
+                    f"(best {_fmt(failed_latest[-1].best_score)} vs {_fmt(failed_latest[-1].score_to_beat)} to beat); "
+                    f"stopping at {max(1, s.dendrites_added)} saves them (or raise max_dendrite_tries above "
+                    f"{tries} to keep searching)"
                 ),
+                confidence="medium",
             )
         )
     elif (
@@ -375,21 +361,19 @@ def max_dendrites(facts: RunFacts, report: RunReport) -> list[Finding]:
         and s.dendrites_added >= int(configured)
     ):
         findings.append(
-            Finding(
-                code="steady_gains",
+            RunFinding(
+                code="PAI510",
                 severity="info",
                 message=f"Every dendrite still helped ({figures}) when max_dendrites={int(configured)} stopped training.",
-                recommendation=Recommendation(
-                    change=f"GPA.pc.set_max_dendrites({int(configured) + 2})",
-                    why=f"gains did not flatten (last {_pct(gains[-1])}); more dendrites and a longer run may help",
-                    confidence="medium",
-                ),
+                fix=f"GPA.pc.set_max_dendrites({int(configured) + 2})",
+                why=f"gains did not flatten (last {_pct(gains[-1])}); more dendrites and a longer run may help",
+                confidence="medium",
             )
         )
     return findings
 
 
-def failed_rounds(facts: RunFacts, report: RunReport) -> list[Finding]:
+def failed_rounds(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     rounds = report.failed_rounds
     if not rounds or not report.summary.dendrites_added:
         return []
@@ -399,8 +383,8 @@ def failed_rounds(facts: RunFacts, report: RunReport) -> list[Finding]:
         for r in rounds
     )
     return [
-        Finding(
-            code="failed_rounds",
+        RunFinding(
+            code="PAI511",
             severity="info",
             message=f"{len(rounds)} failed dendrite round(s) (noImprove snapshots): {detail}.",
         )
@@ -411,7 +395,7 @@ def _switch_window(length: int) -> int:
     return min(5, max(2, length // 3))
 
 
-def premature_switches(facts: RunFacts, report: RunReport) -> list[Finding]:
+def premature_switches(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     if s.capacity_test or facts.switch_mode == "DOING_SWITCH_EVERY_TIME" or not facts.switch_epochs:
         return []
@@ -452,23 +436,21 @@ def premature_switches(facts: RunFacts, report: RunReport) -> list[Finding]:
         "high" if largest > 2 * PREMATURE_GAIN and from_snapshot else "medium" if from_snapshot else "low"
     )
     return [
-        Finding(
-            code="premature_switch",
+        RunFinding(
+            code="PAI512",
             severity="warning",
             message=f"Dendrites were added while validation was still improving: {detail}.",
-            recommendation=Recommendation(
-                change=change,
-                why=(
-                    f"{detail}; each phase should reach a plateau before the next dendrite"
-                    + ("" if from_snapshot else " (pre-switch curve from the rewound main history only)")
-                ),
-                confidence=confidence,
+            fix=change,
+            why=(
+                f"{detail}; each phase should reach a plateau before the next dendrite"
+                + ("" if from_snapshot else " (pre-switch curve from the rewound main history only)")
             ),
+            confidence=confidence,
         )
     ]
 
 
-def unstable_after_switch(facts: RunFacts, report: RunReport) -> list[Finding]:
+def unstable_after_switch(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     if report.summary.capacity_test:
         return []
     hits = []
@@ -497,23 +479,21 @@ def unstable_after_switch(facts: RunFacts, report: RunReport) -> list[Finding]:
     )
     largest = max(h[3] for h in hits)
     return [
-        Finding(
-            code="unstable_after_switch",
+        RunFinding(
+            code="PAI513",
             severity="warning",
             message=f"Validation became worse right after dendrites were added: {detail}.",
-            recommendation=Recommendation(
-                change=f"GPA.pc.set_candidate_weight_initialization_multiplier({multiplier / 10:g})",
-                why=(
-                    f"{detail}; smaller initial dendrite weights (now {multiplier:g}) and a lower learning rate after "
-                    "switches keep the new dendrite from disturbing the trained network"
-                ),
-                confidence="medium" if largest > 2 * INSTABILITY_DROP else "low",
+            fix=f"GPA.pc.set_candidate_weight_initialization_multiplier({multiplier / 10:g})",
+            why=(
+                f"{detail}; smaller initial dendrite weights (now {multiplier:g}) and a lower learning rate after "
+                "switches keep the new dendrite from disturbing the trained network"
             ),
+            confidence="medium" if largest > 2 * INSTABILITY_DROP else "low",
         )
     ]
 
 
-def learning_rate(facts: RunFacts, report: RunReport) -> list[Finding]:
+def learning_rate(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     lr = facts.main.learning_rate
     if lr is None or lr.dropna().empty:
         if "learning_rate" not in facts.main.files:
@@ -533,21 +513,19 @@ def learning_rate(facts: RunFacts, report: RunReport) -> list[Finding]:
     tiny = baseline[baseline < initial / 100]
     if len(baseline) >= 10 and len(tiny) > len(baseline) / 3:
         findings.append(
-            Finding(
-                code="lr_decayed_too_fast",
+            RunFinding(
+                code="PAI514",
                 severity="warning",
                 message=(
                     f"The learning rate fell below 1% of its start ({_fmt(initial)} -> {_fmt(float(baseline.iloc[-1]))}) "
                     f"by epoch {int(tiny.index[0])}, and stayed there for {len(tiny)} of the {len(baseline)} epochs "
                     "before the first dendrite."
                 ),
-                recommendation=Recommendation(
-                    change="slow the scheduler: ReduceLROnPlateau patience 5 -> 10, StepLR step_size x2 with gamma 0.5, "
-                    "or ExponentialLR gamma 0.9 -> 0.95",
-                    why="with a near-zero learning rate the network plateaus because it cannot move, not because it is "
-                    "saturated, so dendrites are added too early",
-                    confidence="medium",
-                ),
+                fix="slow the scheduler: ReduceLROnPlateau patience 5 -> 10, StepLR step_size x2 with gamma 0.5, "
+                "or ExponentialLR gamma 0.9 -> 0.95",
+                why="with a near-zero learning rate the network plateaus because it cannot move, not because it is "
+                "saturated, so dendrites are added too early",
+                confidence="medium",
             )
         )
     if facts.switch_epochs and _not_complete(report):
@@ -556,23 +534,21 @@ def learning_rate(facts: RunFacts, report: RunReport) -> list[Finding]:
         n_switch = int(n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch or 10)
         if len(after) > 3 * n_switch and after.nunique() == 1 and facts.setting("find_best_lr"):
             findings.append(
-                Finding(
-                    code="lr_search_lock",
+                RunFinding(
+                    code="PAI515",
                     severity="warning",
                     message=(
                         f"{len(after)} epochs since the last switch at a constant learning rate "
                         f"{_fmt(float(after.iloc[0]))} without a new switch: the learning-rate search waits for an LR "
                         "drop that never comes."
                     ),
-                    recommendation=Recommendation(
-                        change="GPA.pc.set_find_best_lr(False)",
-                        why=(
-                            f"after a switch, with find_best_lr on, switches are blocked until the scheduler lowers the LR; "
-                            f"it stayed at {_fmt(float(after.iloc[0]))} for {len(after)} epochs "
-                            f"(n_epochs_to_switch={n_switch})"
-                        ),
-                        confidence="medium",
+                    fix="GPA.pc.set_find_best_lr(False)",
+                    why=(
+                        f"after a switch, with find_best_lr on, switches are blocked until the scheduler lowers the LR; "
+                        f"it stayed at {_fmt(float(after.iloc[0]))} for {len(after)} epochs "
+                        f"(n_epochs_to_switch={n_switch})"
                     ),
+                    confidence="medium",
                 )
             )
     return findings
@@ -582,7 +558,7 @@ def _not_complete(report: RunReport) -> bool:
     return report.summary.status != "completed"
 
 
-def overfitting(facts: RunFacts, report: RunReport) -> list[Finding]:
+def overfitting(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     train_name = _extra_named(facts, "train")
     if not train_name or s.capacity_test:
@@ -633,15 +609,13 @@ def overfitting(facts: RunFacts, report: RunReport) -> list[Finding]:
     if fewer is not None and 0 < fewer < best.dendrites:
         change += f" / use fewer dendrites: GPA.pc.set_max_dendrites({fewer}) (best {test_name} score)"
     return [
-        Finding(
-            code="overfitting",
+        RunFinding(
+            code="PAI516",
             severity="warning",
             message=f"Overfitting: {gap}.",
-            recommendation=Recommendation(
-                change=change,
-                why=f"{gap}; aim for a train/validation gap within 2-5 %",
-                confidence=confidence,
-            ),
+            fix=change,
+            why=f"{gap}; aim for a train/validation gap within 2-5 %",
+            confidence=confidence,
         )
     ]
 
@@ -676,7 +650,7 @@ def _best_test_dendrites(facts: RunFacts, report: RunReport) -> int | None:
     return best[0]
 
 
-def test_scores(facts: RunFacts, report: RunReport) -> list[Finding]:
+def test_scores(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     test_name = _extra_named(facts, "test")
     if not test_name or report.summary.capacity_test:
         return []
@@ -697,15 +671,15 @@ def test_scores(facts: RunFacts, report: RunReport) -> list[Finding]:
             f"architecture ({best_val.dendrites})."
         )
     return [
-        Finding(
-            code="test_scores",
+        RunFinding(
+            code="PAI517",
             severity="info",
             message=f"{test_name} score per architecture (at its best validation epoch): {listing}.{note}",
         )
     ]
 
 
-def module_scores(facts: RunFacts, report: RunReport) -> list[Finding]:
+def module_scores(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     pb = facts.main.pb_scores
     ever = {
         name.split("Layer", 1)[-1].strip(): float(series.dropna().iloc[-1])
@@ -718,40 +692,36 @@ def module_scores(facts: RunFacts, report: RunReport) -> list[Finding]:
     listing = ", ".join(f"{name} {_fmt(v)}" for name, v in ranked)
     weak = [name for name, v in ranked if v < 0.001]
     findings = [
-        Finding(code="module_scores", severity="info", message=f"Per-module dendrite scores: {listing}.")
+        RunFinding(code="PAI518", severity="info", message=f"Per-module dendrite scores: {listing}.")
     ]
     if weak and len(weak) < len(ranked):
         findings.append(
-            Finding(
-                code="weak_modules",
+            RunFinding(
+                code="PAI519",
                 severity="warning",
                 message=f"{len(weak)} module(s) learn no correlation (< 0.001): {', '.join(weak)}.",
-                recommendation=Recommendation(
-                    change=f"GPA.pc.append_module_ids_to_track({weak!r})",
-                    why=f"scores {listing}; dendrites on these modules add parameters without learning anything",
-                    confidence="medium",
-                ),
+                fix=f"GPA.pc.append_module_ids_to_track({weak!r})",
+                why=f"scores {listing}; dendrites on these modules add parameters without learning anything",
+                confidence="medium",
             )
         )
     elif sum(v < 0.01 for _, v in ranked) > len(ranked) / 2 and len(ranked) > 2:
         keep = [name for name, _ in ranked[:2]]
         drop = [name for name, _ in ranked[2:]]
         findings.append(
-            Finding(
-                code="weak_modules",
+            RunFinding(
+                code="PAI519",
                 severity="info",
                 message=f"Most modules score below 0.01; the best are {', '.join(keep)}.",
-                recommendation=Recommendation(
-                    change=f"GPA.pc.append_module_ids_to_track({drop!r})",
-                    why=f"scores {listing}: keep dendrites on the 1-2 best modules only",
-                    confidence="low",
-                ),
+                fix=f"GPA.pc.append_module_ids_to_track({drop!r})",
+                why=f"scores {listing}: keep dendrites on the 1-2 best modules only",
+                confidence="low",
             )
         )
     return findings
 
 
-def graph_present(facts: RunFacts, report: RunReport) -> list[Finding]:
+def graph_present(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     png = f"{facts.run.save_name}.png"
     if png not in facts.run.other_files and not facts.summary:
         report.missing.append(
@@ -761,7 +731,7 @@ def graph_present(facts: RunFacts, report: RunReport) -> list[Finding]:
     return []
 
 
-Rule = Callable[[RunFacts, RunReport], list[Finding]]
+Rule = Callable[[RunFacts, RunReport], list[RunFinding]]
 RULES: tuple[Rule, ...] = (
     capacity_test,
     no_dendrites,

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from pai_core.results.report import Finding, RunReport
+from pai_core.results.report import RunFinding, RunReport
 
 _FLAGS = re.IGNORECASE | re.MULTILINE
 _SCORE_LINE = re.compile(r"^.*\bAdding validation score\b", _FLAGS)  # upstream prints one per epoch
@@ -48,30 +48,30 @@ def read_training_log(text: str) -> LogFacts:
                     bool(_COMPLETE.search(text)))
 
 
-def compare_with_log(report: RunReport, log: LogFacts) -> list[Finding]:
+def compare_with_log(report: RunReport, log: LogFacts) -> list[RunFinding]:
     """Findings where the folder and the log disagree; none when they tell the same story."""
     s = report.summary
-    findings: list[Finding] = []
+    findings: list[RunFinding] = []
     wrong_run = ("The folder may be an older run under the same save_name, or this run wrote elsewhere (another "
                  "save_name or working directory); pass the folder the logged run wrote, or rerun.")
     if log.epochs is not None and log.epochs > s.epochs_trained + _TOLERANCE:
-        findings.append(Finding(code="log_more_epochs", severity="warning", message=(
+        findings.append(RunFinding(code="PAI581", severity="warning", message=(
             f"The log shows {log.epochs} epochs ({log.epochs_source}) but {s.folder} records {s.epochs_trained}. "
             f"{wrong_run} A run killed mid-way can also lose its last rows (the checkpoint is per epoch; the CSVs "
             "are written at most once a second).")))
     elif log.epochs is not None and log.epochs + _TOLERANCE < s.epochs_trained:
-        findings.append(Finding(code="log_fewer_epochs", severity="info", message=(
+        findings.append(RunFinding(code="PAI582", severity="info", message=(
             f"{s.folder} records {s.epochs_trained} epochs but the log shows {log.epochs} ({log.epochs_source}): "
             "the folder holds a resumed run or several runs under one save_name, or the log is only a part. "
             "Compare with the log of the whole run.")))
     if log.dendrites_added is not None and log.dendrites_added != s.dendrites_added + s.failed_rounds:
-        findings.append(Finding(code="log_dendrites_differ", severity="warning", message=(
+        findings.append(RunFinding(code="PAI583", severity="warning", message=(
             f"The log reports {log.dendrites_added} dendrite addition(s); the folder records {s.dendrites_added} "
             f"dendrite(s) in the final model and {s.failed_rounds} failed round(s). {wrong_run}")))
     if log.capacity_success and s.status != "capacity_test":
-        findings.append(Finding(code="log_capacity_not_in_folder", severity="warning", message=(
+        findings.append(RunFinding(code="PAI584", severity="warning", message=(
             f"The log shows the capacity test succeeded, but {s.folder} is a {s.status} run. {wrong_run}")))
     elif log.complete and s.status == "ended_early":
-        findings.append(Finding(code="log_complete_not_in_folder", severity="warning", message=(
+        findings.append(RunFinding(code="PAI585", severity="warning", message=(
             f"The log says training completed, but {s.folder} ended before completion. {wrong_run}")))
     return findings

@@ -107,7 +107,7 @@ def test_validation_on_the_main_process_only_is_refused_with_the_fix(tmp_path):
     shutil.copyfile(CORPUS / "a_main_process_eval.py", script)
     result = perforate_file(script, write=True)
     assert result.refused and not result.written
-    message = " ".join(f.message for f in result.findings if f.kind == "error")
+    message = " ".join(f.message for f in result.findings if f.severity == "error")
     assert "PAI122" in message and "compute the score on every process" in message
 
 

@@ -86,7 +86,7 @@ def test_an_integration_check_flags_is_refused_not_written(tmp_path):
     script.write_text(broken)
     result = perforate_file(script, write=True)
     assert result.refused and not result.written and script.read_text() == broken
-    codes = {f.code for f in result.findings if f.kind == "error"}
+    codes = {f.code for f in result.findings if f.severity == "error"}
     assert "PAI105" in codes or "PAI108" in codes
 
 

@@ -97,7 +97,7 @@ def rewrite(f: Fixture, tmp: Path) -> Path:
     """Rewrite a tmp copy with the default options (capacity test on) and return it."""
     entry = f.copy_to(tmp)
     result = perforate_file(entry, write=True, backup=False)
-    problems = [x.message for x in result.findings if x.kind in ("skip", "error")]
+    problems = [x.message for x in result.findings if x.severity == "error"]
     assert not result.refused and result.written, f"{f.slug} was refused: {problems}"
     return entry
 
@@ -121,7 +121,7 @@ def test_refused_fixture_is_left_byte_identical_with_exit_3(fixture, tmp_path, c
     assert {p: p.read_bytes() for p in entry.parent.rglob("*") if p.is_file()} == before
     result = perforate_file(entry)
     assert result.refused and result.new_source == entry.read_text()
-    reasons = " ".join(x.message for x in result.findings if x.kind in ("skip", "error"))
+    reasons = " ".join(x.message for x in result.findings if x.severity == "error")
     assert fixture.label["refusal"].lower() in reasons.lower(), reasons
     capsys.readouterr()
 

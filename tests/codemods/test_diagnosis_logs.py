@@ -68,7 +68,7 @@ def test_upstream_log_gets_the_right_diagnosis(name: str) -> None:
 
 def test_success_message_is_reported_as_not_an_error() -> None:
     result = diagnose(_read("upstream_capacity_success.log"))
-    assert result.top.informational
+    assert result.top.severity == "info"
     assert "Not an error" in result.top.cause
 
 

@@ -46,7 +46,7 @@ def test_the_tutorial_wrap_of_a_model_moved_to_its_device_is_integrated():
 def test_upstream_backend_leaves_the_ddp_rewrap_to_a_finding():
     result = perforate_source((FIXTURES / "ddp_training.in.py").read_text(), filename="t.py", backend="perforatedai")
     assert "PAI009" not in result.applied
-    assert any(f.code == "PAI009" and f.kind == "skip" and "restart" in f.message for f in result.findings)
+    assert any(f.code == "PAI009" and f.severity == "error" and "restart" in f.message for f in result.findings)
 
 
 def test_a_dataparallel_script_gives_the_tracker_the_bare_model_and_wraps_again():

@@ -72,7 +72,7 @@ def test_trainer_built_elsewhere_is_a_skip_with_the_manual_step():
     source += "import transformers\ntrainer = make_trainer(transformers.Trainer, args)\ntrainer.train()\n"
     result = perforate_source(source, filename="t.py")
     assert not result.changed
-    assert any(f.code == "PAI010" and f.kind == "skip" and "callbacks=[PAITrainerCallback" in f.message
+    assert any(f.code == "PAI010" and f.severity == "error" and "callbacks=[PAITrainerCallback" in f.message
                for f in result.findings)
 
 
@@ -89,7 +89,7 @@ def test_a_script_on_the_upstream_package_is_a_skip():
     source = "from perforatedai import globals_perforatedai as GPA\n" + fixture("lightning_basic")
     result = perforate_source(source, filename="t.py")
     assert "PAILightningCallback" not in result.new_source
-    assert any(f.code == "PAI011" and f.kind == "skip" and "import pai_core instead" in f.message
+    assert any(f.code == "PAI011" and f.severity == "error" and "import pai_core instead" in f.message
                for f in result.findings)
 
 

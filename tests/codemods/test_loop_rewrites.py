@@ -68,7 +68,7 @@ def test_refusals_ask_the_question():
                            ("l_delegated_target/train.py", "Which file runs the epoch loop?")):
         result = perforate_file(CORPUS / slug)
         assert result.refused and not result.changed
-        assert any(question in f.message for f in result.skips), result.findings
+        assert any(question in f.message for f in result.errors), result.findings
 
 
 LOGGED = '''

@@ -29,7 +29,7 @@ def test_migration_fixture_compiles_and_is_idempotent(case):
     assert not again.changed and again.refused == result.refused, again.diff
     if case.endswith("_refusal"):
         assert result.refused and not result.changed and result.findings
-        assert all(f.kind == "error" and f.line for f in result.findings)
+        assert all(f.severity == "error" and f.line for f in result.findings)
     elif case.startswith("already_current"):
         assert not result.changed and not result.findings
     else:

@@ -68,7 +68,7 @@ def test_capacity_toggle_on_text_and_file(tmp_path):
     assert on.written and "set_testing_dendrite_capacity(True)" in script.read_text()
     assert not (tmp_path / "t.py.orig").exists()
     not_integrated = set_capacity_test(MNIST, False)
-    assert not not_integrated.changed and any(f.code == "PAI007" and f.kind == "skip" for f in not_integrated.findings)
+    assert not not_integrated.changed and any(f.code == "PAI007" and f.severity == "error" for f in not_integrated.findings)
 
 
 def test_parse_errors_are_clear_errors():

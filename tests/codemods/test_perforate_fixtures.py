@@ -52,7 +52,8 @@ def test_fixture_output_compiles_and_is_idempotent(case):
     assert not again.changed, f"second run changed {case}:\n{again.diff}"
     if case.endswith("_refusal"):
         assert result.refused and not result.changed
-        assert any(f.kind == "error" or (f.code == "PAI008" and f.kind == "skip") for f in result.findings)
+        assert any(f.severity == "error" and (f.message.startswith("refused:") or f.code == "PAI008")
+                   for f in result.findings)
     elif case.startswith("full_integration"):
         assert not result.changed
     else:

@@ -52,7 +52,7 @@ def rewrite(slug: str, tmp_path: Path) -> tuple[Path, object]:
     if expect(slug)["outcome"] == "refused":
         assert result.refused, result.diff
         assert script.read_bytes() == original
-        reasons = " ".join(f.message for f in result.findings if f.kind in ("skip", "error"))
+        reasons = " ".join(f.message for f in result.findings if f.severity == "error")
         assert expect(slug)["refusal"] in reasons
         return script, result
     assert not result.refused, [f.message for f in result.findings]

@@ -110,7 +110,7 @@ def test_unknown_direction_is_refused_with_the_question():
     script = SCRIPT.replace("accuracy", "quality")
     result = perforate_source(script, filename="t.py")
     assert result.refused and result.new_source == script
-    assert any(f.code == "PAI008" and "is a higher quality better" in f.message for f in result.skips)
+    assert any(f.code == "PAI008" and "is a higher quality better" in f.message for f in result.errors)
 
 
 def test_validation_returning_a_tuple_picks_the_metric():

@@ -85,7 +85,7 @@ async def test_capacity_test_toggle(client, project):
     same = PerforateResult.model_validate((await client.call_tool(
         "pai_set_capacity_test", {"path": "train_digits.py", "enabled": False})).structured_content)
     assert not same.changed
-    assert [f.kind for f in same.findings if "already off" in f.message] == ["warning"]  # says so, not an error
+    assert [f.severity for f in same.findings if "already off" in f.message] == ["warning"]  # says so, not an error
 
     await client.call_tool("pai_set_capacity_test", {"path": "train_digits.py", "enabled": True})
     assert "set_testing_dendrite_capacity(True)" in script.read_text()

@@ -30,7 +30,7 @@ async def test_perforate_run_diagnose_analyze(client, project):
 
     diagnosis = Diagnosis.model_validate((await client.call_tool(
         "pai_diagnose_traceback", {"text": output, "script_path": "train_digits.py"})).structured_content)
-    assert diagnosis.findings[0].informational
+    assert diagnosis.findings[0].severity == "info"
 
     result = await client.call_tool("pai_analyze_run", {"folder": "train_digits_dendritic", "plot": "none"})
     assert not result.is_error, result.content

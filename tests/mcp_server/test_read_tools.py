@@ -51,7 +51,7 @@ async def test_diagnose_without_a_script_recognises_success(client):
     text = (TRACEBACKS / "upstream_capacity_success.log").read_text()
     diagnosis = Diagnosis.model_validate(
         (await client.call_tool("pai_diagnose_traceback", {"text": text})).structured_content)
-    assert diagnosis.findings and diagnosis.findings[0].informational
+    assert diagnosis.findings and diagnosis.findings[0].severity == "info"
 
 
 async def test_analyze_run_returns_report_and_image(client, project):
@@ -83,10 +83,10 @@ async def test_analyze_run_holds_the_pasted_log_against_the_folder(client):
     result = await client.call_tool("pai_analyze_run", {"folder": "runs/history", "plot": "none",
                                                         "log": capacity_log})
     report = RunReport.model_validate(result.structured_content)
-    assert report.finding("log_capacity_not_in_folder") is not None  # a history run is not that capacity test
+    assert report.finding("PAI584") is not None  # a history run is not that capacity test
     same = RunReport.model_validate((await client.call_tool(
         "pai_analyze_run", {"folder": "runs/testing", "plot": "none", "log": capacity_log})).structured_content)
-    assert same.finding("log_capacity_not_in_folder") is None
+    assert same.finding("PAI584") is None
 
 
 async def test_compare_runs(client):

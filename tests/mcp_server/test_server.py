@@ -155,4 +155,4 @@ async def test_debugging_catalogue_lists_every_pattern(client):
 
     text = (await client.read_resource("pai://reference/debugging")).contents[0].text
     for pattern in load_catalogue():
-        assert f"## {pattern.id}: {pattern.title}" in text
+        assert f"## {pattern.code} {pattern.id}: {pattern.title}" in text

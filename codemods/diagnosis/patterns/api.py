@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="unknown-setter-ignored",
+        code="PAI316",
         title="a configuration call was silently ignored (unknown name)",
         category="api",
         exception_types=["UnknownOptionError"],
@@ -27,6 +28,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="configuration-not-confirmed",
+        code="PAI324",
         title="configuration not confirmed (non-interactive run)",
         category="api",
         signals=[
@@ -52,6 +54,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="save-name-path",
+        code="PAI325",
         title="save_name contains a path or special characters",
         category="api",
         exception_types=["InvalidSaveNameError"],
@@ -71,6 +74,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="pai-name-before-import",
+        code="PAI326",
         title="GPA / UPA used before they are imported",
         category="api",
         signals=[r"name '(?P<alias>GPA|UPA|PBG|PBU|PBM|gf|PA|TPA)' is not defined"],
@@ -85,6 +89,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="api-version-drift",
+        code="PAI327",
         title="names from an older API generation",
         category="api",
         signals=[
@@ -121,6 +126,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="hf-trainer-no-effect",
+        code="PAI382",
         title="HF Trainer: dendrites have no effect",
         category="api",
         signals=[r"unexpected keyword argument 'using_perforatedai'", r"set_library_validation_score"],
@@ -134,6 +140,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="export-model-spec",
+        code="PAI383",
         title="pai export / load_for_inference: the architecture to load the weights into is not given right",
         category="api",
         exception_types=["ModelSpecError"],
@@ -151,6 +158,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="export-failed",
+        code="PAI384",
         title="pai export: an export format is unavailable or the model does not export",
         category="api",
         exception_types=["ExportError"],
@@ -172,6 +180,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="framework-callback-setup",
+        code="PAI385",
         title="HF Trainer / Lightning callback: the run is not set up for dendrites",
         category="api",
         exception_types=["IntegrationError"],
@@ -196,6 +205,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="lightning-sanity-check",
+        code="PAI386",
         title="Lightning: tracker called during the sanity check",
         category="api",
         signals=[r"sanity[_ ]check"],
@@ -209,6 +219,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="config-attribute-access",
+        code="PAI387",
         title="a configuration value read or written as a plain attribute",
         category="api",
         signals=[
@@ -224,6 +235,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="api-name-unknown",
+        code="PAI388",
         title="a name that the library does not have",
         category="api",
         signals=[
@@ -241,6 +253,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="config-value-invalid",
+        code="PAI389",
         title="a configuration option got a value of the wrong kind",
         category="api",
         exception_types=["InvalidOptionValueError", "NotAListOptionError"],
@@ -265,6 +278,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="config-file-invalid",
+        code="PAI390",
         title="the config JSON file cannot be used",
         category="api",
         exception_types=["ConfigFileError"],
@@ -280,6 +294,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="compare-needs-two-runs",
+        code="PAI404",
         title="comparison needs at least two runs",
         category="api",
         signals=[r"Pass at least two run folders to compare"],
@@ -290,6 +305,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="set-mode-invalid",
+        code="PAI407",
         title="invalid training mode",
         category="api",
         signals=[r"mode must be 'n' \(neuron training\) or 'p'"],

@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="module-never-initialised",
+        code="PAI304",
         title="a perforated module never received a gradient, so its size is unknown",
         category="conversion",
         exception_types=["DendriteError"],
@@ -43,6 +44,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="params-not-wrapped",
+        code="PAI312",
         title="some parameters are neither perforated nor tracked",
         category="conversion",
         exception_types=["UnwrappedParametersError"],
@@ -64,6 +66,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="unwrapped-norm-layer",
+        code="PAI313",
         title="a normalization layer is left on its own",
         category="conversion",
         signals=[
@@ -81,6 +84,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="param-type-missing",
+        code="PAI314",
         title="a parameter escaped conversion (model changed after perforate_model)",
         category="conversion",
         signals=[r"does not have parameter_type attribute", r"find_param_name_by_id"],
@@ -94,6 +98,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="tracker-never-initialised",
+        code="PAI315",
         title="the tracker was never initialised",
         category="conversion",
         exception_types=["TrackerNotReadyError"],
@@ -123,6 +128,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="module-id-format",
+        code="PAI317",
         title="module id does not use the '.path' form",
         category="conversion",
         exception_types=["InvalidModuleIdError"],
@@ -143,6 +149,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="module-id-unknown",
+        code="PAI318",
         title="a module id or class name names nothing in the model",
         category="conversion",
         signals=[
@@ -160,6 +167,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="nothing-perforated",
+        code="PAI319",
         title="no module was perforated",
         category="conversion",
         signals=[
@@ -180,6 +188,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="duplicate-pointer",
+        code="PAI320",
         title="the same module is reachable under two names",
         category="conversion",
         signals=[
@@ -197,6 +206,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="perforated-twice",
+        code="PAI321",
         title="perforate_model applied to an already perforated model",
         category="conversion",
         signals=[
@@ -214,6 +224,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="wrapper-attribute",
+        code="PAI322",
         title="attribute looked up on the perforation wrapper",
         category="conversion",
         signals=[
@@ -226,6 +237,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="backward-not-paiified",
+        code="PAI323",
         title="backward reached a module that was not converted properly",
         category="conversion",
         signals=[r"Trying to call backwards but module[^\n]{0,80}wasn'?t PAIified"],
@@ -239,6 +251,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="not-a-module",
+        code="PAI393",
         title="something that is not an nn.Module was wrapped",
         category="conversion",
         signals=[
@@ -255,6 +268,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="resnet-block-input",
+        code="PAI400",
         title="ResNetPAI needs a torchvision-style ResNet",
         category="conversion",
         signals=[r"ResNetPAI needs a torchvision-style ResNet"],

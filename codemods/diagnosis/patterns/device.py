@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="device-mismatch",
+        code="PAI340",
         title="tensors on different devices (usually after a restructure)",
         category="device",
         signals=[
@@ -37,6 +38,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="value-tracker-no-device",
+        code="PAI341",
         title="optimizer step after a restructure before any forward",
         category="device",
         signals=[r"'(DendriteValueTracker|pbValueTracker|\w*ValueTracker)' object has no attribute 'device'"],
@@ -48,6 +50,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="dtype-mismatch",
+        code="PAI342",
         title="dendrite tensors have another dtype than the model",
         category="device",
         signals=[
@@ -64,6 +67,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="amp-scaler-no-inf-checks",
+        code="PAI343",
         title="AMP GradScaler sees no inf checks",
         category="device",
         signals=[r"No inf checks were recorded for this optimizer"],
@@ -82,6 +86,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="amp-scaler-type-changed",
+        code="PAI344",
         title="a loss-scaling utility changed a tensor's type after graph creation",
         category="device",
         signals=[r"has changed the type of value", r"(ApexScaler|NativeScaler)"],
@@ -94,6 +99,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="amp-scaler-type-error",
+        code="PAI345",
         title="GradScaler used with the wrong object",
         category="device",
         signals=[
@@ -111,6 +117,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="rmsprop-centered-nan",
+        code="PAI346",
         title="NaN scores with centered RMSprop",
         category="device",
         signals=[r"centered\s*=\s*True"],
@@ -122,6 +129,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="zero-or-nan-correlation",
+        code="PAI347",
         title="scores are zero, NaN or infinite",
         category="device",
         exception_types=["NonFiniteScoreError"],
@@ -140,6 +148,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="inplace-modification",
+        code="PAI348",
         title="an in-place operation broke the graph",
         category="device",
         signals=[r"modified by an inplace operation"],
@@ -150,6 +159,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="backward-twice",
+        code="PAI349",
         title="backward through the graph a second time",
         category="device",
         signals=[r"Trying to backward through the graph a second time"],

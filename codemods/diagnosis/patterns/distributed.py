@@ -16,6 +16,7 @@ _HAS_DP = FactRule(
 PATTERNS: list[Pattern] = [
     Pattern(
         id="ddp-unused-parameters",
+        code="PAI350",
         title="DDP: parameters without gradients",
         category="distributed",
         signals=[
@@ -43,6 +44,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="multi-gpu-tracker-settings",
+        code="PAI351",
         title="tracker state missing in a multi-GPU run",
         category="distributed",
         signals=[
@@ -62,6 +64,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="dataparallel-passed-to-tracker",
+        code="PAI352",
         title="the parallel wrapper was passed to add_validation_score",
         category="distributed",
         exception_types=["WrappedModelError"],
@@ -83,6 +86,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="ddp-resume-off-by-one",
+        code="PAI353",
         title="DDP resume right after a switch fails",
         category="distributed",
         signals=[r"list index out of range"],
@@ -94,6 +98,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="legacy-pai-dataparallel",
+        code="PAI354",
         title="old multi-GPU API (PAIDataParallel)",
         category="distributed",
         signals=[r"not using PAIDataParallel", r"PAIDataParallel did not call gather"],
@@ -104,6 +109,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="ddp-stale-wrapper",
+        code="PAI355",
         title="DDP wrapper not re-applied (or misapplied) around the perforated model",
         category="distributed",
         exception_types=["StaleWrapperError"],
@@ -126,6 +132,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="ddp-ranks-disagree",
+        code="PAI356",
         title="ranks of a DDP job disagree (an error on one rank, different weights or models)",
         category="distributed",
         exception_types=["DistributedError"],
@@ -146,6 +153,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="already-wrapped-for-parallel",
+        code="PAI394",
         title="perforate_model got a DataParallel/DDP-wrapped model",
         category="distributed",
         exception_types=["ConversionError"],

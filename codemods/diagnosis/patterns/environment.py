@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="docker-shm",
+        code="PAI369",
         title="shared memory / libGL in containers",
         category="environment",
         signals=[
@@ -23,6 +24,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="missing-package",
+        code="PAI378",
         title="a package the script imports is not installed (not a pai problem)",
         category="environment",
         exception_types=["ModuleNotFoundError"],
@@ -36,6 +38,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="no-cuda",
+        code="PAI379",
         title="the script asks for a GPU this machine does not have (not a pai problem)",
         category="environment",
         signals=[r"Torch not compiled with CUDA enabled", r"Found no NVIDIA driver",
@@ -49,6 +52,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="pdb-prompt",
+        code="PAI380",
         title="the run stopped in the debugger",
         category="environment",
         exception_types=["BdbQuit"],
@@ -64,6 +68,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="silent-exit",
+        code="PAI381",
         title="the script ended early without a traceback",
         category="environment",
         signals=[
@@ -81,6 +86,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="plot-not-writable",
+        code="PAI405",
         title="the plot file cannot be written",
         category="environment",
         signals=[r"Cannot write the plot to"],

@@ -8,6 +8,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="out-of-memory",
+        code="PAI368",
         title="out of memory",
         category="memory",
         signals=[

@@ -23,6 +23,7 @@ _REBUILDS = FactRule(
 PATTERNS: list[Pattern] = [
     Pattern(
         id="optimizer-not-rebuilt",
+        code="PAI328",
         title="optimizer not rebuilt after the model was restructured",
         category="optimizer",
         exception_types=["OptimizerNotRebuiltError"],
@@ -51,6 +52,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="set-optimizer-missing",
+        code="PAI329",
         title="setup_optimizer called before set_optimizer",
         category="optimizer",
         signals=[
@@ -71,6 +73,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="setup-optimizer-unpack",
+        code="PAI330",
         title="unpacking setup_optimizer's result",
         category="optimizer",
         signals=[
@@ -91,6 +94,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="optimizer-owns-no-perforated-params",
+        code="PAI331",
         title="the registered optimizer does not own the perforated parameters",
         category="optimizer",
         signals=[
@@ -109,6 +113,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="optimizer-wrong-class-args",
+        code="PAI332",
         title="tracker builds the optimizer with another optimizer's arguments",
         category="optimizer",
         signals=[
@@ -125,6 +130,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="scheduler-past-horizon",
+        code="PAI333",
         title="a fixed-horizon scheduler ran past its end",
         category="optimizer",
         signals=[
@@ -141,6 +147,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="scheduler-stepped-twice",
+        code="PAI334",
         title="the scheduler is stepped twice (or never)",
         category="optimizer",
         signals=[
@@ -158,6 +165,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="stale-model-after-restructure",
+        code="PAI335",
         title="training continues on stale objects after a restructure",
         category="optimizer",
         signals=[
@@ -178,6 +186,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="split-across-optimizers",
+        code="PAI336",
         title="perforated modules split across several optimizers",
         category="optimizer",
         signals=[
@@ -195,6 +204,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="weight-decay-warning",
+        code="PAI338",
         title="weight decay warning",
         category="optimizer",
         signals=[
@@ -214,6 +224,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="optimizer-instance-type",
+        code="PAI396",
         title="set_optimizer_instance got something that is not an optimizer",
         category="optimizer",
         signals=[r"set_optimizer_instance expects a torch\.optim\.Optimizer, got (?P<got>\w+)"],
@@ -227,6 +238,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="optimizer-args",
+        code="PAI397",
         title="setup_optimizer got unusable parameters",
         category="optimizer",
         signals=[

@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="tuple-output-needs-processor",
+        code="PAI307",
         title="a perforated module returns a tuple: it needs a processor",
         category="processors",
         exception_types=["TupleOutputError"],
@@ -41,6 +42,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="processor-none-detach",
+        code="PAI308",
         title="the processor hands dendrites a tensor that is not used downstream",
         category="processors",
         signals=[r"'NoneType' object has no attribute 'detach'"],
@@ -54,6 +56,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="processor-lists-misaligned",
+        code="PAI309",
         title="processor lists are misaligned",
         category="processors",
         signals=[r"list index out of range"],
@@ -70,6 +73,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="parallel-lists-length",
+        code="PAI310",
         title="paired configuration lists have different lengths",
         category="processors",
         signals=[r"are parallel lists and must have the same length"],
@@ -85,6 +89,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="deepcopy-non-leaf",
+        code="PAI311",
         title="deepcopy fails on stored tensors (processor not cleared)",
         category="processors",
         signals=[
@@ -100,6 +105,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="processor-mismatch",
+        code="PAI392",
         title="the registered processor does not fit the module's output",
         category="processors",
         exception_types=["ProcessorError"],

@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import NO_VALIDATION, doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="pickle-local-object",
+        code="PAI339",
         title="a lambda or closure cannot be pickled when saving",
         category="saving",
         signals=[
@@ -24,6 +25,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="parametrized-serialization",
+        code="PAI370",
         title="parametrized modules cannot be pickled",
         category="saving",
         signals=[r"Serialization of parametrized modules is only supported through state_dict"],
@@ -34,6 +36,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="safetensors-shared-tensors",
+        code="PAI371",
         title="safetensors refuses tensors that share memory",
         category="saving",
         signals=[
@@ -51,6 +54,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="load-order-keyerror",
+        code="PAI372",
         title="checkpoint keys of a differently configured model",
         category="saving",
         signals=[
@@ -66,6 +70,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="load-before-perforate",
+        code="PAI373",
         title="loading into a model that was not perforated",
         category="saving",
         signals=[
@@ -83,6 +88,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="state-dict-key-mismatch",
+        code="PAI374",
         title="state_dict keys do not match (Missing/Unexpected keys)",
         category="saving",
         exception_types=["CheckpointError"],
@@ -108,6 +114,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="storage-shape-missing",
+        code="PAI375",
         title="dendrite storage shape missing from the checkpoint",
         category="saving",
         signals=[r"missing from the state dict[^\n]{0,80}dendrite_storage_shape", r"dendrite_storage_shape"],
@@ -120,6 +127,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="whole-model-pickle",
+        code="PAI376",
         title="torch.load refuses a whole pickled model (weights_only)",
         category="saving",
         signals=[
@@ -139,6 +147,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="load-attempts-failed",
+        code="PAI377",
         title="every attempt to load the checkpoint failed",
         category="saving",
         signals=[r"All four load attempts failed"],
@@ -152,6 +161,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="checkpoint-missing",
+        code="PAI398",
         title="the checkpoint to load does not exist",
         category="saving",
         signals=[
@@ -167,6 +177,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="checkpoint-unreadable",
+        code="PAI399",
         title="the checkpoint file is not a readable safetensors file",
         category="saving",
         signals=[
@@ -184,6 +195,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="run-folder-not-found",
+        code="PAI401",
         title="the run folder to analyze was not found",
         category="saving",
         exception_types=["ResultsError"],
@@ -206,6 +218,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="run-files-missing",
+        code="PAI402",
         title="the run folder holds no score files",
         category="saving",
         signals=[r"No run files[^\n]{0,120}(in|found)", r"making_graphs=False writes no CSVs"],
@@ -220,6 +233,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="run-files-corrupt",
+        code="PAI403",
         title="run files are truncated or inconsistent",
         category="saving",
         signals=[r"could not be parsed as CSV", r"The files in \S+ are inconsistent"],
@@ -230,6 +244,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="optimizer-state-not-restored",
+        code="PAI406",
         title="resumed run started its optimizer fresh",
         category="saving",
         signals=[

@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="output-dims-rank",
+        code="PAI301",
         title="output_dimensions do not match the rank of a module's output",
         category="shapes",
         exception_types=["OutputDimensionsError"],
@@ -30,6 +31,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="output-dims-size",
+        code="PAI302",
         title="output_dimensions hold an exact size that does not match the output",
         category="shapes",
         signals=[
@@ -47,6 +49,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="output-dims-zero-count",
+        code="PAI303",
         title="output_dimensions must contain exactly one 0",
         category="shapes",
         signals=[
@@ -66,6 +69,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="broadcast-shape-mismatch",
+        code="PAI305",
         title="a perforated layer receives tensors of different ranks",
         category="shapes",
         signals=[r"output with shape \[[^\]]*\] doesn't match the broadcast shape"],
@@ -79,6 +83,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="neuron-axis-wrong",
+        code="PAI306",
         title="the 0 of output_dimensions is on the wrong axis",
         category="shapes",
         signals=[
@@ -97,6 +102,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="output-dims-channels-changed",
+        code="PAI391",
         title="the module's channel count changed after dendrites were added",
         category="shapes",
         signals=[r"has dendrites for \d+ channels but its output", r"along the neuron axis"],

@@ -8,6 +8,7 @@ from codemods.diagnosis.patterns.common import doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="capacity-test-succeeded",
+        code="PAI363",
         title="capacity test passed: the integration works",
         category="success",
         signals=[
@@ -35,6 +36,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="training-complete-normal",
+        code="PAI364",
         title="training finished normally",
         category="success",
         signals=[

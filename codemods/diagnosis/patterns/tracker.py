@@ -9,6 +9,7 @@ from codemods.diagnosis.patterns.common import NO_VALIDATION, doc_for
 PATTERNS: list[Pattern] = [
     Pattern(
         id="scores-jump-at-switch",
+        code="PAI337",
         title="scores jump when a dendrite is added",
         category="tracker",
         signals=[r"(score|accuracy|loss)[^\n]{0,40}(jump|drop|spike)s?[^\n]{0,40}(switch|dendrite)"],
@@ -22,6 +23,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="extra-score-after-validation",
+        code="PAI357",
         title="extra score added after the validation score",
         category="tracker",
         signals=[r"list index out of range"],
@@ -35,6 +37,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="save-name-none",
+        code="PAI358",
         title="save_name is None",
         category="tracker",
         signals=[
@@ -49,6 +52,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="score-not-scalar",
+        code="PAI359",
         title="the score passed to the tracker is not a number",
         category="tracker",
         exception_types=["InvalidScoreError"],
@@ -71,6 +75,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="switch-mode-invalid",
+        code="PAI360",
         title="invalid switch mode",
         category="tracker",
         signals=[
@@ -86,6 +91,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="no-new-best",
+        code="PAI361",
         title="new best scores never register",
         category="tracker",
         signals=[r"Not saving new best because"],
@@ -99,6 +105,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="dendrites-never-added",
+        code="PAI362",
         title="dendrites were never added",
         category="tracker",
         signals=[
@@ -138,6 +145,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="lr-search-lock",
+        code="PAI365",
         title="switches blocked by the learning-rate search",
         category="tracker",
         signals=[r"learning rate optimization in progress"],
@@ -153,6 +161,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="results-worse-with-dendrites",
+        code="PAI366",
         title="scores got worse after dendrites were added",
         category="tracker",
         signals=[
@@ -178,6 +187,7 @@ PATTERNS: list[Pattern] = [
     ),
     Pattern(
         id="ema-stale-copy",
+        code="PAI367",
         title="EMA/shadow model out of date after restructure",
         category="tracker",
         signals=[r"(ema|EMA|shadow|swa)[^\n]{0,80}(size mismatch|Missing key|Unexpected key|shape)"],
@@ -189,6 +199,7 @@ PATTERNS: list[Pattern] = [
     # errors pai_core itself raises
     Pattern(
         id="validation-args-swapped",
+        code="PAI395",
         title="add_validation_score got its arguments in the wrong order",
         category="tracker",
         signals=[r"Expected the perforated nn\.Module as second argument"],

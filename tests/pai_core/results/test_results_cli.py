@@ -27,9 +27,9 @@ def test_json_output_round_trips(capsys):
     assert data["summary"]["direction"] == "minimize"
     assert any(r["change"] == "GPA.pc.set_max_dendrites(1)" for r in data["recommendations"])
     assert {f["code"] for f in data["findings"]} >= {
-        "overfitting",
-        "max_dendrites_reached",
-        "premature_switch",
+        "PAI516",  # overfitting
+        "PAI507",  # max_dendrites reached
+        "PAI512",  # premature switch
     }
 
 

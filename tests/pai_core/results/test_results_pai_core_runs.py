@@ -108,7 +108,7 @@ def test_pai_core_history_run_and_comparison_with_a_baseline(in_tmp):
     assert s.baseline_score is not None and s.best_score >= s.baseline_score
     assert (in_tmp / "dendrites.png").stat().st_size > 10_000
     assert s.seconds_per_epoch > 0 and s.wall_time_s >= s.seconds_per_epoch  # from dendritesTimes.csv
-    assert report.finding("no_dendrites") is None
+    assert report.finding("PAI503") is None
 
     train("baseline", doing_pai=False)
     baseline = analyze_run(in_tmp / "baseline")
@@ -137,9 +137,9 @@ def test_pai_core_fixed_length_loop_that_never_switched(in_tmp):
     assert train("short", max_epochs=8, n_epochs_to_switch=10) == 8
     report = analyze_run(in_tmp / "short")
     assert report.summary.status == "ended_early"
-    finding = report.finding("no_dendrites")
-    assert finding.severity == "critical"
-    assert "while True" in finding.recommendation.change
+    finding = report.finding("PAI503")
+    assert finding.severity == "error"
+    assert "while True" in finding.fix
 
 
 # ---------------------------------------------------------------------------------- the log beside the folder
@@ -154,7 +154,7 @@ def _log_of_capacity_run(caplog, save_name):
 def test_a_log_that_matches_its_folder_raises_nothing(in_tmp, caplog):
     _, log = _log_of_capacity_run(caplog, "cap")
     report = analyze_run(in_tmp / "cap", log=log)
-    assert not [f for f in report.findings if f.code.startswith("log_")]
+    assert not [f for f in report.findings if f.code.startswith("PAI58")]  # no training-log finding
 
 
 def test_a_log_from_another_run_is_told_apart(in_tmp, caplog):
@@ -162,9 +162,9 @@ def test_a_log_from_another_run_is_told_apart(in_tmp, caplog):
     assert train("short", max_epochs=8, n_epochs_to_switch=10) == 8
     report = analyze_run(in_tmp / "short", log=log)
     codes = [f.code for f in report.findings]
-    assert "log_capacity_not_in_folder" in codes and "log_dendrites_differ" in codes
+    assert "PAI584" in codes and "PAI583" in codes  # the log's capacity test and dendrites are not the folder's
     longer = "\n".join(f"Train Epoch: {e} [0/1200]" for e in range(1, 41))
-    more = analyze_run(in_tmp / "short", log=longer).finding("log_more_epochs")
+    more = analyze_run(in_tmp / "short", log=longer).finding("PAI581")
     assert more is not None and "40 epochs" in more.message, more
 
 

@@ -29,11 +29,11 @@ def test_no_dendrites_from_a_fixed_length_loop(tmp_path):
         config={"maximizing_score": True, "switch_mode": 1, "n_epochs_to_switch": 10},
     )
     report = analyze_run(folder)
-    finding = report.finding("no_dendrites")
-    assert finding.severity == "critical"
+    finding = report.finding("PAI503")
+    assert finding.severity == "error"
     assert "fewer than n_epochs_to_switch=10" in finding.message
-    assert "while True" in finding.recommendation.change
-    assert finding.recommendation.confidence == "high"
+    assert "while True" in finding.fix
+    assert finding.confidence == "high"
     assert report.summary.status == "ended_early"
 
 
@@ -46,10 +46,10 @@ def test_no_dendrites_fixed_mode_loop_shorter_than_the_interval(tmp_path):
         config={"switch_mode": 2, "fixed_switch_num": 15, "first_fixed_switch_num": -1},
     )
     report = analyze_run(folder)
-    finding = report.finding("no_dendrites")
+    finding = report.finding("PAI503")
     assert "needs 15 epochs before the first switch, the run had 12" in finding.message
-    assert "while True" in finding.recommendation.change
-    assert "GPA.pc.set_fixed_switch_num(6)" in finding.recommendation.change
+    assert "while True" in finding.fix
+    assert "GPA.pc.set_fixed_switch_num(6)" in finding.fix
     assert report.summary.status == "ended_early"
 
 
@@ -63,15 +63,15 @@ def test_unknown_validation_column_name(tmp_path):
 
 def test_no_dendrites_with_switching_disabled(tmp_path):
     folder = write_upstream_run(tmp_path / "run", "run", rising(60), config={"switch_mode": 3})
-    finding = analyze_run(folder).finding("no_dendrites")
-    assert "GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)" in finding.recommendation.change
+    finding = analyze_run(folder).finding("PAI503")
+    assert "GPA.pc.set_switch_mode(GPA.pc.DOING_HISTORY)" in finding.fix
 
 
 def test_no_dendrites_with_plateau_means_tracker_not_called(tmp_path):
     validation = rising(20) + [rising(20)[-1]] * 40  # long flat tail: a switch was due
     folder = write_upstream_run(tmp_path / "run", "run", validation, config={"switch_mode": 1})
-    finding = analyze_run(folder).finding("no_dendrites")
-    assert "add_validation_score" in finding.recommendation.change
+    finding = analyze_run(folder).finding("PAI503")
+    assert "add_validation_score" in finding.fix
 
 
 def test_premature_switch_in_history_mode_from_snapshot(tmp_path):
@@ -82,10 +82,10 @@ def test_premature_switch_in_history_mode_from_snapshot(tmp_path):
     write_upstream_run(folder, "run", phase0 + phase1, switch_epochs=[29], config=config)
     write_upstream_run(folder, "run", phase0, infix="_beforeSwitch_0")
     report = analyze_run(folder)
-    premature = report.finding("premature_switch")
+    premature = report.finding("PAI512")
     assert premature is not None and "switch at epoch 29" in premature.message
-    assert premature.recommendation.change == "GPA.pc.set_n_epochs_to_switch(15)"
-    assert premature.recommendation.confidence == "high"
+    assert premature.fix == "GPA.pc.set_n_epochs_to_switch(15)"
+    assert premature.confidence == "high"
 
 
 def test_history_mode_without_snapshot_does_not_guess_premature(tmp_path):
@@ -93,7 +93,7 @@ def test_history_mode_without_snapshot_does_not_guess_premature(tmp_path):
     folder = write_upstream_run(
         tmp_path / "run", "run", phase0 + [phase0[-1] + 1] * 5, switch_epochs=[29], config={"switch_mode": 1}
     )
-    assert analyze_run(folder).finding("premature_switch") is None
+    assert analyze_run(folder).finding("PAI512") is None
 
 
 def test_instability_after_switch(tmp_path):
@@ -106,8 +106,8 @@ def test_instability_after_switch(tmp_path):
         switch_epochs=[39],
         config={"candidate_weight_initialization_multiplier": 0.01},
     )
-    finding = analyze_run(folder).finding("unstable_after_switch")
-    assert finding.recommendation.change == "GPA.pc.set_candidate_weight_initialization_multiplier(0.001)"
+    finding = analyze_run(folder).finding("PAI513")
+    assert finding.fix == "GPA.pc.set_candidate_weight_initialization_multiplier(0.001)"
     assert "epoch 39" in finding.message
 
 
@@ -115,7 +115,7 @@ def test_learning_rate_decayed_too_fast(tmp_path):
     validation = rising(40)
     lrs = [0.1 * 0.5**i for i in range(40)]  # halved every epoch: < 1 % of the start by epoch 7
     folder = write_upstream_run(tmp_path / "run", "run", validation, switch_epochs=[35], learning_rates=lrs)
-    finding = analyze_run(folder).finding("lr_decayed_too_fast")
+    finding = analyze_run(folder).finding("PAI514")
     assert finding is not None and "epoch 7" in finding.message
 
 
@@ -130,8 +130,8 @@ def test_learning_rate_search_lock(tmp_path):
         learning_rates=lrs,
         config={"n_epochs_to_switch": 10, "find_best_lr": True},
     )
-    finding = analyze_run(folder).finding("lr_search_lock")
-    assert finding.recommendation.change == "GPA.pc.set_find_best_lr(False)"
+    finding = analyze_run(folder).finding("PAI515")
+    assert finding.fix == "GPA.pc.set_find_best_lr(False)"
 
 
 def test_steady_gains_suggest_more_dendrites(tmp_path):
@@ -141,7 +141,7 @@ def test_steady_gains_suggest_more_dendrites(tmp_path):
     write_upstream_run(folder, "run", validation, switch_epochs=[19, 39], infix="before_final")
     report = analyze_run(folder)
     assert report.summary.status == "completed"
-    assert report.finding("steady_gains").recommendation.change == "GPA.pc.set_max_dendrites(4)"
+    assert report.finding("PAI510").fix == "GPA.pc.set_max_dendrites(4)"
 
 
 def test_fraction_scores_overfitting(tmp_path):
@@ -150,8 +150,8 @@ def test_fraction_scores_overfitting(tmp_path):
     folder = write_upstream_run(
         tmp_path / "run", "run", validation, extras={"train": train}, switch_epochs=[20]
     )
-    finding = analyze_run(folder).finding("overfitting")
-    assert "15.0 points" in finding.message and finding.recommendation.confidence == "high"
+    finding = analyze_run(folder).finding("PAI516")
+    assert "15.0 points" in finding.message and finding.confidence == "high"
 
 
 def test_per_module_scores(tmp_path):
@@ -163,9 +163,9 @@ def test_per_module_scores(tmp_path):
         pb_scores={".fc1": [0.0001, 0.0002], ".fc2": [0.05, 0.1]},
     )
     report = analyze_run(folder)
-    assert ".fc2 0.1" in report.finding("module_scores").message
+    assert ".fc2 0.1" in report.finding("PAI518").message
     assert (
-        report.finding("weak_modules").recommendation.change == "GPA.pc.append_module_ids_to_track(['.fc1'])"
+        report.finding("PAI519").fix == "GPA.pc.append_module_ids_to_track(['.fc1'])"
     )
 
 
@@ -173,5 +173,5 @@ def test_dendrites_that_did_not_help(tmp_path):
     phase0 = rising(30)
     folder = write_upstream_run(tmp_path / "run", "run", phase0 + [phase0[-1] - 2] * 15, switch_epochs=[29])
     report = analyze_run(folder)
-    assert report.finding("dendrites_no_gain") is not None
+    assert report.finding("PAI506") is not None
     assert report.summary.absolute_gain == pytest.approx(0, abs=1e-9)

@@ -27,7 +27,7 @@ def test_capacity_test_run():
     assert s.epochs == 4
     assert "GPA.pc.set_testing_dendrite_capacity(False)" in changes(report, "high")
     # one epoch per architecture: no claims about dendrite value, premature switches or overfitting
-    assert {f.code for f in report.findings} == {"capacity_test"}
+    assert {f.code for f in report.findings} == {"PAI501"}  # the capacity test passed
 
 
 def test_history_run():
@@ -52,11 +52,11 @@ def test_history_run():
     assert s.status == "completed" and "max_dendrite_tries=2" in s.status_reason
     # architectures: test scores per dendrite count
     assert [a.extra_scores["test"] for a in report.architectures] == pytest.approx([83.165, 84.512], abs=1e-3)
-    assert report.finding("failed_rounds") is not None
-    assert report.finding("premature_switch") is None  # the beforeSwitch snapshot shows a 10-epoch plateau
-    assert report.finding("no_dendrites") is None
+    assert report.finding("PAI511") is not None
+    assert report.finding("PAI512") is None  # the beforeSwitch snapshot shows a 10-epoch plateau
+    assert report.finding("PAI503") is None
     assert "GPA.pc.set_max_dendrites(1)" in changes(report)
-    impact = report.finding("dendrite_impact")
+    impact = report.finding("PAI505")
     assert "91.33" in impact.message and "92.67" in impact.message
 
 
@@ -71,19 +71,19 @@ def test_loss_run():
     assert s.best_score == pytest.approx(0.26012, abs=1e-4)
     assert s.absolute_gain > 0 and s.relative_gain == pytest.approx((0.45396 - 0.26012) / 0.45396, rel=1e-3)
     assert s.status == "completed" and "max_dendrites (3) reached" in s.status_reason
-    assert report.finding("max_dendrites_reached") is not None
-    overfit = report.finding("overfitting")
-    assert overfit is not None and overfit.recommendation.confidence == "high"
+    assert report.finding("PAI507") is not None
+    overfit = report.finding("PAI516")
+    assert overfit is not None and overfit.confidence == "high"
     assert "train loss" in overfit.message and "test" in overfit.message
     # gains 38.7 % / 5.1 % / 1.5 % and the test loss worsens after 1 dendrite
-    diminishing = report.finding("diminishing_returns")
-    assert diminishing.recommendation.change == "GPA.pc.set_max_dendrites(1)"
-    assert diminishing.recommendation.confidence == "high"
-    assert "+38.7%" in diminishing.recommendation.why
+    diminishing = report.finding("PAI508")
+    assert diminishing.fix == "GPA.pc.set_max_dendrites(1)"
+    assert diminishing.confidence == "high"
+    assert "+38.7%" in diminishing.why
     # the fixed 15-epoch interval cut the baseline while the loss still fell 25 % in 5 epochs
-    premature = report.finding("premature_switch")
+    premature = report.finding("PAI512")
     assert "epoch 14" in premature.message and "epoch 52" not in premature.message
-    assert premature.recommendation.change == "GPA.pc.set_first_fixed_switch_num(30)"
+    assert premature.fix == "GPA.pc.set_first_fixed_switch_num(30)"
     assert [a.dendrites for a in report.architectures] == [0, 1, 2, 3]
 
 
