@@ -6,14 +6,16 @@ a plain statement of whether dendrites helped, and "within run-to-run variance" 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from pai_core.results.analyze import analyze_facts
 from pai_core.results.errors import ResultsError
+from pai_core.results.facts import RunFacts
 from pai_core.results.files import DEFAULT_MAX_ROWS
-from pai_core.results.report import ComparedRun, Comparison, fmt_number
+from pai_core.results.report import ComparedRun, Comparison, RunReport, fmt_number
 
 
 def _noise(validation) -> float | None:
@@ -50,40 +52,8 @@ def compare_runs(
     first_facts, first = entries[0][1], entries[0][2].summary
     compared = []
     for label, facts, report in entries:
-        s = report.summary
-        best_arch = next((a for a in report.architectures if a.dendrites == s.best_dendrites), None)
-        delta = relative = None
-        if s.best_score is not None and first.best_score is not None:
-            delta = first_facts.gain(s.best_score, first.best_score)
-            relative = delta / abs(first.best_score) if first.best_score else None
-        compared.append(
-            ComparedRun(
-                label=label,
-                folder=s.folder,
-                direction=s.direction,
-                status=s.status,
-                dendrites=s.dendrites_added,
-                params_baseline=s.param_counts[0] if s.param_counts else None,
-                params_best=best_arch.param_count if best_arch else None,
-                baseline_score=s.baseline_score,
-                best_score=s.best_score,
-                epochs=s.epochs,
-                epochs_to_best=s.best_epoch,
-                delta_vs_first=delta,
-                relative_delta_vs_first=relative,
-                noise=None if s.capacity_test else _noise(facts.validation),
-                wall_time_s=s.wall_time_s,
-            )
-        )
-        if s.capacity_test:
-            warnings.append(
-                f"{label} is a capacity test (one epoch per architecture): its scores say nothing about "
-                "what dendrites buy"
-            )
-        if s.dendrites_added == 0 and not s.capacity_test and report.finding("PAI503"):  # no dendrites
-            warnings.append(
-                f"{label}: no dendrites were added; treat it as an integration problem before comparing"
-            )
+        compared.append(_compared_run(label, facts, report, first_facts.gain, first.best_score))
+        warnings += _run_warnings(label, report)
     comparison = Comparison(
         runs=compared, verdict=_verdict(compared), warnings=warnings, reports=[r for _, _, r in entries]
     )
@@ -92,6 +62,45 @@ def compare_runs(
 
         comparison.plot_path = str(plot_comparison(entries, plot))
     return comparison
+
+
+def _compared_run(label: str, facts: RunFacts, report: RunReport, gain: Callable[[float, float], float],
+                  first_best: float | None) -> ComparedRun:
+    """One row of the comparison; `gain` and `first_best`: the first run's direction and best score."""
+    s = report.summary
+    best_arch = next((a for a in report.architectures if a.dendrites == s.best_dendrites), None)
+    delta = relative = None
+    if s.best_score is not None and first_best is not None:
+        delta = gain(s.best_score, first_best)
+        relative = delta / abs(first_best) if first_best else None
+    return ComparedRun(
+        label=label,
+        folder=s.folder,
+        direction=s.direction,
+        status=s.status,
+        dendrites=s.dendrites_added,
+        params_baseline=s.param_counts[0] if s.param_counts else None,
+        params_best=best_arch.param_count if best_arch else None,
+        baseline_score=s.baseline_score,
+        best_score=s.best_score,
+        epochs=s.epochs,
+        epochs_to_best=s.best_epoch,
+        delta_vs_first=delta,
+        relative_delta_vs_first=relative,
+        noise=None if s.capacity_test else _noise(facts.validation),
+        wall_time_s=s.wall_time_s,
+    )
+
+
+def _run_warnings(label: str, report: RunReport) -> list[str]:
+    """Why a run's scores should not be compared as they are: a capacity test, or no dendrites at all."""
+    s = report.summary
+    if s.capacity_test:
+        return [f"{label} is a capacity test (one epoch per architecture): its scores say nothing about "
+                "what dendrites buy"]
+    if s.dendrites_added == 0 and report.finding("PAI503"):  # no dendrites
+        return [f"{label}: no dendrites were added; treat it as an integration problem before comparing"]
+    return []
 
 
 def _verdict(runs: list[ComparedRun]) -> str:

@@ -155,51 +155,18 @@ def build_facts(run: RunFolder) -> RunFacts:
     main = run.main
     if main is None:
         raise ResultsError(f"No run files found in {run.folder}; pass the folder named after save_name.")
-    missing: list[str] = []
-    scores = main.scores
-    validation = validation_series(scores)
+    missing: list[str] = []  # in the order the steps below meet them
     summary = (
         run.summary if run.summary and str(run.summary.get("format", "")).startswith("pai_run") else None
     )
-    if validation is None or validation.dropna().empty:
-        missing.append(
-            f"{run.save_name}Scores.csv has no validation scores"
-            + (" (file missing)" if "scores" not in main.files else " (empty or header-only)")
-        )
-        validation = pd.Series(dtype="float64")
-    validation_name = validation.name
-    validation = validation.dropna()
-    extras = {
-        name: series.dropna()
-        for name, series in scores.items()
-        if name != validation_name and not ("running" in name.lower() and "valid" in name.lower())
-    }
-    switch_raw = main.switch_epochs
-    if "switch_epochs" not in main.files:
-        if summary and isinstance(summary.get("switch_epochs"), list):
-            switch_raw = [int(e) for e in summary["switch_epochs"]]
-        else:
-            missing.append(f"{run.save_name}switch_epochs.csv is missing: switches inferred as none")
-    switch_epochs = collapse_pairs(switch_raw)
+    validation, extras = _scores(run, main, missing)
+    switch_epochs = collapse_pairs(_switch_epochs(run, main, summary, missing))
     params_raw = main.param_counts
     if not params_raw and summary and isinstance(summary.get("param_counts"), list):
         params_raw = [int(p) for p in summary["param_counts"]]
     if "param_counts" not in main.files:
         missing.append(f"{run.save_name}param_counts.csv is missing")
-    best_arch = main.best_arch
-    if best_arch is not None and best_arch.empty:
-        best_arch = None
-    if (
-        best_arch is None
-        and summary
-        and isinstance(summary.get("best_arch_scores"), list)
-        and summary["best_arch_scores"]
-    ):
-        best_arch = pd.DataFrame(summary["best_arch_scores"]).apply(pd.to_numeric, errors="coerce")
-    if best_arch is None:
-        missing.append(
-            f"{run.save_name}_best_arch_scores.csv is missing or empty: architectures rebuilt from scores"
-        )
+    best_arch = _best_arch(run, main, summary, missing)
     param_counts = collapse_pairs(params_raw, leading=1)
     if best_arch is not None and "Param Counts" in best_arch.columns:
         from_arch = [int(p) for p in best_arch["Param Counts"].dropna()]
@@ -226,6 +193,51 @@ def build_facts(run: RunFolder) -> RunFacts:
     )
     facts.phases = _phases(facts)
     return facts
+
+
+def _scores(run: RunFolder, main: GraphSet, missing: list[str]) -> tuple[pd.Series, dict[str, pd.Series]]:
+    """The validation curve (empty when absent, said in `missing`) and the extra score curves beside it."""
+    scores = main.scores
+    validation = validation_series(scores)
+    if validation is None or validation.dropna().empty:
+        missing.append(
+            f"{run.save_name}Scores.csv has no validation scores"
+            + (" (file missing)" if "scores" not in main.files else " (empty or header-only)")
+        )
+        validation = pd.Series(dtype="float64")
+    validation_name = validation.name
+    extras = {
+        name: series.dropna()
+        for name, series in scores.items()
+        if name != validation_name and not ("running" in name.lower() and "valid" in name.lower())
+    }
+    return validation.dropna(), extras
+
+
+def _switch_epochs(run: RunFolder, main: GraphSet, summary: dict | None, missing: list[str]) -> list[int]:
+    """The switch epochs as logged (pairs not collapsed), from pai_run.json when the CSV is missing."""
+    if "switch_epochs" in main.files:
+        return main.switch_epochs
+    if summary and isinstance(summary.get("switch_epochs"), list):
+        return [int(e) for e in summary["switch_epochs"]]
+    missing.append(f"{run.save_name}switch_epochs.csv is missing: switches inferred as none")
+    return main.switch_epochs
+
+
+def _best_arch(run: RunFolder, main: GraphSet, summary: dict | None, missing: list[str]) -> pd.DataFrame | None:
+    """The best score per architecture, from pai_run.json when the CSV is missing or empty."""
+    best_arch = main.best_arch
+    if best_arch is not None and best_arch.empty:
+        best_arch = None
+    if best_arch is None and summary and isinstance(summary.get("best_arch_scores"), list) and (
+        summary["best_arch_scores"]
+    ):
+        best_arch = pd.DataFrame(summary["best_arch_scores"]).apply(pd.to_numeric, errors="coerce")
+    if best_arch is None:
+        missing.append(
+            f"{run.save_name}_best_arch_scores.csv is missing or empty: architectures rebuilt from scores"
+        )
+    return best_arch
 
 
 def _phases(facts: RunFacts) -> list[Phase]:

@@ -105,77 +105,65 @@ class RunReport(BaseModel):
         return next((f for f in self.findings if f.code == code), None)
 
     def to_text(self) -> str:
-        s = self.summary
-        lines = [f"Run {s.save_name!r} ({s.folder}), written by {s.written_by}"]
-        lines.append(f"  direction: {s.direction} ({s.direction_source})")
-        lines.append(f"  status: {s.status} - {s.status_reason}")
-        trained = (
-            f" ({s.epochs_trained} trained including rewound epochs)" if s.epochs_trained > s.epochs else ""
-        )
-        timing = (
-            f"; {s.seconds_per_epoch:.3g} s/epoch, {s.wall_time_s:.4g} s in all"
-            if s.seconds_per_epoch
-            else ""
-        )
-        lines.append(f"  epochs: {s.epochs}{trained}{timing}")
-        when = ", ".join(str(e) for e in s.switch_epochs) or "never"
-        lines.append(
-            f"  dendrites added: {s.dendrites_added} (switch epochs: {when}); failed rounds: {s.failed_rounds}"
-        )
-        if s.baseline_score is not None and s.best_score is not None:
-            rel = f" ({s.relative_gain:+.2%})" if s.relative_gain is not None else ""
-            lines.append(
-                f"  baseline {fmt_number(s.baseline_score)} -> best {fmt_number(s.best_score)} with {s.best_dendrites} "
-                f"dendrite(s): gain {fmt_number(s.absolute_gain)}{rel}"
-            )
-        if self.architectures:
-            extras = sorted({k for a in self.architectures for k in a.extra_scores})
-            lines.append("")
-            header = ["dendrites", "params", "best valid", "epoch", *extras, "gain", "gain/1k params"]
-            rows = [header]
-            for a in self.architectures:
-                rows.append(
-                    [
-                        str(a.dendrites),
-                        fmt_number(a.param_count),
-                        fmt_number(a.best_validation),
-                        fmt_number(a.best_epoch),
-                        *[fmt_number(a.extra_scores.get(k)) for k in extras],
-                        ""
-                        if a.gain is None
-                        else f"{fmt_number(a.gain)} ({a.relative_gain:+.1%})"
-                        if a.relative_gain is not None
-                        else fmt_number(a.gain),
-                        fmt_number(a.gain_per_1k_params),
-                    ]
-                )
-            lines.extend(text_table(rows))
-        if self.failed_rounds:
-            lines.append("")
-            for r in self.failed_rounds:
-                lines.append(
-                    f"  failed round: {r.dendrites_tried} dendrite(s) from epoch {r.start_epoch} for {r.epochs} "
-                    f"epochs, best {fmt_number(r.best_score)} vs {fmt_number(r.score_to_beat)} to beat ({r.snapshot})"
-                )
-        if self.findings:
-            lines.append("")
-            lines.append("Findings:")
-            for f in self.findings:
-                lines.append(f"  {f.code} {f.severity}: {f.message}")
-        if self.recommendations:
-            lines.append("")
-            lines.append("Recommendations:")
-            for r in self.recommendations:
-                lines.append(f"  ({r.confidence}) {r.change}")
-                lines.append(f"      why: {r.why}")
-        if self.missing:
-            lines.append("")
-            lines.append("Missing or partial data:")
-            lines.extend(f"  - {m}" for m in self.missing)
-        if self.plot_path:
-            lines.append("")
-            lines.append(f"Plot: {self.plot_path}")
+        """For the terminal: the summary, the table per dendrite count, failed rounds, findings, what to change."""
+        findings = [f"  {f.code} {f.severity}: {f.message}" for f in self.findings]
+        changes = []
+        for r in self.recommendations:
+            changes += [f"  ({r.confidence}) {r.change}", f"      why: {r.why}"]
+        lines = _summary_lines(self.summary)
+        for section in (
+            _architecture_lines(self.architectures),
+            _failed_round_lines(self.failed_rounds),
+            ["Findings:", *findings] if findings else [],
+            ["Recommendations:", *changes] if changes else [],
+            ["Missing or partial data:", *(f"  - {m}" for m in self.missing)] if self.missing else [],
+            [f"Plot: {self.plot_path}"] if self.plot_path else [],
+        ):
+            if section:
+                lines += ["", *section]
         return "\n".join(lines)
+
+
+def _summary_lines(s: TrainingSummary) -> list[str]:
+    lines = [f"Run {s.save_name!r} ({s.folder}), written by {s.written_by}"]
+    lines.append(f"  direction: {s.direction} ({s.direction_source})")
+    lines.append(f"  status: {s.status} - {s.status_reason}")
+    trained = f" ({s.epochs_trained} trained including rewound epochs)" if s.epochs_trained > s.epochs else ""
+    timing = f"; {s.seconds_per_epoch:.3g} s/epoch, {s.wall_time_s:.4g} s in all" if s.seconds_per_epoch else ""
+    lines.append(f"  epochs: {s.epochs}{trained}{timing}")
+    when = ", ".join(str(e) for e in s.switch_epochs) or "never"
+    lines.append(f"  dendrites added: {s.dendrites_added} (switch epochs: {when}); failed rounds: {s.failed_rounds}")
+    if s.baseline_score is not None and s.best_score is not None:
+        rel = f" ({s.relative_gain:+.2%})" if s.relative_gain is not None else ""
+        lines.append(
+            f"  baseline {fmt_number(s.baseline_score)} -> best {fmt_number(s.best_score)} with {s.best_dendrites} "
+            f"dendrite(s): gain {fmt_number(s.absolute_gain)}{rel}"
+        )
+    return lines
+
+
+def _architecture_lines(architectures: list[ArchitectureScore]) -> list[str]:
+    """The table of best scores per dendrite count, with the gain each dendrite brought."""
+    if not architectures:
+        return []
+    extras = sorted({k for a in architectures for k in a.extra_scores})
+    rows = [["dendrites", "params", "best valid", "epoch", *extras, "gain", "gain/1k params"]]
+    for a in architectures:
+        gain = "" if a.gain is None else fmt_number(a.gain)
+        if a.gain is not None and a.relative_gain is not None:
+            gain += f" ({a.relative_gain:+.1%})"
+        rows.append([str(a.dendrites), fmt_number(a.param_count), fmt_number(a.best_validation),
+                     fmt_number(a.best_epoch), *[fmt_number(a.extra_scores.get(k)) for k in extras], gain,
+                     fmt_number(a.gain_per_1k_params)])
+    return text_table(rows)
+
+
+def _failed_round_lines(rounds: list[FailedRound]) -> list[str]:
+    return [
+        f"  failed round: {r.dendrites_tried} dendrite(s) from epoch {r.start_epoch} for {r.epochs} "
+        f"epochs, best {fmt_number(r.best_score)} vs {fmt_number(r.score_to_beat)} to beat ({r.snapshot})"
+        for r in rounds
+    ]
 
 
 def fmt_number(value: float | None) -> str:

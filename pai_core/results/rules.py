@@ -111,13 +111,41 @@ def no_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     s = report.summary
     if s.dendrites_added or s.capacity_test or facts.validation.empty:
         return []
+    best = facts.best(facts.validation)
+    causes, changes, confidence = _why_no_switch(facts, report, best)
+    mode = facts.switch_mode
+    return [
+        RunFinding(
+            code="PAI503",
+            severity="error",
+            message=(
+                f"No dendrites were ever added in {facts.epochs} epochs (switch_epochs empty): an integration issue. "
+                + "; ".join(causes)
+                + "."
+            ),
+            fix="; ".join(changes),
+            why=f"{facts.epochs} epochs, best {_fmt(best[1]) if best else '-'} at epoch {best[0] if best else '-'}, "
+            f"switch mode {mode or 'unknown (no config JSON; default DOING_HISTORY)'}",
+            confidence=confidence,
+        )
+    ]
+
+
+def _n_epochs_to_switch(facts: RunFacts):
+    """The configured n_epochs_to_switch (the first, when the run logged a list)."""
+    n_switch = facts.setting("n_epochs_to_switch")
+    return n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch
+
+
+def _why_no_switch(facts: RunFacts, report: RunReport, best) -> tuple[list[str], list[str], str]:
+    """(causes, changes, confidence) of a run that never switched, from its switch mode and its curve."""
     causes, changes = [], []
     confidence = "medium"
-    n_switch = facts.setting("n_epochs_to_switch")
-    n_switch = n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch
-    best = facts.best(facts.validation)
+    n_switch = _n_epochs_to_switch(facts)
     since_best = facts.epochs - 1 - best[0] if best else 0
     mode = facts.switch_mode
+    loop_fix = ("replace the fixed `for epoch in range(...)` loop with `while True:` and break when "
+                "add_validation_score returns training_complete")
     if report.failed_rounds:
         causes.append(
             f"{len(report.failed_rounds)} noImprove snapshot(s) but no switch: every dendrite set was "
@@ -135,17 +163,12 @@ def no_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
         changes.append("call add_validation_score once per epoch")
         confidence = "high"
     elif mode == "DOING_FIXED_SWITCH":
-        fixed = int(facts.setting("fixed_switch_num"))
-        first = int(facts.setting("first_fixed_switch_num"))
-        needed = max(fixed, first)
+        needed = max(int(facts.setting("fixed_switch_num")), int(facts.setting("first_fixed_switch_num")))
         if facts.epochs < needed:
             causes.append(
                 f"fixed switch mode needs {needed} epochs before the first switch, the run had {facts.epochs}"
             )
-            changes.append(
-                "replace the fixed `for epoch in range(...)` loop with `while True:` and break when "
-                "add_validation_score returns training_complete"
-            )
+            changes.append(loop_fix)
             changes.append(f"or switch earlier: GPA.pc.set_fixed_switch_num({max(5, facts.epochs // 2)})")
             confidence = "high"
     elif since_best < int(n_switch or 10):
@@ -153,10 +176,7 @@ def no_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
             f"the loop ended {since_best} epoch(s) after the last improvement (epoch {best[0] if best else '?'}), "
             f"fewer than n_epochs_to_switch={n_switch}: a fixed-length loop ended before a plateau"
         )
-        changes.append(
-            "replace the fixed `for epoch in range(...)` loop with `while True:` and break when "
-            "add_validation_score returns training_complete"
-        )
+        changes.append(loop_fix)
         confidence = "high"
         if facts.epochs < 3 * int(n_switch or 10):
             changes.append(
@@ -172,21 +192,7 @@ def no_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     if not causes:
         causes.append("the run was too short or the tracker was not driving the loop")
         changes.append("replace the fixed loop with `while True:` driven by training_complete")
-    return [
-        RunFinding(
-            code="PAI503",
-            severity="error",
-            message=(
-                f"No dendrites were ever added in {facts.epochs} epochs (switch_epochs empty): an integration issue. "
-                + "; ".join(causes)
-                + "."
-            ),
-            fix="; ".join(changes),
-            why=f"{facts.epochs} epochs, best {_fmt(best[1]) if best else '-'} at epoch {best[0] if best else '-'}, "
-            f"switch mode {mode or 'unknown (no config JSON; default DOING_HISTORY)'}",
-            confidence=confidence,
-        )
-    ]
+    return causes, changes, confidence
 
 
 def ended_early(facts: RunFacts, report: RunReport) -> list[RunFinding]:
@@ -269,19 +275,16 @@ def _noise(facts: RunFacts) -> float | None:
 
 
 def max_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
+    """How many dendrites to keep: max_dendrites reached, gains that flatten, a next dendrite that failed every
+    try, or gains still coming when max_dendrites stopped the run."""
     s = report.summary
     archs = [a for a in report.architectures if a.best_validation is not None]
     if s.capacity_test or len(archs) < 2 and not report.failed_rounds:
         return []
-    findings = []
     configured = facts.option("max_dendrites")
-    tries = int(facts.setting("max_dendrite_tries"))
-    gains = [a.relative_gain if a.relative_gain is not None else 0.0 for a in archs[1:]]
-    if (
-        s.status == "completed"
-        and configured is not None
-        and s.dendrites_added == int(configured)
-        and "max_dendrites" in s.status_reason
+    findings = []
+    if s.status == "completed" and configured is not None and s.dendrites_added == int(configured) and (
+        "max_dendrites" in s.status_reason
     ):
         findings.append(
             RunFinding(
@@ -290,87 +293,103 @@ def max_dendrites(facts: RunFacts, report: RunReport) -> list[RunFinding]:
                 message=f"max_dendrites ({int(configured)}) reached: training ended there.",
             )
         )
-    largest = max(gains, default=0.0)
-    useful = 0
-    for gain in gains:
-        if gain >= max(WORTHWHILE_GAIN, FLAT_SHARE * largest):
-            useful += 1
-        else:
-            break
-    test_name = _extra_named(facts, "test")
-    test_note, test_agrees = "", False
-    if test_name and useful >= 1 and len(archs) > useful + 1:
-        tests = [a.extra_scores.get(test_name) for a in archs]
-        if tests[useful] is not None and all(t is not None for t in tests[useful + 1 :]):
-            later = tests[useful + 1 :]
-            worse = [t for t in later if not facts.better(t, tests[useful])]
-            if worse:
-                test_agrees = True
-                test_note = (
-                    f"; {test_name} score with {useful} dendrite(s) {_fmt(tests[useful])} vs "
-                    f"{', '.join(_fmt(t) for t in later)} with more"
-                )
-    figures = ", ".join(
-        f"{a.dendrites}: {_pct(a.relative_gain)}" for a in archs[1:] if a.relative_gain is not None
-    )
+    gains = [a.relative_gain if a.relative_gain is not None else 0.0 for a in archs[1:]]
+    useful = _useful_dendrites(gains)
     failed_latest = [r for r in report.failed_rounds if r.dendrites_tried == s.dendrites_added + 1]
-    if useful >= 1 and useful < len(gains):
-        findings.append(
-            RunFinding(
-                code="PAI508",
-                severity="warning",
-                message=(
-                    f"Diminishing returns after {useful} dendrite(s): relative gain per added dendrite {figures}."
-                ),
-                fix=f"GPA.pc.set_max_dendrites({useful})",
-                why=(
-                    f"dendrite {useful + 1} gained less than {max(WORTHWHILE_GAIN, FLAT_SHARE * largest):.1%} "
-                    f"(gains {figures}) for "
-                    f"{_fmt(archs[useful + 1].added_params) if archs[useful + 1].added_params else 'more'} "
-                    f"added parameters{test_note}"
-                ),
-                confidence="high" if test_agrees else "medium",
-            )
-        )
+    if 1 <= useful < len(gains):
+        findings.append(_diminishing_returns(facts, archs, gains, useful))
     elif useful == 0 and gains:
-        return findings  # dendrite_impact reports "no gain"
+        pass  # dendrite_impact reports "no gain"
     elif failed_latest:
-        wasted = sum(r.epochs or 0 for r in failed_latest)
-        findings.append(
-            RunFinding(
-                code="PAI509",
-                severity="info",
-                message=(
-                    f"Dendrite {s.dendrites_added + 1} was tried {len(failed_latest)} time(s) and never beat the "
-                    f"best with {s.dendrites_added}."
-                ),
-                fix=f"GPA.pc.set_max_dendrites({max(1, s.dendrites_added)})",
-                why=(
-                    f"{len(failed_latest)} failed round(s) with {s.dendrites_added + 1} dendrites cost {wasted} epochs "
-                    f"(best {_fmt(failed_latest[-1].best_score)} vs {_fmt(failed_latest[-1].score_to_beat)} to beat); "
-                    f"stopping at {max(1, s.dendrites_added)} saves them (or raise max_dendrite_tries above "
-                    f"{tries} to keep searching)"
-                ),
-                confidence="medium",
-            )
-        )
-    elif (
-        useful == len(gains)
-        and useful >= 1
-        and configured is not None
-        and s.dendrites_added >= int(configured)
-    ):
+        findings.append(_next_dendrite_failed(facts, report, failed_latest))
+    elif useful == len(gains) and useful >= 1 and configured is not None and s.dendrites_added >= int(configured):
         findings.append(
             RunFinding(
                 code="PAI510",
                 severity="info",
-                message=f"Every dendrite still helped ({figures}) when max_dendrites={int(configured)} stopped training.",
+                message=f"Every dendrite still helped ({_gain_figures(archs)}) when max_dendrites={int(configured)} "
+                "stopped training.",
                 fix=f"GPA.pc.set_max_dendrites({int(configured) + 2})",
                 why=f"gains did not flatten (last {_pct(gains[-1])}); more dendrites and a longer run may help",
                 confidence="medium",
             )
         )
     return findings
+
+
+def _worthwhile(gains: list[float]) -> float:
+    """The relative gain a dendrite must bring: WORTHWHILE_GAIN, or a share of the largest gain."""
+    return max(WORTHWHILE_GAIN, FLAT_SHARE * max(gains, default=0.0))
+
+
+def _useful_dendrites(gains: list[float]) -> int:
+    """How many dendrites, counted from the first, each brought a worthwhile gain."""
+    threshold, useful = _worthwhile(gains), 0
+    for gain in gains:
+        if not gain >= threshold:
+            break
+        useful += 1
+    return useful
+
+
+def _gain_figures(archs) -> str:
+    return ", ".join(f"{a.dendrites}: {_pct(a.relative_gain)}" for a in archs[1:] if a.relative_gain is not None)
+
+
+def _diminishing_returns(facts: RunFacts, archs, gains: list[float], useful: int) -> RunFinding:
+    test_note, test_agrees = _test_agrees(facts, archs, useful)
+    figures = _gain_figures(archs)
+    added = archs[useful + 1].added_params
+    return RunFinding(
+        code="PAI508",
+        severity="warning",
+        message=f"Diminishing returns after {useful} dendrite(s): relative gain per added dendrite {figures}.",
+        fix=f"GPA.pc.set_max_dendrites({useful})",
+        why=(
+            f"dendrite {useful + 1} gained less than {_worthwhile(gains):.1%} (gains {figures}) for "
+            f"{_fmt(added) if added else 'more'} added parameters{test_note}"
+        ),
+        confidence="high" if test_agrees else "medium",
+    )
+
+
+def _test_agrees(facts: RunFacts, archs, useful: int) -> tuple[str, bool]:
+    """(a note for the why, True) when the test score is worse with more than `useful` dendrites."""
+    test_name = _extra_named(facts, "test")
+    if not test_name or useful < 1 or len(archs) <= useful + 1:
+        return "", False
+    tests = [a.extra_scores.get(test_name) for a in archs]
+    later = tests[useful + 1 :]
+    if tests[useful] is None or any(t is None for t in later):
+        return "", False
+    if all(facts.better(t, tests[useful]) for t in later):
+        return "", False
+    return (
+        f"; {test_name} score with {useful} dendrite(s) {_fmt(tests[useful])} vs "
+        f"{', '.join(_fmt(t) for t in later)} with more"
+    ), True
+
+
+def _next_dendrite_failed(facts: RunFacts, report: RunReport, failed_latest) -> RunFinding:
+    s = report.summary
+    tries = int(facts.setting("max_dendrite_tries"))
+    wasted = sum(r.epochs or 0 for r in failed_latest)
+    return RunFinding(
+        code="PAI509",
+        severity="info",
+        message=(
+            f"Dendrite {s.dendrites_added + 1} was tried {len(failed_latest)} time(s) and never beat the "
+            f"best with {s.dendrites_added}."
+        ),
+        fix=f"GPA.pc.set_max_dendrites({max(1, s.dendrites_added)})",
+        why=(
+            f"{len(failed_latest)} failed round(s) with {s.dendrites_added + 1} dendrites cost {wasted} epochs "
+            f"(best {_fmt(failed_latest[-1].best_score)} vs {_fmt(failed_latest[-1].score_to_beat)} to beat); "
+            f"stopping at {max(1, s.dendrites_added)} saves them (or raise max_dendrite_tries above "
+            f"{tries} to keep searching)"
+        ),
+        confidence="medium",
+    )
 
 
 def failed_rounds(facts: RunFacts, report: RunReport) -> list[RunFinding]:
@@ -429,9 +448,7 @@ def premature_switches(facts: RunFacts, report: RunReport) -> list[RunFinding]:
         else:
             change = f"GPA.pc.set_fixed_switch_num({fixed * 2})"
     else:
-        n_switch = facts.setting("n_epochs_to_switch")
-        n_switch = n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch
-        change = f"GPA.pc.set_n_epochs_to_switch({int(int(n_switch or 10) * 1.5)})"
+        change = f"GPA.pc.set_n_epochs_to_switch({int(int(_n_epochs_to_switch(facts) or 10) * 1.5)})"
     confidence = (
         "high" if largest > 2 * PREMATURE_GAIN and from_snapshot else "medium" if from_snapshot else "low"
     )
@@ -506,52 +523,59 @@ def learning_rate(facts: RunFacts, report: RunReport) -> list[RunFinding]:
     lr = lr[lr > 0]
     if lr.empty:
         return []
-    findings = []
+    found = [_lr_decayed_too_fast(facts, lr)]
+    if facts.switch_epochs and _not_complete(report):
+        found.append(_lr_search_lock(facts, lr))
+    return [f for f in found if f is not None]
+
+
+def _lr_decayed_too_fast(facts: RunFacts, lr: pd.Series) -> RunFinding | None:
+    """The learning rate below 1% of its start for a third of the epochs before the first dendrite."""
     first_switch = facts.switch_epochs[0] if facts.switch_epochs else int(lr.index.max())
     baseline = lr.loc[:first_switch]
     initial = float(baseline.iloc[0])
     tiny = baseline[baseline < initial / 100]
-    if len(baseline) >= 10 and len(tiny) > len(baseline) / 3:
-        findings.append(
-            RunFinding(
-                code="PAI514",
-                severity="warning",
-                message=(
-                    f"The learning rate fell below 1% of its start ({_fmt(initial)} -> {_fmt(float(baseline.iloc[-1]))}) "
-                    f"by epoch {int(tiny.index[0])}, and stayed there for {len(tiny)} of the {len(baseline)} epochs "
-                    "before the first dendrite."
-                ),
-                fix="slow the scheduler: ReduceLROnPlateau patience 5 -> 10, StepLR step_size x2 with gamma 0.5, "
-                "or ExponentialLR gamma 0.9 -> 0.95",
-                why="with a near-zero learning rate the network plateaus because it cannot move, not because it is "
-                "saturated, so dendrites are added too early",
-                confidence="medium",
-            )
-        )
-    if facts.switch_epochs and _not_complete(report):
-        after = lr.loc[facts.switch_epochs[-1] + 1 :]
-        n_switch = facts.setting("n_epochs_to_switch")
-        n_switch = int(n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch or 10)
-        if len(after) > 3 * n_switch and after.nunique() == 1 and facts.setting("find_best_lr"):
-            findings.append(
-                RunFinding(
-                    code="PAI515",
-                    severity="warning",
-                    message=(
-                        f"{len(after)} epochs since the last switch at a constant learning rate "
-                        f"{_fmt(float(after.iloc[0]))} without a new switch: the learning-rate search waits for an LR "
-                        "drop that never comes."
-                    ),
-                    fix="GPA.pc.set_find_best_lr(False)",
-                    why=(
-                        f"after a switch, with find_best_lr on, switches are blocked until the scheduler lowers the LR; "
-                        f"it stayed at {_fmt(float(after.iloc[0]))} for {len(after)} epochs "
-                        f"(n_epochs_to_switch={n_switch})"
-                    ),
-                    confidence="medium",
-                )
-            )
-    return findings
+    if len(baseline) < 10 or len(tiny) <= len(baseline) / 3:
+        return None
+    return RunFinding(
+        code="PAI514",
+        severity="warning",
+        message=(
+            f"The learning rate fell below 1% of its start ({_fmt(initial)} -> {_fmt(float(baseline.iloc[-1]))}) "
+            f"by epoch {int(tiny.index[0])}, and stayed there for {len(tiny)} of the {len(baseline)} epochs "
+            "before the first dendrite."
+        ),
+        fix="slow the scheduler: ReduceLROnPlateau patience 5 -> 10, StepLR step_size x2 with gamma 0.5, "
+        "or ExponentialLR gamma 0.9 -> 0.95",
+        why="with a near-zero learning rate the network plateaus because it cannot move, not because it is "
+        "saturated, so dendrites are added too early",
+        confidence="medium",
+    )
+
+
+def _lr_search_lock(facts: RunFacts, lr: pd.Series) -> RunFinding | None:
+    """A constant learning rate since the last switch, with find_best_lr on: the search waits forever."""
+    after = lr.loc[facts.switch_epochs[-1] + 1 :]
+    n_switch = facts.setting("n_epochs_to_switch")
+    n_switch = int(n_switch[0] if isinstance(n_switch, list) and n_switch else n_switch or 10)
+    if len(after) <= 3 * n_switch or after.nunique() != 1 or not facts.setting("find_best_lr"):
+        return None
+    return RunFinding(
+        code="PAI515",
+        severity="warning",
+        message=(
+            f"{len(after)} epochs since the last switch at a constant learning rate "
+            f"{_fmt(float(after.iloc[0]))} without a new switch: the learning-rate search waits for an LR "
+            "drop that never comes."
+        ),
+        fix="GPA.pc.set_find_best_lr(False)",
+        why=(
+            f"after a switch, with find_best_lr on, switches are blocked until the scheduler lowers the LR; "
+            f"it stayed at {_fmt(float(after.iloc[0]))} for {len(after)} epochs "
+            f"(n_epochs_to_switch={n_switch})"
+        ),
+        confidence="medium",
+    )
 
 
 def _not_complete(report: RunReport) -> bool:
@@ -571,32 +595,14 @@ def overfitting(facts: RunFacts, report: RunReport) -> list[RunFinding]:
         train = facts.extras[train_name].get(best.best_epoch)
     if train is None:
         return []
-    val = best.best_validation
-    scale = _score_scale(facts)
     test_name = _extra_named(facts, "test")
     test = best.extra_scores.get(test_name) if test_name else None
     extra = f", {test_name} {_fmt(test)}" if test is not None else ""
-    where = f"at the best epoch with {best.dendrites} dendrite(s)"
-    if scale == "loss":
-        if train <= 0 or val <= 0:
-            return []
-        ratio = val / train
-        if ratio < 1.5:
-            return []
-        confidence = "high" if ratio >= 2 else "medium"
-        gap = f"{train_name} loss {_fmt(train)} vs validation {_fmt(val)}{extra} {where}: validation is {ratio:.1f}x train"
-    else:
-        factor = 100 if scale == "fraction" else 1
-        points = (train - val) * factor
-        if scale == "other":
-            points = (train - val) / abs(val) * 100 if val else 0
-        if points <= 5:
-            return []
-        confidence = "high" if points > 10 else "low"
-        gap = (
-            f"{train_name} {_fmt(train)} vs validation {_fmt(val)}{extra} {where}: a gap of "
-            f"{points:.1f} {'points' if scale != 'other' else '%'}"
-        )
+    at = f"{extra} at the best epoch with {best.dendrites} dendrite(s)"
+    measured = _train_validation_gap(facts, train_name, train, best.best_validation, at)
+    if measured is None:
+        return []
+    gap, confidence = measured
     rising = _rising_after_best(facts)
     if rising:
         gap += f"; {rising}"
@@ -618,6 +624,29 @@ def overfitting(facts: RunFacts, report: RunReport) -> list[RunFinding]:
             confidence=confidence,
         )
     ]
+
+
+def _train_validation_gap(facts: RunFacts, train_name: str, train: float, val: float,
+                          at: str) -> tuple[str, str] | None:
+    """(the gap in words, confidence) when it means overfitting: a validation loss 1.5x the train loss, or a
+    validation score more than 5 points (or 5 %) below train; `at` says where the scores come from."""
+    scale = _score_scale(facts)
+    if scale == "loss":
+        if train <= 0 or val <= 0:
+            return None
+        ratio = val / train
+        if ratio < 1.5:
+            return None
+        return (f"{train_name} loss {_fmt(train)} vs validation {_fmt(val)}{at}: validation is {ratio:.1f}x train",
+                "high" if ratio >= 2 else "medium")
+    points = (train - val) * (100 if scale == "fraction" else 1)
+    if scale == "other":
+        points = (train - val) / abs(val) * 100 if val else 0
+    if points <= 5:
+        return None
+    unit = "points" if scale != "other" else "%"
+    return (f"{train_name} {_fmt(train)} vs validation {_fmt(val)}{at}: a gap of {points:.1f} {unit}",
+            "high" if points > 10 else "low")
 
 
 def _rising_after_best(facts: RunFacts) -> str:
