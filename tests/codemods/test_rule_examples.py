@@ -16,6 +16,7 @@ from libcst.codemod import CodemodContext, SkipFile
 
 from codemods.check import check_integration
 from codemods.check_codes import CHECK_CODES
+from codemods.diagnosis.catalogue import PATTERNS
 from codemods.examples import MNIST, MNIST_INTEGRATED
 from codemods.migrate._base import REFUSALS_KEY, MigrationRefused, MigrationRule
 from codemods.migrate.rules import RULES as MIGRATE_RULES
@@ -100,6 +101,8 @@ def _subclasses(cls: type) -> set[type]:
 def test_the_docs_name_only_codes_the_classes_and_check_codes_declare():
     root = Path(__file__).resolve().parents[2]
     codes = {rule.CODE for rule in ALL_RULES} | {c.code for c in CHECK_CODES}
+    results = "".join(p.read_text() for p in (root / "pai_core" / "results").glob("*.py"))
+    codes |= {p.code for p in PATTERNS} | set(re.findall(r'code="(PAI5\d\d)"', results))  # diagnosis, run analysis
     for doc in [root / "README.md", *sorted((root / "skills").glob("*/SKILL.md"))]:
         text = doc.read_text()
         for first, last in re.findall(r"\b(PAI\d\d\d)-(PAI\d\d\d)\b", text):
