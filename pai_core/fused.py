@@ -12,7 +12,7 @@ checkpoints unchanged).
 
 Measured here (benchmarks/bench_dendrite_step.py, bench_inference.py): one wider GEMM over concatenated
 weights was no faster on this CPU (MKL runs a 128x256x256 GEMM at full speed already, and the concatenation
-and the strided block views cost more than the calls they save), so only deploy.FusedDendrites stacks
+and the strided block views cost more than the calls they save), so only inference_layers.FusedDendrites stacks
 weights, once, at load time. In training, one-dendrite layers and inputs smaller than MIN_TRAINING_INPUT
 values run the copies, because the Python of a custom backward costs as much as the C++ autograd nodes there.
 
