@@ -3,13 +3,16 @@
     out = main(x) + sum_i W[i] * act(d_i(x) + sum_{j<i} V_i[j] * a_j)
 
 The compute under the deployed layers (pai_core.inference_layers), whose weights are frozen copies taken
-at load time. (Eager evaluation keeps pai_core.fused's in-place copies: a cache of stacked weights there
-would go stale, since fused Adam/AdamW steps update parameters without bumping their version counters.) At batch 1 a call is per-op dispatch, at batch 128 a convolution's
-elementwise passes cost as much as the convolution, so (benchmarks/bench_inference.py, 1 thread):
-- a Linear and its copies run as ONE matmul over the stacked weights [main; d_1; ...; d_k]; so does a
-  convolution for inputs of at most STACK_MAX_BATCH rows, and a larger convolution input runs in blocks of
-  that many rows, so that each block's (1+k)-wide output and the passes over it stay in cache (oneDNN's
-  (1+k)-wide convolution over a whole batch of 64 is slower than the copies, the copies than the blocks);
+at load time; `in_blocks` also runs eager evaluation's stacked convolutions (pai_core.fused stacks their
+weights on every call: a cache would go stale, since fused Adam/AdamW steps update parameters without
+bumping their version counters). At batch 1 a call is per-op dispatch, at batch 128 a convolution's elementwise
+passes cost as much as the convolution, and fresh multi-MB outputs cost page faults (glibc hands large freed
+blocks back to the OS), so (benchmarks/bench_inference.py, 1 thread):
+- a Linear and its copies run as ONE matmul over the stacked weights [main; d_1; ...; d_k], and so does a
+  convolution, in blocks of rows whose (1+k)-wide output holds about BLOCK_BYTES (1 MiB measured best of
+  256 KiB-4 MiB at batch 64/128), each block mixed straight into its rows of the one output: the blocks
+  reuse one buffer and stay in cache (a (1+k)-wide convolution over a whole batch of 64 is slower than
+  the copies);
 - the activation runs once over the k dendrite blocks when no link V is nonzero (links start at zero), and
   only the nonzero link rows are applied;
 - the mix is one reduction over the 1+k blocks (the main block weighted 1) for outputs of at most
@@ -25,10 +28,36 @@ from typing import Any
 import torch
 from torch import nn
 
-__all__ = ["SMALL_OUTPUT", "STACK_MAX_BATCH", "DendriteMix", "exporting", "frozen"]
+__all__ = ["BLOCK_BYTES", "SMALL_OUTPUT", "STACK_MAX_BATCH", "DendriteMix", "exporting", "frozen", "in_blocks"]
 
 STACK_MAX_BATCH = 8
+BLOCK_BYTES = 1 << 20
 SMALL_OUTPUT = 1 << 16
+
+def in_blocks(layer: Callable[[torch.Tensor], torch.Tensor], mix: Callable[..., torch.Tensor], x: torch.Tensor,
+              axis: int, channels: int) -> torch.Tensor:
+    """`mix(layer(x), axis)` over blocks of rows whose (1+k)-wide output holds about BLOCK_BYTES, each block
+    mixed straight into its rows of one output (`axis`: the neuron axis, negative; `channels`: per copy).
+
+    The first STACK_MAX_BATCH rows measure the bytes per row; the blocks after them are all one size, so the
+    allocator hands the same buffer back each time instead of faulting in fresh pages.
+    """
+    n = x.shape[0]
+    probe = min(n, STACK_MAX_BATCH)
+    y = layer(x[:probe])
+    if probe == n:
+        return mix(y, axis)
+    rows = max(probe, BLOCK_BYTES * probe // max(1, y.numel() * y.element_size()))
+    shape = list(y.shape)
+    shape[0], shape[axis] = n, channels
+    out = y.new_empty(shape)
+    mix(y, axis, out=out[:probe])
+    del y
+    for start in range(probe, n, rows):
+        part = x[start:start + rows]
+        mix(layer(part), axis, out=out[start:start + part.shape[0]])
+    return out
+
 
 def exporting() -> bool:
     """Whether a tracer, torch.compile or torch.export is recording (they get the out-of-place form)."""
@@ -73,11 +102,13 @@ class DendriteMix(nn.Module):
         self.link_pairs = tuple(pairs)
         self.link_rows = nn.ParameterList(rows)
 
-    def stacked(self, y: torch.Tensor, axis: int) -> torch.Tensor:
-        """The output from `y`, a fresh tensor holding the 1+k outputs as blocks along `axis` (negative)."""
+    def stacked(self, y: torch.Tensor, axis: int, out: torch.Tensor | None = None) -> torch.Tensor:
+        """The output from `y`, a fresh tensor holding the 1+k outputs as blocks along `axis` (negative),
+        written into `out` when given."""
         k, channels = self.num_dendrites, self.channels
         if self.activation_ is None or y.requires_grad or exporting():
-            return self._out_of_place([y.narrow(axis, i * channels, channels) for i in range(k + 1)])
+            result = self._out_of_place([y.narrow(axis, i * channels, channels) for i in range(k + 1)])
+            return result if out is None else out.copy_(result)
         u = y.unflatten(axis, (k + 1, channels))
         block = axis - 1
         if self.link_pairs:
@@ -85,8 +116,8 @@ class DendriteMix(nn.Module):
         else:
             self.activation_(u.narrow(block, 1, k))
         if u.numel() <= SMALL_OUTPUT:
-            return torch.linalg.vecdot(u, self.top, dim=block)
-        return self._chain(u.unbind(block))
+            return torch.linalg.vecdot(u, self.top, dim=block, out=out)
+        return self._chain(u.unbind(block), out)
 
     def copies(self, parts: list[torch.Tensor], fresh: bool) -> torch.Tensor:
         """The output from the main output and the k dendrite outputs (`fresh`: they may be overwritten)."""
@@ -104,9 +135,9 @@ class DendriteMix(nn.Module):
                 n += 1
             self.activation_(parts[i])
 
-    def _chain(self, parts: Sequence[torch.Tensor]) -> torch.Tensor:
+    def _chain(self, parts: Sequence[torch.Tensor], out: torch.Tensor | None = None) -> torch.Tensor:
         top = self.top
-        out = torch.addcmul(parts[0], top[1], parts[1])
+        out = torch.addcmul(parts[0], top[1], parts[1], out=out)
         for i in range(2, self.num_dendrites + 1):
             out.addcmul_(top[i], parts[i])
         return out

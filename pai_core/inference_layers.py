@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
-from pai_core.fused_inference import STACK_MAX_BATCH, DendriteMix, exporting, frozen
+from pai_core.fused_inference import STACK_MAX_BATCH, DendriteMix, exporting, frozen, in_blocks
 
 __all__ = ["STACKED_CONV_MAX_BATCH", "DendriteCopies", "FusedDendrites", "StackedLayerNorm", "dendrite_layer"]
 
@@ -59,8 +59,9 @@ class FusedDendrites(_Combine):
         self.split_above = split_above
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.split_above is not None and not exporting() and x.shape[0] > self.split_above:
-            return torch.cat([self.mix.stacked(self.stacked(part), self.axis) for part in x.split(self.split_above)])
+        if self.split_above is not None and not exporting() and x.dim() == len(self.output_dimensions) \
+                and x.shape[0] > self.split_above:
+            return in_blocks(self.stacked, self.mix.stacked, x, self.axis, self.channels)
         return self.mix.stacked(self.stacked(x), self.axis)
 
 

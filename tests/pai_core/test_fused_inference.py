@@ -122,3 +122,23 @@ def test_deployed_layers_match_whichever_mix_they_run(monkeypatch, small_output,
             x = torch.randn(batch, 3, 4, 4, dtype=torch.float64)
             torch.testing.assert_close(deployed(x), reference(x), rtol=1e-6, atol=1e-6)
             torch.testing.assert_close(net.eval()(x), reference(x), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("case", ["conv1d stride padding", "conv3d stride"])
+def test_stacked_convolutions_match_the_copies_in_blocks_of_any_size(monkeypatch, case):
+    """Eager and deployed stacked convolutions: one block, a probe block and the rest, and many small blocks."""
+    torch.manual_seed(0)
+    module, x = grown(*LAYERS[case], 3)
+    reference = _unfused(module).eval()
+    module.eval()
+    deployed = to_inference(nn.Sequential(module))
+    assert isinstance(deployed[0], FusedDendrites)
+    big = x.repeat(9, *([1] * (x.dim() - 1)))  # 18 rows
+    big = big + 0.01 * torch.randn_like(big)
+    for block_bytes in (fused_inference.BLOCK_BYTES, 1):  # 1: every block is STACK_MAX_BATCH rows
+        monkeypatch.setattr(fused_inference, "BLOCK_BYTES", block_bytes)
+        with torch.no_grad():
+            for batch in (x, big):
+                torch.testing.assert_close(module(batch), reference(batch), rtol=1e-6, atol=1e-6)
+                torch.testing.assert_close(deployed(batch), reference(batch), rtol=1e-6, atol=1e-6)
+
