@@ -15,6 +15,7 @@ accepts and stores them (`PAIConfig.inert_options`) and never acts on them.
 from __future__ import annotations
 
 import difflib
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -268,6 +269,7 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+@functools.lru_cache(maxsize=1024)  # the tracker looks options up by name many times per epoch
 def canonical_option(name: str) -> str:
     """Current option name for `name` (older aliases, camelCase and the inert upstream names, returned as
     they are); UnknownOptionError (an AttributeError) naming the closest option otherwise."""
