@@ -5,11 +5,13 @@ goals (issue 19): every fused path <= (1 + k) x the plain model, and fused <= un
 width 256) and a small CNN (16x16 inputs), batch 1 / 64 / 128, k = 1..3, no_grad, 1 thread by default:
 
 - eager fused: the perforated training model in eval mode (pai_core.fused: one call per layer, the copies'
-  outputs combined in place); eager unfused: the same with `fuse_dendrites = False` (module by module);
+  outputs combined in place; convolutions with k >= 2 stacked per call and run in blocks of rows); eager
+  unfused: the same with `fuse_dendrites = False` (module by module);
 - deploy fused: `to_inference(model)` (pai_core.inference_layers.FusedDendrites over pai_core.fused_inference:
-  a Linear/Conv and its copies stacked into one wider layer, a convolution run in blocks of 8 rows above
-  batch 8, one-pass activation and mix); deploy unfused:
-  `to_inference(model, fuse=False)`;
+  a Linear/Conv and its copies stacked into one wider layer, a convolution run in blocks of about 1 MiB of
+  output, one-pass activation and mix); deploy unfused: `to_inference(model, fuse=False)`;
+- exported: deploy fused traced to TorchScript as export_model writes it, against the plain model traced
+  the same way (no Python between the ops; an exported file runs the whole batch at once, no blocks);
 - upstream perforatedai's eval-mode model when that package is installed (MLP only).
 
 The dendrite weights W are random; the links V between dendrites are zero, as they start, unless --links
@@ -128,7 +130,14 @@ def upstream_model(factory: Callable[[], nn.Module], shape: tuple[int, ...], k: 
     return model
 
 
-VARIANTS = ("plain", "eager fused", "eager unfused", "deploy fused", "deploy unfused", "upstream")
+VARIANTS = ("plain", "eager fused", "eager unfused", "deploy fused", "deploy unfused", "exported", "upstream")
+
+
+def traced(model: nn.Module, x: torch.Tensor) -> torch.jit.ScriptModule:
+    """The TorchScript module export_model writes (torch.jit.trace, no freezing), kept in memory."""
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.jit.trace(model, (x,), check_trace=False)
 
 
 NOISE = 1.03  # ratios within 3% count as equal (noise on a shared machine)
@@ -150,13 +159,16 @@ def measure(quick: bool = False, threads: tuple[int, ...] = (1,), rounds: int | 
                 for k in (1, 2, 3):
                     torch.manual_seed(0)
                     eager = perforated(factory, shape, dims, k, links)
-                    models = {"plain": factory().eval(), "eager fused": eager, "eager unfused": unfused(eager),
-                              "deploy fused": to_inference(eager), "deploy unfused": to_inference(eager, fuse=False)}
+                    plain = factory().eval()
+                    deployed = to_inference(eager)
+                    models = {"plain": plain, "eager fused": eager, "eager unfused": unfused(eager),
+                              "deploy fused": deployed, "deploy unfused": to_inference(eager, fuse=False),
+                              "plain traced": traced(plain, x), "exported": traced(deployed, x)}
                     upstream = upstream_model(factory, shape, k) if name.startswith("MLP") and not links else None
                     if upstream is not None:
                         models["upstream"] = upstream.eval()
                     with torch.no_grad():
-                        for model in list(models.values())[2:5]:
+                        for model in [models[v] for v in ("eager unfused", "deploy fused", "deploy unfused", "exported")]:
                             torch.testing.assert_close(model(x), eager(x), rtol=1e-4, atol=1e-4)
                     work = batch * (1 + k)
                     burst = max(1, 64 // work) * (1 if quick else 2)
@@ -164,6 +176,7 @@ def measure(quick: bool = False, threads: tuple[int, ...] = (1,), rounds: int | 
                         seconds, ratios = paired_times([lambda m=m: m(x) for m in models.values()],
                                                        rounds=rounds, burst=burst, clock=clock, best=True)
                     r = dict(zip(models, ratios))
+                    r["exported"] /= r.pop("plain traced")  # the traced model against the traced plain model
                     yield {"threads": n_threads, "workload": name, "batch": batch, "k": k, "load": load(),
                            "seconds": dict(zip(models, seconds)), "ratio": r,
                            "met": max(r["eager fused"], r["deploy fused"]) <= 1 + k,
@@ -178,7 +191,8 @@ def figures(quick: bool = False) -> list[Figure]:
         r, k = row["ratio"], row["k"]
         case = (f"{row['workload']} batch {row['batch']} k={k}, {row['threads']} thread(s): eager fused "
                 f"{r['eager fused']:.2f}x / unfused {r['eager unfused']:.2f}x, deploy fused {r['deploy fused']:.2f}x "
-                f"/ unfused {r['deploy unfused']:.2f}x; fused <= unfused: "
+                f"/ unfused {r['deploy unfused']:.2f}x; exported (TorchScript) {r['exported']:.2f}x of plain "
+                f"traced; fused <= unfused: "
                 f"{'yes' if row['fused <= unfused'] else 'NO'}")
         upstream = f"{r['upstream']:.2f}x (eager)" if "upstream" in r else ""
         worst = max(r["eager fused"], r["deploy fused"])
