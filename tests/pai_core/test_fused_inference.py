@@ -93,10 +93,10 @@ def test_evaluation_sees_every_parameter_change():
         torch.testing.assert_close(module(x), _unfused(module)(x), rtol=1e-5, atol=1e-5)
 
 
-@pytest.mark.parametrize("small_output", [0, 1 << 30])  # the addcmul_ chain, the single reduction
+@pytest.mark.parametrize("small_batch", [0, 1 << 30])  # the addcmul_ chain, the single reduction
 @pytest.mark.parametrize("links", ["zero", "nonzero"])
-def test_deployed_layers_match_whichever_mix_they_run(monkeypatch, small_output, links):
-    monkeypatch.setattr(fused_inference, "SMALL_OUTPUT", small_output)
+def test_deployed_layers_match_whichever_mix_they_run(monkeypatch, small_batch, links):
+    monkeypatch.setattr(fused_inference, "SMALL_BATCH", small_batch)
     torch.manual_seed(0)
     net = convert_network(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Flatten(), nn.Linear(64, 5)),
                           PAIConfig(unwrapped_params_action="ignore", d_type=torch.float64,
