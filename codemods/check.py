@@ -4,7 +4,8 @@
 and severities. It catches the mistakes the workflow's debugging notes list as the common ones: the tracker
 never called, the optimizer not rebuilt after a restructure, a fixed-range loop that ends before training is
 complete, `maximizing_score` contradicting the metric, extra scores after add_validation_score, a scheduler
-stepped twice. Each `_check_*` step below looks at one of those and adds its findings (codes PAI101-PAI199).
+stepped twice. Each `_check_*` step below looks at one of those and adds its findings (codes PAI101-PAI199,
+each declared, with what it means and its examples, in check_codes.py: `add` refuses any other).
 """
 
 from __future__ import annotations
@@ -16,12 +17,10 @@ import libcst as cst
 import libcst.matchers as m
 from pydantic import BaseModel, Field
 
+from codemods.check_codes import REQUIRED, declared
 from pai_core.findings import Finding, Severity
 
 __all__ = ["CheckReport", "check_integration"]
-
-REQUIRED = {"PAI101", "PAI103", "PAI105", "PAI106"}  # a script with one of these is not integrated at all
-
 
 class CheckReport(BaseModel):
     filename: str
@@ -90,6 +89,7 @@ class _Script:
 
     def add(self, code: str, node: cst.CSTNode | None, severity: Severity, message: str,
             line: int | None = None) -> None:
+        declared(code)  # an undeclared code raises: check_codes.py is the one list
         if node is not None and line is None:
             line = self.line_of(node)
         self.findings.append(Finding(code=code, severity=severity, message=message, file=self.filename, line=line))

@@ -4,6 +4,8 @@
 (`expected=None`: a check reports, it never rewrites). Each example is a complete integration (`LOOP`, the
 shape `pai perforate` writes for a pytorch/examples-style loop, or `ACCELERATE` for an HF Accelerate loop) with
 the one mistake the code is about, so what the code catches reads as a diff against the integration.
+This is the one list of check codes: `check.py` refuses to add a code not declared here, and `REQUIRED`
+(the codes of a script not integrated at all) comes from each code's `required`.
 `tests/codemods/test_rule_examples.py` runs every example and fails when check.py emits a code listed nowhere
 here.
 """
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 
 from codemods.examples import Invalid, Valid
 
-__all__ = ["CHECK_CODES", "CheckCode"]
+__all__ = ["CHECK_CODES", "CODES", "REQUIRED", "CheckCode", "declared"]
 
 LOOP = """
 import torch
@@ -97,25 +99,27 @@ class CheckCode:
     description: str
     valid: tuple[Valid, ...]
     invalid: tuple[Invalid, ...]
+    required: bool = False  # a script with this code is not integrated at all (CheckReport.integrated is False)
 
 
-def _code(code: str, description: str, mistake: str, valid: str = LOOP) -> CheckCode:
-    return CheckCode(code, description, (Valid(valid),), (Invalid(mistake, expected=None),))
+def _code(code: str, description: str, mistake: str, valid: str = LOOP, *, required: bool = False) -> CheckCode:
+    return CheckCode(code, description, (Valid(valid),), (Invalid(mistake, expected=None),), required)
 
 
 CHECK_CODES: tuple[CheckCode, ...] = (
-    _code("PAI101", "the dendrite library is not imported", _mistake(LOOP, (_IMPORTS, ""))),
+    _code("PAI101", "the dendrite library is not imported", _mistake(LOOP, (_IMPORTS, "")), required=True),
     _code("PAI102", "no GPA.pc settings: the library defaults are used", _mistake(LOOP, (_CAPACITY, ""))),
-    _code("PAI103", "UPA.perforate_model is never called", _mistake(LOOP, (_PERFORATE, ""))),
+    _code("PAI103", "UPA.perforate_model is never called", _mistake(LOOP, (_PERFORATE, "")), required=True),
     _code("PAI104", "perforate_model runs after the optimizer is built",
           _mistake(LOOP, (_PERFORATE, ""), (_SETUP, _SETUP + _PERFORATE))),
     _code("PAI105", "the optimizer is not registered with the tracker",
           _mistake(LOOP, ("    GPA.pai_tracker.set_optimizer(torch.optim.SGD)\n", ""),
                    (_SETUP, "    optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"),
                    (_REBUILD, "        elif restructured:\n"
-                              "            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n"))),
+                              "            optimizer = torch.optim.SGD(model.parameters(), lr=0.01)\n")),
+          required=True),
     _code("PAI106", "add_validation_score is never called",
-          _mistake(LOOP, (_SCORE, "        restructured = training_complete = False\n"))),
+          _mistake(LOOP, (_SCORE, "        restructured = training_complete = False\n")), required=True),
     _code("PAI107", "add_validation_score's three results are not unpacked",
           _mistake(LOOP, ("        model, restructured, training_complete = GPA", "        model = GPA"))),
     _code("PAI108", "the optimizer is not re-created after a restructure",
@@ -166,3 +170,14 @@ CHECK_CODES: tuple[CheckCode, ...] = (
     _code("PAI123", "Accelerate: perforate_model comes after accelerator.prepare",
           _mistake(ACCELERATE, (_PERFORATE, ""), (_PREPARE, _PREPARE + _PERFORATE)), ACCELERATE),
 )
+
+CODES: dict[str, CheckCode] = {c.code: c for c in CHECK_CODES}
+REQUIRED: frozenset[str] = frozenset(c.code for c in CHECK_CODES if c.required)
+
+
+def declared(code: str) -> CheckCode:
+    """The declaration of `code`; an undeclared code is a bug in check.py, so it fails loudly."""
+    try:
+        return CODES[code]
+    except KeyError:
+        raise ValueError(f"check code {code} is not declared in codemods/check_codes.py") from None

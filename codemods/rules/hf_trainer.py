@@ -75,6 +75,25 @@ class AddTrainerCallback(AddFrameworkCallback):
                               callbacks=[PAITrainerCallback(save_name="train_dendritic")])
             trainer.train()
             """),
+        Invalid("""
+            from transformers import Trainer, TrainingArguments
+            from pai_core import globals_perforatedai as GPA
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            args = TrainingArguments(output_dir="out", eval_strategy="epoch", metric_for_best_model="accuracy")
+            trainer = Trainer(model=model, args=args, train_dataset=train_set, using_perforatedai=True)
+            trainer.train()
+            """, expected="""
+            from transformers import Trainer, TrainingArguments
+            from pai_core import globals_perforatedai as GPA
+            from pai_core.integrations.huggingface import PAITrainerCallback
+
+            GPA.pc.set_testing_dendrite_capacity(True)
+            args = TrainingArguments(output_dir="out", eval_strategy="epoch", metric_for_best_model="accuracy")
+            trainer = Trainer(model=model, args=args, train_dataset=train_set,
+                              callbacks=[PAITrainerCallback(save_name="train_dendritic")])
+            trainer.train()
+            """),
     )
 
     def callback_arguments(self) -> list[str]:
@@ -83,7 +102,7 @@ class AddTrainerCallback(AddFrameworkCallback):
     def review(self) -> None:
         info = self.report.training_library
         steps = self.report.integration
-        if steps.step("trainer_using_perforatedai") is not None:
+        if self._removes_fork_flag(info):
             self.note("removed using_perforatedai=...: that flag belongs to the forked transformers; the stock "
                       "Trainer rejects it and PAITrainerCallback does its work", info.trainer_line)
         if info.arguments_line is None:
@@ -100,7 +119,8 @@ class AddTrainerCallback(AddFrameworkCallback):
         elif info.eval_strategy.strip("\"'") == "no":
             self.note('eval_strategy="no": the callback needs evaluations; set eval_strategy="epoch"',
                       info.arguments_line)
-        named_by_config = steps.step("library_validation_score") is not None  # upstream's way to name the metric
+        named_by_config = steps.step("library_validation_score")  # upstream's way to name the metric
+        named_by_config = named_by_config is not None and named_by_config.status == "present"
         if info.metric_for_best_model is None and info.arguments_line is not None and not named_by_config:
             self.note("no metric_for_best_model in the TrainingArguments: the callback tracks eval_loss "
                       "(minimized); set metric_for_best_model (and greater_is_better) to track another metric",
@@ -110,3 +130,11 @@ class AddTrainerCallback(AddFrameworkCallback):
                       "end; the tracker already restores the best model: set it to False", info.arguments_line)
         self.note("the Trainer stops when dendritic training is complete; num_train_epochs is only an upper "
                   "bound, so give it room (dendrites need several times the usual epochs)", info.trainer_line)
+
+    def _removes_fork_flag(self, info) -> bool:
+        """The Trainer call carries `using_perforatedai=`, which add_callback drops (the analysis lists every
+        step, a missing one too, so the step alone does not say the flag is there)."""
+        stmt = self.statement_at(self.now(info.trainer_line))
+        flagged = lambda call: any(a.keyword is not None and a.keyword.value == "using_perforatedai"  # noqa: E731
+                                   for a in call.args)
+        return stmt is not None and find_call(stmt, info.trainer_call or "", flagged)

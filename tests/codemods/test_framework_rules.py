@@ -66,6 +66,26 @@ def test_callback_is_merged_into_the_trainer_call(call, expected):
     assert not perforate_source(result.new_source, filename="t.py").changed
 
 
+@pytest.mark.parametrize(("trainer", "metric", "removed", "metric_note"), [
+    ("Trainer(model=model, args=args)", "", False, True),
+    ("Trainer(model=model, args=args, using_perforatedai=True)", "", True, True),
+    ("Trainer(model=model, args=args)", ", metric_for_best_model='f1'", False, False),
+    ("Trainer(model=model, args=args)", "", False, False),  # named by set_library_validation_score
+])
+def test_trainer_notes_say_only_what_the_script_has(trainer, metric, removed, metric_note):
+    """The analysis lists every Trainer step, a missing one too: a note follows what the script holds."""
+    setting = "" if metric or metric_note else "GPA.pc.set_library_validation_score('eval_f1')\n"
+    source = ("from transformers import Trainer, TrainingArguments\n"
+              "from pai_core import globals_perforatedai as GPA\n" + setting +
+              f"args = TrainingArguments(output_dir='o', eval_strategy='epoch'{metric})\n"
+              f"trainer = {trainer}\ntrainer.train()\n")
+    result = perforate_source(source, filename="t.py")
+    notes = [f.message for f in result.findings if f.code == "PAI010"]
+    assert "PAI010" in result.applied and "using_perforatedai" not in result.new_source
+    assert any(n.startswith("removed using_perforatedai") for n in notes) == removed, notes
+    assert any(n.startswith("no metric_for_best_model") for n in notes) == metric_note, notes
+
+
 def test_trainer_built_elsewhere_is_a_skip_with_the_manual_step():
     source = ("from transformers import TrainingArguments\nfrom helpers import make_trainer\n"
               "args = TrainingArguments(output_dir='o', eval_strategy='epoch')\n")

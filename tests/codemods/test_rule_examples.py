@@ -15,7 +15,7 @@ import pytest
 from libcst.codemod import CodemodContext, SkipFile
 
 from codemods.check import check_integration
-from codemods.check_codes import CHECK_CODES
+from codemods.check_codes import CHECK_CODES, REQUIRED
 from codemods.diagnosis.catalogue import PATTERNS
 from codemods.examples import MNIST, MNIST_INTEGRATED
 from codemods.migrate._base import REFUSALS_KEY, MigrationRefused, MigrationRule
@@ -68,22 +68,38 @@ def test_the_shared_mnist_example_is_what_pai_perforate_writes():
     assert result.new_source == MNIST_INTEGRATED and check_integration(MNIST_INTEGRATED).ok
 
 
-@pytest.mark.parametrize(("code", "example", "flagged"), [
-    pytest.param(c.code, example, flagged, id=f"{c.code}-{'invalid' if flagged else 'valid'}-{i}")
+@pytest.mark.parametrize(("check", "example", "flagged"), [
+    pytest.param(c, example, flagged, id=f"{c.code}-{'invalid' if flagged else 'valid'}-{i}")
     for c in CHECK_CODES for flagged, examples in ((False, c.valid), (True, c.invalid))
     for i, example in enumerate(examples)])
-def test_check_code_example(code, example, flagged):
+def test_check_code_example(check, example, flagged):
     compile(example.script, "example.py", "exec")
-    codes = {f.code for f in check_integration(example.script, filename="train.py").findings}
-    assert (code in codes) == flagged, sorted(codes)
+    report = check_integration(example.script, filename="train.py")
+    codes = {f.code for f in report.findings}
+    assert (check.code in codes) == flagged, sorted(codes)
+    # each example has one mistake: only a `required` code's leaves the script not integrated at all
+    assert report.integrated == (not (flagged and check.required)), sorted(codes)
 
 
 def test_every_check_code_carries_examples():
     root = Path(__file__).resolve().parents[2]
-    emitted = set(re.findall(r"\"(PAI1\d\d)\"", (root / "codemods" / "check.py").read_text()))
+    source = (root / "codemods" / "check.py").read_text()
+    emitted = set(re.findall(r"\"(PAI1\d\d)\"", source))
     listed = [c.code for c in CHECK_CODES]
     assert sorted(listed) == sorted(emitted) and len(set(listed)) == len(listed)
     assert all(c.description and c.valid and c.invalid for c in CHECK_CODES)
+    adds = re.findall(r"\bs\.add\((.{8})", source)
+    assert adds and all(re.fullmatch(r'"PAI1\d\d"', a) for a in adds), "a code not written as a literal: " \
+        "the comparison above cannot see it"
+    assert REQUIRED == {"PAI101", "PAI103", "PAI105", "PAI106"} == {c.code for c in CHECK_CODES if c.required}
+
+
+def test_check_refuses_a_code_check_codes_does_not_declare(monkeypatch):
+    from codemods import check
+
+    monkeypatch.setattr(check, "CHECKS", (lambda s: s.add("PAI199", None, "error", "undeclared"),))
+    with pytest.raises(ValueError, match="PAI199 is not declared"):
+        check_integration(MNIST_INTEGRATED, filename="train.py")
 
 
 def test_every_rule_carries_examples_and_is_registered():
