@@ -253,11 +253,14 @@ class ConvertTrainingLoop(PaiRule):
                             "`pai perforate` again", self.report.validation.call_line)
         names = names_in(self.module)
         held = next(n for n in ("val_loader", "held_out_loader", "pai_val_loader") if n not in names)
-        lines = [
+        settings = next(n for n in ("loader_settings", "pai_loader_settings") if n not in names)
+        lines = [  # both halves keep the loader's batching, collate_fn and workers
             f"val_part, test_part = torch.utils.data.random_split({loader}.dataset, [0.5, 0.5], "
             "generator=torch.Generator().manual_seed(0))",
-            f"{held} = torch.utils.data.DataLoader(val_part, batch_size={loader}.batch_size)",
-            f"{loader} = torch.utils.data.DataLoader(test_part, batch_size={loader}.batch_size)",
+            f"{settings} = dict(batch_size={loader}.batch_size, collate_fn={loader}.collate_fn, "
+            f"num_workers={loader}.num_workers, pin_memory={loader}.pin_memory)",
+            f"{held} = torch.utils.data.DataLoader(val_part, **{settings})",
+            f"{loader} = torch.utils.data.DataLoader(test_part, **{settings})",
         ]
         self.add_edit(self.lines.get(loop_stmt), before=self.stmts(lines))
         self.note(f"the script has no validation split and tests once after training: half of `{loader}`'s data "

@@ -4,6 +4,9 @@ tests/mcp_server/data/assistant/ also go through the whole assistant journey (te
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
@@ -290,3 +293,23 @@ def test_counting_parameters_is_not_a_hand_update():
             total += p.numel()
     """)).optimizer_setup.findings
     assert not any("by hand" in f for f in findings)
+
+
+def test_the_held_out_half_keeps_the_test_loaders_collate_fn_and_runs(tmp_path):
+    """A test loader with its own collate_fn: both halves must batch the same way, or the rewrite breaks."""
+    script = (SCRIPTS / "train_then_test" / "train.py").read_text()
+    script = script.replace("        for x, y in loader:\n            correct +=",
+                            "        for batch in loader:\n            x, y = batch['x'], batch['y']\n            correct +=")
+    script = script.replace("test_loader = DataLoader(blobs(128, 2), batch_size=64)",
+                            "test_loader = DataLoader(blobs(128, 2), batch_size=64, collate_fn=as_dict)")
+    script = script.replace("def train(model", "def as_dict(rows):\n    x, y = zip(*rows)\n"
+                            "    return {'x': torch.stack(x), 'y': torch.stack(y)}\n\n\ndef train(model")
+    assert "collate_fn=as_dict" in script and "batch['x']" in script
+    new = complete(script)
+    assert "collate_fn=test_loader.collate_fn" in new
+    (tmp_path / "train.py").write_text(new)
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2]), "MPLBACKEND": "Agg"}
+    done = subprocess.run([sys.executable, "train.py", "--epochs", "2"], cwd=tmp_path, env=env,
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "test accuracy" in done.stdout
