@@ -139,33 +139,56 @@ def _channel_sum(spec: FusedSpec, t: torch.Tensor) -> torch.Tensor:
     return t.sum([0, *range(2, t.dim())])
 
 
-def _dendrites(spec: FusedSpec, x: torch.Tensor, weights: tuple, biases: tuple, to_top: torch.Tensor,
-               links: tuple) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """(out, the k dendrite activations): every copy's output is a fresh tensor, so the math runs in place."""
+def _wide(spec: FusedSpec) -> bool:
+    """Whether the k dendrite copies run as one convolution over their concatenated weights (k x C output
+    channels): ungrouped ones (grouped, it would pair the wrong channels). Linear runs copy by copy: one wider
+    GEMM measured no faster there, and the concatenation costs a copy of the weights (fused.py docstring)."""
+    return bool(spec.conv) and spec.groups == 1
+
+
+def _split(spec: FusedSpec, t: torch.Tensor, k: int) -> list[torch.Tensor]:
+    """The k per-copy blocks (views) of a convolution output with k x C channels."""
+    return list(t.chunk(k, 1)) if k > 1 else [t]
+
+
+def _cat(tensors: tuple) -> torch.Tensor:
+    return torch.cat(tensors) if len(tensors) > 1 else tensors[0]
+
+
+def _dendrites(spec: FusedSpec, x: torch.Tensor, weights: tuple, biases: tuple, links: tuple,
+               to_top: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """(out, what backward needs of the k dendrite activations: [one k x C-channel tensor] for a wide layer,
+    else the k tensors). Every output is fresh, so the activation and the mix run in place on it."""
     out = _layer(spec, x, weights[0], biases[0] if spec.bias else None)
+    if _wide(spec):
+        stacked = _layer(spec, x, _cat(weights[1:]), _cat(biases[1:]) if spec.bias else None)
+        zs, saved = _split(spec, stacked, spec.k), [stacked]
+    else:
+        zs = [_layer(spec, x, weights[i + 1], biases[i + 1] if spec.bias else None) for i in range(spec.k)]
+        saved = zs
     act = _IN_PLACE[spec.activation]
-    acts: list[torch.Tensor] = []
-    for i in range(spec.k):
-        z = _layer(spec, x, weights[i + 1], biases[i + 1] if spec.bias else None)
+    for i, z in enumerate(zs):
         for j in range(i):
-            z.addcmul_(_row(spec, links[i - 1][j]), acts[j])
-        acts.append(act(z))
-        out.addcmul_(_row(spec, to_top[i]), acts[i])
-    return out, acts
+            z.addcmul_(_row(spec, links[i - 1][j]), zs[j])
+        act(z)
+        out.addcmul_(_row(spec, to_top[i]), z)
+    return out, saved
 
 
 class _FusedLayer(torch.autograd.Function):
-    """One autograd node for a perforated layer; inputs: x, to_top, the 1+k weights, biases, then links."""
+    """One autograd node for a perforated layer; inputs: x, to_top, the 1+k weights, biases, then links.
+
+    Backward writes each dendrite's output gradient over its saved activation (through `.data`, so the saved
+    tensor's version does not change): no k-block gradient buffer beside the activations, which is what kept
+    the fused peak memory above the copies'. A second backward through the same graph (retain_graph=True)
+    finds the activations spent and recomputes them from the saved input and weights."""
 
     @staticmethod
     def forward(ctx: Any, spec: FusedSpec, x: torch.Tensor, to_top: torch.Tensor, *params: torch.Tensor
                 ) -> torch.Tensor:
-        k = spec.k
-        weights, biases = params[:k + 1], params[k + 1:2 * k + 2] if spec.bias else ()
-        links = params[k + 1 + len(biases):]
-        out, acts = _dendrites(spec, x, weights, biases, to_top, links)
-        ctx.spec = spec
-        ctx.save_for_backward(x, to_top, *weights, *links, *acts)
+        out, acts = _dendrites(spec, x, *_unpack(spec, params), to_top)
+        ctx.spec, ctx.spent = spec, False
+        ctx.save_for_backward(x, to_top, *params, *acts)
         return out
 
     @staticmethod
@@ -174,55 +197,79 @@ class _FusedLayer(torch.autograd.Function):
         spec: FusedSpec = ctx.spec
         k, needs = spec.k, ctx.needs_input_grad
         x, to_top, *rest = ctx.saved_tensors
-        weights, links, acts = rest[:k + 1], rest[k + 1:2 * k], rest[2 * k:]
-        backward = _BACKWARDS[spec.activation]
-        grad_top = torch.stack([_channel_sum(spec, grad * a) for a in acts]) if needs[2] else None
+        params = rest[:len(ctx.needs_input_grad) - 3]
+        weights, biases, links = _unpack(spec, params)
+        saved = [t.data for t in rest[len(params):]]
+        if ctx.spent:  # retain_graph: the first backward overwrote the activations
+            saved = _dendrites(spec, x, weights, biases, links, to_top)[1]
+        ctx.spent = True
+        grad = grad.contiguous()
+        acts = _split(spec, saved[0], k) if _wide(spec) else saved
+        scratch = torch.empty_like(grad)
+        grad_top = grad.new_empty(to_top.shape) if needs[2] else None
         grad_links: list[torch.Tensor | None] = [None] * len(links)
-        grad_z: list[torch.Tensor] = [grad] * (k + 1)  # the main output's gradient is `grad` itself
-        for i in reversed(range(k)):
-            grad_act = grad * _row(spec, to_top[i])
+        backward = _BACKWARDS[spec.activation]
+        for i in reversed(range(k)):  # acts[m] for m > i already holds dendrite m's output gradient
+            if grad_top is not None:
+                grad_top[i] = _channel_sum(spec, torch.mul(grad, acts[i], out=scratch))
+            torch.mul(grad, _row(spec, to_top[i]), out=scratch)
             for m in range(i + 1, k):
-                grad_act.addcmul_(grad_z[m + 1], _row(spec, links[m - 1][i]))
-            grad_z[i + 1] = backward(grad_act, acts[i], grad_input=grad_act)
+                scratch.addcmul_(acts[m], _row(spec, links[m - 1][i]))
+            backward(scratch, acts[i], grad_input=acts[i])
             if i:
-                grad_links[i - 1] = torch.stack([_channel_sum(spec, grad_z[i + 1] * acts[j]) for j in range(i)])
-        del grad_act
-        grad_x, grad_weights, grad_biases = _layer_backward(spec, grad_z, x, weights, needs[1])
+                grad_links[i - 1] = torch.stack([_channel_sum(spec, torch.mul(acts[i], acts[j], out=scratch))
+                                                 for j in range(i)])
+        del scratch
+        grad_x, grad_weights, grad_biases = _layer_backward(spec, grad, saved, x, weights, needs[1])
         return (None, grad_x, grad_top, *grad_weights, *(grad_biases if spec.bias else ()), *grad_links)
 
 
-def _consumed(grads: list) -> Any:
-    """Each entry once, dropped from the list as it is handed out: a copy's output gradient is freed as soon
-    as its weight and input gradients are computed (the unfused graph frees them node by node too)."""
-    for i in range(len(grads)):
-        g, grads[i] = grads[i], None
-        yield g
+def _unpack(spec: FusedSpec, params: tuple) -> tuple[tuple, tuple, tuple]:
+    """(the 1+k weights, their biases or (), the links) from _FusedLayer's parameter inputs."""
+    k = spec.k
+    biases = params[k + 1:2 * k + 2] if spec.bias else ()
+    return params[:k + 1], biases, params[k + 1 + len(biases):]
 
 
-def _layer_backward(spec: FusedSpec, grads: list[torch.Tensor], x: torch.Tensor, weights: tuple,
+def _conv_backward(spec: FusedSpec, grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, needs_x: bool
+                   ) -> tuple:
+    return torch.ops.aten.convolution_backward(
+        grad, x, weight, [weight.shape[0]] if spec.bias else None, list(spec.stride), list(spec.padding),
+        list(spec.dilation), False, [0] * spec.conv, spec.groups, [needs_x, True, spec.bias])
+
+
+def _layer_backward(spec: FusedSpec, grad: torch.Tensor, saved: list, x: torch.Tensor, weights: tuple,
                     needs_x: bool) -> tuple[torch.Tensor | None, list[torch.Tensor], list[torch.Tensor]]:
-    """(input gradient summed over the copies, each copy's weight gradient, each copy's bias gradient);
-    empties `grads` as it goes."""
-    grad_x = None
-    grad_weights, grad_biases = [], []
+    """(input gradient summed over the copies, each copy's weight gradient, each copy's bias gradient) from the
+    main output's gradient `grad` and the dendrites' (laid out as the forward `saved` them). A wide layer takes one GEMM / convolution
+    backward for all k dendrites; its weight and bias gradients are views of one tensor each."""
+    k = spec.k
     if not spec.conv:
         rows = x.reshape(-1, x.shape[-1])
-        for g, w in zip(_consumed(grads), weights):
-            g = g.reshape(-1, spec.channels)
-            grad_weights.append(g.t() @ rows)
-            if spec.bias:
-                grad_biases.append(g.sum(0))
-            if needs_x:
-                grad_x = g @ w if grad_x is None else grad_x.addmm_(g, w)
-        return (grad_x.view(x.shape) if grad_x is not None else None), grad_weights, grad_biases
-    for g, w in zip(_consumed(grads), weights):
-        gx, gw, gb = torch.ops.aten.convolution_backward(
-            g, x, w, [w.shape[0]] if spec.bias else None, list(spec.stride), list(spec.padding),
-            list(spec.dilation), False, [0] * spec.conv, spec.groups, [needs_x, True, spec.bias])
+        blocks = [t.reshape(-1, spec.channels) for t in (grad, *saved)]
+        grad_weights = [b.t() @ rows for b in blocks]
+        grad_biases = [b.sum(0) for b in blocks] if spec.bias else []
+        grad_x = None
+        if needs_x:
+            grad_x = blocks[0] @ weights[0]
+            for block, weight in zip(blocks[1:], weights[1:]):
+                grad_x.addmm_(block, weight)
+            grad_x = grad_x.view(x.shape)
+        return grad_x, grad_weights, grad_biases
+    grad_x, grad_weight, grad_bias = _conv_backward(spec, grad, x, weights[0], needs_x)
+    grad_weights, grad_biases = [grad_weight], [grad_bias]
+    if _wide(spec):
+        gx, gw, gb = _conv_backward(spec, saved[0], x, _cat(weights[1:]), needs_x)
+        grad_weights += gw.chunk(k)
+        grad_biases += gb.chunk(k) if spec.bias else [None] * k
+        grad_x = grad_x.add_(gx) if needs_x else None
+        return grad_x, grad_weights, grad_biases
+    for g, w in zip(saved, weights[1:]):
+        gx, gw, gb = _conv_backward(spec, g, x, w, needs_x)
         grad_weights.append(gw)
         grad_biases.append(gb)
         if needs_x:
-            grad_x = gx if grad_x is None else grad_x.add_(gx)
+            grad_x = grad_x.add_(gx)
     return grad_x, grad_weights, grad_biases
 
 
@@ -241,4 +288,4 @@ def fused_forward(module: nn.Module, spec: FusedSpec, x: torch.Tensor) -> torch.
     links = tuple(module.dendrite_module.dendrites_to_dendrites)
     if torch.is_grad_enabled():
         return _FusedLayer.apply(spec, x, module.dendrites_to_top, *weights, *biases, *links)
-    return _dendrites(spec, x, weights, biases, module.dendrites_to_top, links)[0]
+    return _dendrites(spec, x, weights, biases, links, module.dendrites_to_top)[0]
