@@ -241,36 +241,49 @@ def _conv_backward(spec: FusedSpec, grad: torch.Tensor, x: torch.Tensor, weight:
 def _layer_backward(spec: FusedSpec, grad: torch.Tensor, saved: list, x: torch.Tensor, weights: tuple,
                     needs_x: bool) -> tuple[torch.Tensor | None, list[torch.Tensor], list[torch.Tensor]]:
     """(input gradient summed over the copies, each copy's weight gradient, each copy's bias gradient) from the
-    main output's gradient `grad` and the dendrites' (laid out as the forward `saved` them). A wide layer takes one GEMM / convolution
-    backward for all k dendrites; its weight and bias gradients are views of one tensor each."""
+    main output's gradient `grad` and the dendrites' (laid out as the forward saved them, in `saved`). A wide
+    convolution takes one convolution_backward for all k dendrites. Each dendrite gradient's memory is freed
+    as soon as it is used, as the copies' graph frees its tensors node by node."""
     k = spec.k
     if not spec.conv:
         rows = x.reshape(-1, x.shape[-1])
-        blocks = [t.reshape(-1, spec.channels) for t in (grad, *saved)]
-        grad_weights = [b.t() @ rows for b in blocks]
-        grad_biases = [b.sum(0) for b in blocks] if spec.bias else []
         grad_x = None
-        if needs_x:
-            grad_x = blocks[0] @ weights[0]
-            for block, weight in zip(blocks[1:], weights[1:]):
-                grad_x.addmm_(block, weight)
-            grad_x = grad_x.view(x.shape)
-        return grad_x, grad_weights, grad_biases
-    grad_x, grad_weight, grad_bias = _conv_backward(spec, grad, x, weights[0], needs_x)
-    grad_weights, grad_biases = [grad_weight], [grad_bias]
+        grad_weights, grad_biases = [], []
+        for t, weight in zip((*saved, grad), (*weights[1:], weights[0])):  # the main copy last: all k freed
+            block = t.reshape(-1, spec.channels)
+            grad_weights.append(block.t() @ rows)
+            if spec.bias:
+                grad_biases.append(block.sum(0))
+            if needs_x:
+                grad_x = block @ weight if grad_x is None else grad_x.addmm_(block, weight)
+            if t is not grad:
+                _release(t)
+        grad_weights.insert(0, grad_weights.pop())
+        if spec.bias:
+            grad_biases.insert(0, grad_biases.pop())
+        return (grad_x.view(x.shape) if needs_x else None), grad_weights, grad_biases
     if _wide(spec):
-        gx, gw, gb = _conv_backward(spec, saved[0], x, _cat(weights[1:]), needs_x)
-        grad_weights += gw.chunk(k)
-        grad_biases += gb.chunk(k) if spec.bias else [None] * k
-        grad_x = grad_x.add_(gx) if needs_x else None
-        return grad_x, grad_weights, grad_biases
-    for g, w in zip(saved, weights[1:]):
-        gx, gw, gb = _conv_backward(spec, g, x, w, needs_x)
-        grad_weights.append(gw)
-        grad_biases.append(gb)
-        if needs_x:
-            grad_x = grad_x.add_(gx)
-    return grad_x, grad_weights, grad_biases
+        grad_x, gw, gb = _conv_backward(spec, saved[0], x, _cat(weights[1:]), needs_x)
+        _release(saved[0])
+        grad_weights, grad_biases = list(gw.chunk(k)), list(gb.chunk(k)) if spec.bias else [None] * k
+    else:
+        grad_x, grad_weights, grad_biases = None, [], []
+        for g, w in zip(saved, weights[1:]):
+            gx, gw, gb = _conv_backward(spec, g, x, w, needs_x)
+            _release(g)
+            grad_weights.append(gw)
+            grad_biases.append(gb)
+            if needs_x:
+                grad_x = gx if grad_x is None else grad_x.add_(gx)
+    gx, gw, gb = _conv_backward(spec, grad, x, weights[0], needs_x)  # the main copy last: all k freed
+    grad_x = grad_x.add_(gx) if needs_x else None
+    return grad_x, [gw, *grad_weights], [gb, *grad_biases]
+
+
+def _release(t: torch.Tensor) -> None:
+    """Free a spent activation's memory now rather than when autograd drops the node after backward (the
+    storage is the forward's own tensor; a second backward recomputes it, see _FusedLayer)."""
+    t.untyped_storage().resize_(0)
 
 
 # ------------------------------------------------------------------------------------------------ entry point
