@@ -4,17 +4,32 @@
 
 Calling the 1+k copies one by one makes 1+k module calls and, per dendrite, a handful of autograd nodes
 whose backward sums the input gradients of every copy. `_FusedLayer` does the same arithmetic as one autograd
-node: each copy's GEMM/convolution writes a fresh output, the dendrite activation and the per-channel mix
-run in place on it, and backward writes each copy's weight gradient straight into its own tensor and
-accumulates the input gradient in place (addmm_ for Linear). It saves the input and the k activations, the
-same activations the unfused graph keeps. The parameters are the module's own (names, state_dict and
-checkpoints unchanged).
+node. Forward: the main copy's GEMM/convolution, then the dendrites' (one convolution over the k copies'
+concatenated weights for an ungrouped convolution, k GEMMs for Linear), with the dendrite activation and the
+per-channel mix in place on those fresh outputs; it saves the input and the k activations, the same
+activations the unfused graph keeps. Backward writes each dendrite's output gradient over its own saved
+activation, takes the channel sums of the mixing weights' gradients through one scratch block, computes the
+dendrites' weight and input gradients (one convolution_backward for a wide convolution), freeing each
+activation's memory as soon as it is used, and the main copy's last. The parameters are the module's own
+(names, state_dict and checkpoints unchanged).
 
-Measured here (benchmarks/bench_dendrite_step.py, bench_inference.py): one wider GEMM over concatenated
-weights was no faster on this CPU (MKL runs a 128x256x256 GEMM at full speed already, and the concatenation
-and the strided block views cost more than the calls they save), so only inference_layers.FusedDendrites stacks
-weights, once, at load time. In training, one-dendrite layers and inputs smaller than MIN_TRAINING_INPUT
-values run the copies, because the Python of a custom backward costs as much as the C++ autograd nodes there.
+Measured (benchmarks/bench_dendrite_step.py; 1 thread, a shared 2-core machine at load ~6, so +-15%; ratios
+to the plain model, this version / the previous one (separate outputs, a k-block gradient buffer, the main
+copy first) / the copies): CNN batch 128 k=2 2.96 / 3.52 / 3.89x, k=3 3.93 / 4.41 / 5.63x; batch 64 k=3
+3.97 / 4.43 / 4.78x; the MLP (256x3) is within noise of the previous version and of the copies (k=2 about
+2.7-3.4x, k=3 3.9-4.5x): its step is GEMM-bound (1+k x the plain GEMMs cost about 3.15x at k=2 already) and
+the Adam step over 1+k x the tensors is a fixed share. Peak memory of a batch-128 step (MiB, plain / this /
+previous / copies): MLP k=2 0.64 / 1.68 / 2.06 / 1.69, k=3 0.64 / 2.21 / 2.70 / 2.23; CNN k=2 6.11 / 11.32
+/ 16.31 / 13.30, k=3 6.11 / 14.44 / 20.39 / 16.44. One wider GEMM over concatenated Linear weights measured no
+faster (MKL already runs a 128x256x256 GEMM near peak; the concatenation copies the weights every step and
+the strided blocks slow the element-wise work), so Linear keeps k GEMMs; inference_layers.FusedDendrites
+stacks weights once, at load time. In training, one-dendrite layers and inputs smaller than
+MIN_TRAINING_INPUT values run the copies, because the Python of a custom backward costs as much as the C++
+autograd nodes there.
+
+A spent activation's storage is resized to 0 (_release): a second backward through a retained graph
+recomputes the activations from the saved input and weights, but reading the fused node's saved tensors
+after its backward (grad_fn.saved_tensors) would read freed memory; switch fusion off to inspect them.
 
 Layers this cannot express keep the copies: processors, module types other than exactly Linear/Conv1d/2d/3d,
 padding modes other than zeros, string padding, dendrite activations other than sigmoid/tanh/relu. Switch it
