@@ -4,21 +4,36 @@
 
 Calling the 1+k copies one by one makes 1+k module calls and, per dendrite, a handful of autograd nodes
 whose backward sums the input gradients of every copy. `_FusedLayer` does the same arithmetic as one autograd
-node: each copy's GEMM/convolution writes a fresh output, the dendrite activation and the per-channel mix
-run in place on it, and backward writes each copy's weight gradient straight into its own tensor and
-accumulates the input gradient in place (addmm_ for Linear). It saves the input and the k activations, the
-same activations the unfused graph keeps. The parameters are the module's own (names, state_dict and
-checkpoints unchanged).
+node. Forward: the main copy's GEMM/convolution, then the dendrites' (one convolution over the k copies'
+concatenated weights for an ungrouped convolution, k GEMMs for Linear), with the dendrite activation and the
+per-channel mix in place on those fresh outputs; it saves the input and the k activations, the same
+activations the unfused graph keeps. Backward writes each dendrite's output gradient over its own saved
+activation, takes the channel sums of the mixing weights' gradients through one scratch block, computes the
+dendrites' weight and input gradients (one convolution_backward for a wide convolution), freeing each
+activation's memory as soon as it is used, and the main copy's last. The parameters are the module's own
+(names, state_dict and checkpoints unchanged).
 
-Measured here (benchmarks/bench_dendrite_step.py, bench_inference.py): one wider GEMM over concatenated
-weights was no faster on this CPU (MKL runs a 128x256x256 GEMM at full speed already, and the concatenation
-and the strided block views cost more than the calls they save). In training, one-dendrite layers and
-inputs smaller than MIN_TRAINING_INPUT values run the copies, because the Python of a custom backward costs
-as much as the C++ autograd nodes there. Without gradients, convolutions with k >= 2 (groups 1) stack their
-weights on every call, cheap beside their outputs, and run as one convolution in blocks of rows
-(pai_core.fused_inference.in_blocks): 1.1-1.6x faster than the in-place copies at batch 8-128, k = 2-3; a
-Linear's weights are as large as its outputs, so stacking them per call costs more than it saves, and
-Linear layers keep the in-place copies (inference_layers.FusedDendrites stacks them once, at load time).
+Measured (benchmarks/bench_dendrite_step.py; 1 thread, a shared 2-core machine at load ~6, so +-15%; ratios to
+the plain model, this version / the previous one (separate outputs, a k-block gradient buffer, the main copy
+first) / the copies): CNN batch 128 k=2 2.96 / 3.52 / 3.89x, k=3 3.93 / 4.41 / 5.63x; batch 64 k=3 3.97 / 4.43
+/ 4.78x; the MLP (256x3) is within noise of the previous version and of the copies (k=2 about 2.7-3.4x, k=3
+3.9-4.5x): its step is GEMM-bound (1+k x the plain GEMMs cost about 3.15x at k=2 already) and the Adam step
+over 1+k x the tensors is a fixed share. Peak memory of a batch-128 step (MiB, plain / this / previous /
+copies): MLP k=2 0.64 / 1.68 / 2.06 / 1.69, k=3 0.64 / 2.21 / 2.70 / 2.23; CNN k=2 6.11 / 11.32 / 16.31 /
+13.30, k=3 6.11 / 14.44 / 20.39 / 16.44. One wider GEMM over concatenated Linear weights measured no faster
+(MKL already runs a 128x256x256 GEMM near peak; the concatenation copies the weights every step and the
+strided blocks slow the element-wise work), so Linear keeps k GEMMs; inference_layers.FusedDendrites stacks
+weights once, at load time. In training, one-dendrite layers and inputs smaller than MIN_TRAINING_INPUT values
+run the copies, because the Python of a custom backward costs as much as the C++ autograd nodes there. Without
+gradients, convolutions with k >= 2 (groups 1) stack their weights on every call, cheap beside their outputs,
+and run as one convolution in blocks of rows (pai_core.fused_inference.in_blocks): 1.1-1.6x faster than the
+in-place copies at batch 8-128, k = 2-3; a Linear's weights are as large as its outputs, so stacking them per
+call costs more than it saves, and Linear layers keep the in-place copies (inference_layers.FusedDendrites
+stacks them once, at load time).
+
+The activations are the node's own (on ctx, not saved tensors), so `grad_fn.saved_tensors` shows only the
+input and parameters, and backward frees each activation as it goes; a second backward through a retained
+graph recomputes them from the saved input and weights.
 
 Layers this cannot express keep the copies: processors, module types other than exactly Linear/Conv1d/2d/3d,
 padding modes other than zeros, string padding, dendrite activations other than sigmoid/tanh/relu. Switch it
@@ -145,33 +160,58 @@ def _channel_sum(spec: FusedSpec, t: torch.Tensor) -> torch.Tensor:
     return t.sum([0, *range(2, t.dim())])
 
 
-def _dendrites(spec: FusedSpec, x: torch.Tensor, weights: tuple, biases: tuple, to_top: torch.Tensor,
-               links: tuple) -> tuple[torch.Tensor, list[torch.Tensor]]:
-    """(out, the k dendrite activations): every copy's output is a fresh tensor, so the math runs in place."""
+def _wide(spec: FusedSpec) -> bool:
+    """Whether the k dendrite copies run as one convolution over their concatenated weights (k x C output
+    channels): ungrouped ones (grouped, it would pair the wrong channels). Linear runs copy by copy: one wider
+    GEMM measured no faster there, and the concatenation costs a copy of the weights (fused.py docstring)."""
+    return bool(spec.conv) and spec.groups == 1
+
+
+def _split(spec: FusedSpec, t: torch.Tensor, k: int) -> list[torch.Tensor]:
+    """The k per-copy blocks (views) of a convolution output with k x C channels."""
+    return list(t.chunk(k, 1)) if k > 1 else [t]
+
+
+def _cat(tensors: tuple) -> torch.Tensor:
+    return torch.cat(tensors) if len(tensors) > 1 else tensors[0]
+
+
+def _dendrites(spec: FusedSpec, x: torch.Tensor, weights: tuple, biases: tuple, links: tuple,
+               to_top: torch.Tensor) -> tuple[torch.Tensor, list[torch.Tensor]]:
+    """(out, what backward needs of the k dendrite activations: [one k x C-channel tensor] for a wide layer,
+    else the k tensors). Every output is fresh, so the activation and the mix run in place on it."""
     out = _layer(spec, x, weights[0], biases[0] if spec.bias else None)
+    if _wide(spec):
+        stacked = _layer(spec, x, _cat(weights[1:]), _cat(biases[1:]) if spec.bias else None)
+        zs, saved = _split(spec, stacked, spec.k), [stacked]
+    else:
+        zs = [_layer(spec, x, weights[i + 1], biases[i + 1] if spec.bias else None) for i in range(spec.k)]
+        saved = zs
     act = _IN_PLACE[spec.activation]
-    acts: list[torch.Tensor] = []
-    for i in range(spec.k):
-        z = _layer(spec, x, weights[i + 1], biases[i + 1] if spec.bias else None)
+    for i, z in enumerate(zs):
         for j in range(i):
-            z.addcmul_(_row(spec, links[i - 1][j]), acts[j])
-        acts.append(act(z))
-        out.addcmul_(_row(spec, to_top[i]), acts[i])
-    return out, acts
+            z.addcmul_(_row(spec, links[i - 1][j]), zs[j])
+        act(z)
+        out.addcmul_(_row(spec, to_top[i]), z)
+    return out, saved
 
 
 class _FusedLayer(torch.autograd.Function):
-    """One autograd node for a perforated layer; inputs: x, to_top, the 1+k weights, biases, then links."""
+    """One autograd node for a perforated layer; inputs: x, to_top, the 1+k weights, biases, then links.
+
+    The k activations live on ctx, not among the saved tensors, so only this node holds them: backward writes
+    each dendrite's output gradient over its activation and frees each one as soon as it is used (no k-block
+    gradient buffer beside the activations, which is what kept the fused peak memory above the copies'). A
+    second backward through the same graph (retain_graph=True) recomputes them from the saved input and
+    weights."""
 
     @staticmethod
     def forward(ctx: Any, spec: FusedSpec, x: torch.Tensor, to_top: torch.Tensor, *params: torch.Tensor
                 ) -> torch.Tensor:
-        k = spec.k
-        weights, biases = params[:k + 1], params[k + 1:2 * k + 2] if spec.bias else ()
-        links = params[k + 1 + len(biases):]
-        out, acts = _dendrites(spec, x, weights, biases, to_top, links)
+        out, acts = _dendrites(spec, x, *_unpack(spec, params), to_top)
         ctx.spec = spec
-        ctx.save_for_backward(x, to_top, *weights, *links, *acts)
+        ctx.acts = acts  # not saved tensors: nothing outside this node can reach them, so backward may free them
+        ctx.save_for_backward(x, to_top, *params)
         return out
 
     @staticmethod
@@ -179,57 +219,92 @@ class _FusedLayer(torch.autograd.Function):
     def backward(ctx: Any, grad: torch.Tensor) -> tuple[torch.Tensor | None, ...]:
         spec: FusedSpec = ctx.spec
         k, needs = spec.k, ctx.needs_input_grad
-        x, to_top, *rest = ctx.saved_tensors
-        weights, links, acts = rest[:k + 1], rest[k + 1:2 * k], rest[2 * k:]
-        backward = _BACKWARDS[spec.activation]
-        grad_top = torch.stack([_channel_sum(spec, grad * a) for a in acts]) if needs[2] else None
+        x, to_top, *params = ctx.saved_tensors
+        weights, biases, links = _unpack(spec, params)
+        saved, ctx.acts = ctx.acts, None
+        if saved is None:  # retain_graph: the first backward spent the activations
+            saved = _dendrites(spec, x, weights, biases, links, to_top)[1]
+        grad = grad.contiguous()
+        acts = _split(spec, saved[0], k) if _wide(spec) else saved
+        scratch = torch.empty_like(grad)
+        grad_top = grad.new_empty(to_top.shape) if needs[2] else None
         grad_links: list[torch.Tensor | None] = [None] * len(links)
-        grad_z: list[torch.Tensor] = [grad] * (k + 1)  # the main output's gradient is `grad` itself
-        for i in reversed(range(k)):
-            grad_act = grad * _row(spec, to_top[i])
+        backward = _BACKWARDS[spec.activation]
+        for i in reversed(range(k)):  # acts[m] for m > i already holds dendrite m's output gradient
+            if grad_top is not None:
+                grad_top[i] = _channel_sum(spec, torch.mul(grad, acts[i], out=scratch))
+            torch.mul(grad, _row(spec, to_top[i]), out=scratch)
             for m in range(i + 1, k):
-                grad_act.addcmul_(grad_z[m + 1], _row(spec, links[m - 1][i]))
-            grad_z[i + 1] = backward(grad_act, acts[i], grad_input=grad_act)
+                scratch.addcmul_(acts[m], _row(spec, links[m - 1][i]))
+            backward(scratch, acts[i], grad_input=acts[i])
             if i:
-                grad_links[i - 1] = torch.stack([_channel_sum(spec, grad_z[i + 1] * acts[j]) for j in range(i)])
-        del grad_act
-        grad_x, grad_weights, grad_biases = _layer_backward(spec, grad_z, x, weights, needs[1])
+                grad_links[i - 1] = torch.stack([_channel_sum(spec, torch.mul(acts[i], acts[j], out=scratch))
+                                                 for j in range(i)])
+        del scratch
+        grad_x, grad_weights, grad_biases = _layer_backward(spec, grad, saved, x, weights, needs[1])
         return (None, grad_x, grad_top, *grad_weights, *(grad_biases if spec.bias else ()), *grad_links)
 
 
-def _consumed(grads: list) -> Any:
-    """Each entry once, dropped from the list as it is handed out: a copy's output gradient is freed as soon
-    as its weight and input gradients are computed (the unfused graph frees them node by node too)."""
-    for i in range(len(grads)):
-        g, grads[i] = grads[i], None
-        yield g
+def _unpack(spec: FusedSpec, params: tuple) -> tuple[tuple, tuple, tuple]:
+    """(the 1+k weights, their biases or (), the links) from _FusedLayer's parameter inputs."""
+    k = spec.k
+    biases = params[k + 1:2 * k + 2] if spec.bias else ()
+    return params[:k + 1], biases, params[k + 1 + len(biases):]
 
 
-def _layer_backward(spec: FusedSpec, grads: list[torch.Tensor], x: torch.Tensor, weights: tuple,
+def _conv_backward(spec: FusedSpec, grad: torch.Tensor, x: torch.Tensor, weight: torch.Tensor, needs_x: bool
+                   ) -> tuple:
+    return torch.ops.aten.convolution_backward(
+        grad, x, weight, [weight.shape[0]] if spec.bias else None, list(spec.stride), list(spec.padding),
+        list(spec.dilation), False, [0] * spec.conv, spec.groups, [needs_x, True, spec.bias])
+
+
+def _layer_backward(spec: FusedSpec, grad: torch.Tensor, saved: list, x: torch.Tensor, weights: tuple,
                     needs_x: bool) -> tuple[torch.Tensor | None, list[torch.Tensor], list[torch.Tensor]]:
-    """(input gradient summed over the copies, each copy's weight gradient, each copy's bias gradient);
-    empties `grads` as it goes."""
-    grad_x = None
-    grad_weights, grad_biases = [], []
+    """(input gradient summed over the copies, each copy's weight gradient, each copy's bias gradient) from the
+    main output's gradient `grad` and the dendrites' (laid out as the forward saved them, in `saved`). A wide
+    convolution takes one convolution_backward for all k dendrites. Each dendrite gradient's memory is freed
+    as soon as it is used, as the copies' graph frees its tensors node by node."""
+    k = spec.k
     if not spec.conv:
         rows = x.reshape(-1, x.shape[-1])
-        for g, w in zip(_consumed(grads), weights):
-            g = g.reshape(-1, spec.channels)
-            grad_weights.append(g.t() @ rows)
+        grad_x = None
+        grad_weights, grad_biases = [], []
+        for t, weight in zip((*saved, grad), (*weights[1:], weights[0])):  # the main copy last: all k freed
+            block = t.reshape(-1, spec.channels)
+            grad_weights.append(block.t() @ rows)
             if spec.bias:
-                grad_biases.append(g.sum(0))
+                grad_biases.append(block.sum(0))
             if needs_x:
-                grad_x = g @ w if grad_x is None else grad_x.addmm_(g, w)
-        return (grad_x.view(x.shape) if grad_x is not None else None), grad_weights, grad_biases
-    for g, w in zip(_consumed(grads), weights):
-        gx, gw, gb = torch.ops.aten.convolution_backward(
-            g, x, w, [w.shape[0]] if spec.bias else None, list(spec.stride), list(spec.padding),
-            list(spec.dilation), False, [0] * spec.conv, spec.groups, [needs_x, True, spec.bias])
-        grad_weights.append(gw)
-        grad_biases.append(gb)
-        if needs_x:
-            grad_x = gx if grad_x is None else grad_x.add_(gx)
-    return grad_x, grad_weights, grad_biases
+                grad_x = block @ weight if grad_x is None else grad_x.addmm_(block, weight)
+            if t is not grad:
+                _release(t)
+        grad_weights.insert(0, grad_weights.pop())
+        if spec.bias:
+            grad_biases.insert(0, grad_biases.pop())
+        return (grad_x.view(x.shape) if needs_x else None), grad_weights, grad_biases
+    if _wide(spec):
+        grad_x, gw, gb = _conv_backward(spec, saved[0], x, _cat(weights[1:]), needs_x)
+        _release(saved[0])
+        grad_weights, grad_biases = list(gw.chunk(k)), list(gb.chunk(k)) if spec.bias else [None] * k
+    else:
+        grad_x, grad_weights, grad_biases = None, [], []
+        for g, w in zip(saved, weights[1:]):
+            gx, gw, gb = _conv_backward(spec, g, x, w, needs_x)
+            _release(g)
+            grad_weights.append(gw)
+            grad_biases.append(gb)
+            if needs_x:
+                grad_x = gx if grad_x is None else grad_x.add_(gx)
+    gx, gw, gb = _conv_backward(spec, grad, x, weights[0], needs_x)  # the main copy last: all k freed
+    grad_x = grad_x.add_(gx) if needs_x else None
+    return grad_x, [gw, *grad_weights], [gb, *grad_biases]
+
+
+def _release(t: torch.Tensor) -> None:
+    """Free a spent activation's memory now rather than when autograd drops the node after backward (only
+    _FusedLayer's backward holds it, see there)."""
+    t.untyped_storage().resize_(0)
 
 
 # ------------------------------------------------------------------------------------------------ entry point
@@ -249,7 +324,7 @@ def fused_forward(module: nn.Module, spec: FusedSpec, x: torch.Tensor) -> torch.
         return _FusedLayer.apply(spec, x, module.dendrites_to_top, *weights, *biases, *links)
     if _stack_in_evaluation(spec, x):
         return _stacked(spec, x, weights, biases, module.dendrites_to_top, links)
-    return _dendrites(spec, x, weights, biases, module.dendrites_to_top, links)[0]
+    return _dendrites(spec, x, weights, biases, links, module.dendrites_to_top)[0]
 
 
 def _stack_in_evaluation(spec: FusedSpec, x: torch.Tensor) -> bool:

@@ -35,6 +35,7 @@ LAYERS = {  # name: (layer factory, output_dimensions, input shape)
     "conv2d depthwise no bias": (lambda: nn.Conv2d(6, 6, 3, groups=6, bias=False), [-1, 0, -1, -1],
                                  (2, 6, 5, 5)),
     "conv3d stride": (lambda: nn.Conv3d(2, 4, 2, stride=(1, 2, 1)), [-1, 0, -1, -1, -1], (2, 2, 5, 5, 4)),
+    "conv2d no bias": (lambda: nn.Conv2d(3, 5, 3, padding=1, bias=False), [-1, 0, -1, -1], (2, 3, 6, 6)),
 }
 
 
@@ -92,6 +93,35 @@ def test_other_dendrite_activations_are_fused_exactly(activation):
     unfused.fuse_dendrites = False
     assert fused._fused is not None
     assert_same(fused, unfused, x)
+
+
+@pytest.mark.parametrize("case", ["linear", "conv2d dilation groups", "conv1d stride padding"])
+def test_a_second_backward_through_a_retained_graph_gets_the_same_gradients(case):
+    """Backward writes the dendrites' gradients over their activations and frees them; a second backward
+    through the same graph (retain_graph=True) must still see the forward's activations, and the tensors the
+    node saved stay readable."""
+    torch.manual_seed(0)
+    fused, x = grown(*LAYERS[case], 3)
+    unfused = copy.deepcopy(fused)
+    unfused.fuse_dendrites = False
+    grads = []
+    for module in (fused, unfused):
+        out = module(x)
+        assert (type(out.grad_fn).__name__ == "_FusedLayerBackward") == (module is fused)
+        weights = torch.linspace(-1, 1, out.numel(), dtype=out.dtype).view(out.shape)
+        (out * weights).sum().backward(retain_graph=True)
+        first = {name: p.grad.clone() for name, p in module.named_parameters()}
+        if module is fused:  # what the node keeps is still readable after its backward: input and parameters
+            kept = out.grad_fn.saved_tensors
+            assert len(kept) == 1 + len(list(module.parameters())) and torch.equal(kept[0], x)  # x, to_top, ...
+            assert all(t.untyped_storage().nbytes() for t in kept)
+        (out * weights).sum().backward()
+        grads.append((first, {name: p.grad for name, p in module.named_parameters()}))
+    (first, twice), (first_ref, twice_ref) = grads
+    for name in first_ref:
+        torch.testing.assert_close(first[name], first_ref[name], rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(twice[name], twice_ref[name], rtol=1e-6, atol=1e-6)
+        torch.testing.assert_close(twice[name], 2 * first[name], rtol=1e-6, atol=1e-6)
 
 
 def test_small_training_inputs_and_single_dendrites_run_the_copies_and_evaluation_is_always_fused(monkeypatch):

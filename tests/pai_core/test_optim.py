@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import copy
+import warnings
 
 import pytest
 import torch
@@ -134,3 +135,21 @@ def test_closure_and_non_adam_classes_use_torch():
         assert torch.equal(a, b)
     sgd = pai_optim.build_optimizer(torch.optim.SGD, list(ours.parameters()), {"lr": 0.1})
     assert type(sgd) is torch.optim.SGD and sgd.defaults["foreach"] is True
+
+
+@pytest.mark.parametrize("torch_class", [torch.optim.Adam, torch.optim.AdamW])
+def test_steady_steps_keep_the_schedulers_step_order_check_quiet(torch_class):
+    """An LR scheduler wraps the optimizer's step to record that it ran (torch warns when the scheduler steps
+    first); the steady step goes through that wrapper, so a normal loop with a scheduler gives no warning."""
+    model = perforated_mlp()
+    optimizer = pai_optim.build_optimizer(torch_class, list(model.parameters()), {"lr": 0.01})
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for _ in range(4):
+            optimizer.zero_grad(set_to_none=True)
+            model(torch.randn(4, 6)).square().mean().backward()
+            optimizer.step()
+            scheduler.step()
+    assert optimizer._opt_called and len(optimizer.__dict__["_steady"]) == 1  # the steady step ran
+    assert optimizer.param_groups[0]["lr"] == pytest.approx(0.01 * 0.5 ** 4)

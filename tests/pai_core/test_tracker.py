@@ -116,6 +116,7 @@ def test_setup_optimizer_filters_frozen_params_and_accepts_groups_and_generators
     tracker.set_scheduler(torch.optim.lr_scheduler.StepLR)
     optimizer, scheduler = tracker.setup_optimizer(model, {"params": groups, "lr": 0.1}, {"step_size": 1})
     assert [g["lr"] for g in optimizer.param_groups] == [0.01, 0.1]
+    train_epoch(model, optimizer)  # optimizer.step() before the scheduler's, as in a real loop (else torch warns)
     tracker.add_validation_score(1.0, model)  # the tracker steps the scheduler, not the user
     assert [g["lr"] for g in optimizer.param_groups] == pytest.approx([0.001, 0.01])
     assert tracker.member_vars["scheduler_instance"] is scheduler
