@@ -36,6 +36,7 @@ STACK_MAX_BATCH = 8
 BLOCK_BYTES = 1 << 20
 SMALL_BATCH = 2
 
+
 def in_blocks(layer: Callable[[torch.Tensor], torch.Tensor], mix: Callable[..., torch.Tensor], x: torch.Tensor,
               axis: int, channels: int) -> torch.Tensor:
     """`mix(layer(x), axis)` over blocks of rows whose (1+k)-wide output holds about BLOCK_BYTES, each block

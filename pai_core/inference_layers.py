@@ -20,9 +20,9 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
-from pai_core.fused_inference import STACK_MAX_BATCH, DendriteMix, exporting, frozen, in_blocks
+from pai_core.fused_inference import DendriteMix, exporting, frozen, in_blocks
 
-__all__ = ["STACKED_CONV_MAX_BATCH", "DendriteCopies", "FusedDendrites", "StackedLayerNorm", "dendrite_layer"]
+__all__ = ["DendriteCopies", "FusedDendrites", "StackedLayerNorm", "dendrite_layer"]
 
 class _Combine(nn.Module):
     """The dendrite weights W and links V of a layer (`mix`, pai_core.fused_inference.DendriteMix)."""
@@ -46,21 +46,20 @@ class FusedDendrites(_Combine):
 
     `stacked` holds [main; d_1; ...; d_k] concatenated along the output channels (then, when the unit has them,
     a StackedLayerNorm and its elementwise activations), so one call gives the main output and every dendrite
-    pre-activation as views. `split_above` (convolutions): eager batches larger than this run in blocks of
-    that many rows, which keeps each block's (1+k)-wide output in cache (pai_core.fused_inference); exported
-    files run the whole batch at once.
+    pre-activation as views. `blocked` (convolutions): eager batches run in blocks of rows
+    (pai_core.fused_inference.in_blocks), which keeps each block's (1+k)-wide output in cache; exported files
+    run the whole batch at once.
     """
 
     def __init__(self, stacked: nn.Module, to_top: torch.Tensor, links: list[torch.Tensor], dims: list[int],
-                 activation: Callable[[torch.Tensor], torch.Tensor], split_above: int | None = None) -> None:
+                 activation: Callable[[torch.Tensor], torch.Tensor], blocked: bool = False) -> None:
         super().__init__(to_top, links, dims, activation)
         self.stacked = stacked
         self.axis = dims.index(0) - len(dims)  # negative: also right for unbatched inputs
-        self.split_above = split_above
+        self.blocked = blocked
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.split_above is not None and not exporting() and x.dim() == len(self.output_dimensions) \
-                and x.shape[0] > self.split_above:
+        if self.blocked and not exporting() and x.dim() == len(self.output_dimensions):
             return in_blocks(self.stacked, self.mix.stacked, x, self.axis, self.channels)
         return self.mix.stacked(self.stacked(x), self.axis)
 
@@ -92,7 +91,6 @@ class DendriteCopies(_Combine):
         return self.mix.copies([out, *(dendrite(*args, **kwargs) for dendrite in self.dendrites)], fresh=False)
 
 
-STACKED_CONV_MAX_BATCH = STACK_MAX_BATCH  # larger eager batches run a stacked convolution in blocks
 _ELEMENTWISE = (nn.ReLU, nn.ReLU6, nn.LeakyReLU, nn.ELU, nn.GELU, nn.SiLU, nn.Mish, nn.Tanh, nn.Sigmoid,
                 nn.Hardtanh, nn.Hardswish, nn.Hardsigmoid, nn.Softplus, nn.Identity, nn.Dropout)
 
@@ -181,7 +179,6 @@ def dendrite_layer(main: nn.Module, dendrites: list[nn.Module], to_top: torch.Te
                 parts.append(StackedLayerNorm([unit[1] for unit in units]))
             parts.extend(elementwise)
             stacked = parts[0] if len(parts) == 1 else nn.Sequential(*parts)
-            split_above = STACKED_CONV_MAX_BATCH if channel_axis else None
-            return FusedDendrites(stacked, to_top, links, dims, activation, split_above).eval()
+            return FusedDendrites(stacked, to_top, links, dims, activation, blocked=channel_axis).eval()
     return DendriteCopies(main, dendrites, to_top, links, dims, activation, processor_class).eval()
 

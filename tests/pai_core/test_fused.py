@@ -217,7 +217,8 @@ def test_a_fused_model_trains_and_its_checkpoint_loads_into_an_unfused_one():
 
 def test_a_deployed_convolution_is_the_same_stacked_or_copy_by_copy():
     from pai_core.deploy import to_inference
-    from pai_core.inference_layers import STACKED_CONV_MAX_BATCH, FusedDendrites
+    from pai_core.fused_inference import STACK_MAX_BATCH
+    from pai_core.inference_layers import FusedDendrites
 
     torch.manual_seed(0)
     net = convert_network(nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.Conv2d(4, 5, 3, stride=2)),
@@ -231,8 +232,8 @@ def test_a_deployed_convolution_is_the_same_stacked_or_copy_by_copy():
             module.dendrite_module.dendrites_to_dendrites[0].normal_()
     deployed = to_inference(net)
     layers = [m for m in deployed.modules() if isinstance(m, FusedDendrites)]
-    assert len(layers) == 2 and all(m.split_above == STACKED_CONV_MAX_BATCH for m in layers)
+    assert len(layers) == 2 and all(m.blocked for m in layers)
     with torch.no_grad():
-        for batch in (1, STACKED_CONV_MAX_BATCH + 1):
+        for batch in (1, STACK_MAX_BATCH + 1):
             x = torch.randn(batch, 3, 8, 8)
             torch.testing.assert_close(deployed(x), net.eval()(x), rtol=1e-5, atol=1e-5)
