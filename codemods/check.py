@@ -22,6 +22,7 @@ from pai_core.findings import Finding, Severity
 
 __all__ = ["CheckReport", "check_integration"]
 
+
 class CheckReport(BaseModel):
     filename: str
     findings: list[Finding] = []

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SUCCESS = "Successfully added 3 dendrites"
 FIXTURES = sorted(p.name.removesuffix(".expect.json") for p in CORPUS.glob("p_*.expect.json"))
 # The quickest runs stay in the default suite; the others are `slow`.
-QUICK = {"p_flag_branches", "p_dataparallel_flag", "p_nested_val_batch_loop"}
+QUICK = {"p_dataparallel_flag"}
 # Fixtures whose epoch loop the loop analysis (issue 17) does not find yet: strict, so they fail loudly once it does.
 LOOP_GAPS: dict[str, str] = {}  # fixtures waiting on a loop shape the analysis does not find yet
 

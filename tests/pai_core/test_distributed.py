@@ -82,6 +82,7 @@ def test_two_rank_job_restructures_completes_identically_and_rank0_alone_writes(
     assert not {n for n in written_by_rank1 if n.endswith((".csv", ".pt", ".png")) or n == "pai_run.json"}
 
 
+@pytest.mark.slow
 def test_a_wrapper_rebuilt_in_place_keeps_the_ranks_identical(tmp_path):
     """What the framework callbacks rely on: the framework's own DDP object, refreshed after each restructure."""
     launch(tmp_path, {"in_place": True})
@@ -92,6 +93,7 @@ def test_a_wrapper_rebuilt_in_place_keeps_the_ranks_identical(tmp_path):
     assert sum(e[2] for e in results[0]["events"]) >= 1
 
 
+@pytest.mark.slow
 def test_killed_two_rank_job_resumes_from_rank0_files_and_finishes(tmp_path):
     launch(tmp_path, {"exit_early_after_restructure": True})
     assert not (tmp_path / "result0.pt").exists()  # it really died before the end

@@ -9,6 +9,7 @@ import textwrap
 import time
 from pathlib import Path
 
+import pytest
 import torch
 from test_training_support import perforate, run_config, train
 
@@ -79,6 +80,7 @@ def test_sigkilled_run_resumes_where_it_was_and_finishes(tmp_path):
     assert epochs_after[0] == resumed_epoch + 1  # the next epoch, not a restart from 0
 
 
+@pytest.mark.slow
 def test_a_run_killed_as_an_epoch_begins_loses_nothing_but_that_epoch(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT.format(root=str(ROOT), here=str(HERE)))

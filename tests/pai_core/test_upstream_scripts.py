@@ -59,7 +59,8 @@ def test_upstream_script_runs_to_training_complete(script: Path, tmp_path, monke
     assert "training complete" in printed, printed[-2000:]
 
 
-@pytest.mark.parametrize("script", API2024, ids=[p.stem for p in API2024])
+@pytest.mark.parametrize("script", [pytest.param(p, id=p.stem, marks=[] if p.stem == "save_and_resume" else [pytest.mark.slow])
+                                    for p in API2024])  # one in the default suite: each trains twice
 def test_a_2024_script_runs_and_its_migration_trains_exactly_as_it(script: Path, tmp_path, monkeypatch):
     """The 2024 script runs to training complete with its import lines changed; `pai migrate` turns it into
     current-API names only, and that script gives the same run: same printed results, the same scores epoch by
