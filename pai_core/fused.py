@@ -49,10 +49,12 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import nn
+from torch.nn.modules import module as _nn_module
 
 from pai_core.fused_inference import exporting, in_blocks
 
-__all__ = ["MIN_TRAINING_DENDRITES", "MIN_TRAINING_INPUT", "FusedSpec", "fused_forward", "plan", "set_fused", "worth_fusing"]
+__all__ = ["MIN_TRAINING_DENDRITES", "MIN_TRAINING_INPUT", "FusedSpec", "fused_forward", "has_hooks", "plan", "set_fused",
+           "worth_fusing"]
 
 # With gradients on, layers with one dendrite and inputs smaller than MIN_TRAINING_INPUT values (e.g. batch 1)
 # run the copies: there the Python of _FusedLayer.backward costs about what the autograd nodes it replaces do
@@ -172,6 +174,12 @@ def _split(spec: FusedSpec, t: torch.Tensor, k: int) -> list[torch.Tensor]:
     return list(t.chunk(k, 1)) if k > 1 else [t]
 
 
+def _rows(t: torch.Tensor, batched: bool = True) -> tuple[torch.Tensor, ...]:
+    """The rows of a (n, C) mixing weight. A single row stays (1, C), which broadcasts against batched outputs
+    as (C,) does, without the indexing op (about 3 us a call, a tenth of a batch-1 Linear)."""
+    return (t,) if t.shape[0] == 1 and batched else t.unbind(0)
+
+
 def _cat(tensors: tuple) -> torch.Tensor:
     return torch.cat(tensors) if len(tensors) > 1 else tensors[0]
 
@@ -188,11 +196,13 @@ def _dendrites(spec: FusedSpec, x: torch.Tensor, weights: tuple, biases: tuple, 
         zs = [_layer(spec, x, weights[i + 1], biases[i + 1] if spec.bias else None) for i in range(spec.k)]
         saved = zs
     act = _IN_PLACE[spec.activation]
-    for i, z in enumerate(zs):
-        for j in range(i):
-            z.addcmul_(_row(spec, links[i - 1][j]), zs[j])
+    batched = bool(spec.conv) or x.dim() > 1
+    for i, (z, row) in enumerate(zip(zs, _rows(to_top, batched))):
+        if i:
+            for j, link in enumerate(_rows(links[i - 1], batched)):
+                z.addcmul_(_row(spec, link), zs[j])
         act(z)
-        out.addcmul_(_row(spec, to_top[i]), z)
+        out.addcmul_(_row(spec, row), z)
     return out, saved
 
 
@@ -227,20 +237,23 @@ class _FusedLayer(torch.autograd.Function):
         grad = grad.contiguous()
         acts = _split(spec, saved[0], k) if _wide(spec) else saved
         scratch = torch.empty_like(grad)
-        grad_top = grad.new_empty(to_top.shape) if needs[2] else None
+        batched = bool(spec.conv) or x.dim() > 1
+        rows, link_rows = _rows(to_top, batched), [_rows(link, batched) for link in links]
+        top_grads: list[torch.Tensor] = []
         grad_links: list[torch.Tensor | None] = [None] * len(links)
         backward = _BACKWARDS[spec.activation]
         for i in reversed(range(k)):  # acts[m] for m > i already holds dendrite m's output gradient
-            if grad_top is not None:
-                grad_top[i] = _channel_sum(spec, torch.mul(grad, acts[i], out=scratch))
-            torch.mul(grad, _row(spec, to_top[i]), out=scratch)
+            if needs[2]:
+                top_grads.append(_channel_sum(spec, torch.mul(grad, acts[i], out=scratch)))
+            torch.mul(grad, _row(spec, rows[i]), out=scratch)
             for m in range(i + 1, k):
-                scratch.addcmul_(acts[m], _row(spec, links[m - 1][i]))
+                scratch.addcmul_(acts[m], _row(spec, link_rows[m - 1][i]))
             backward(scratch, acts[i], grad_input=acts[i])
             if i:
                 grad_links[i - 1] = torch.stack([_channel_sum(spec, torch.mul(acts[i], acts[j], out=scratch))
                                                  for j in range(i)])
         del scratch
+        grad_top = torch.stack(top_grads[::-1]) if needs[2] else None
         grad_x, grad_weights, grad_biases = _layer_backward(spec, grad, saved, x, weights, needs[1])
         return (None, grad_x, grad_top, *grad_weights, *(grad_biases if spec.bias else ()), *grad_links)
 
@@ -313,18 +326,43 @@ def worth_fusing(spec: FusedSpec, x: torch.Tensor) -> bool:
     return not torch.is_grad_enabled() or (spec.k >= MIN_TRAINING_DENDRITES and x.numel() >= MIN_TRAINING_INPUT)
 
 
-def fused_forward(module: nn.Module, spec: FusedSpec, x: torch.Tensor) -> torch.Tensor:
-    """The output of PAINeuronModule `module` for input `x`, computed fused."""
-    main = module.main_module
-    layers = module.dendrite_module.layers
-    weights = (main.weight, *(layer.weight for layer in layers))
-    biases = (main.bias, *(layer.bias for layer in layers)) if spec.bias else ()
-    links = tuple(module.dendrite_module.dendrites_to_dendrites)
+def fused_forward(module: nn.Module, spec: FusedSpec, x: torch.Tensor) -> torch.Tensor | None:
+    """The output of PAINeuronModule `module` for input `x`, computed fused; None when a hook must see the
+    layer's calls (forward or backward hooks on its main module or a dendrite copy, or global module hooks:
+    pruning, weight norm, activation capture), which only the copies make."""
+    operands = _operands(module)
+    if operands is None:
+        return None
+    layers, to_top, links = operands
+    weights = tuple(layer["weight"] for layer in layers)
+    biases = tuple(layer["bias"] for layer in layers) if spec.bias else ()
     if torch.is_grad_enabled():
-        return _FusedLayer.apply(spec, x, module.dendrites_to_top, *weights, *biases, *links)
+        return _FusedLayer.apply(spec, x, to_top, *weights, *biases, *links)
     if _stack_in_evaluation(spec, x):
-        return _stacked(spec, x, weights, biases, module.dendrites_to_top, links)
-    return _dendrites(spec, x, weights, biases, links, module.dendrites_to_top)[0]
+        return _stacked(spec, x, weights, biases, to_top, links)
+    return _dendrites(spec, x, weights, biases, links, to_top)[0]
+
+
+def has_hooks(module: nn.Module) -> bool:
+    """Whether forward or backward hooks are registered on `module` itself (they run only if it is called)."""
+    return bool(module._forward_pre_hooks or module._forward_hooks or module._backward_pre_hooks
+                or module._backward_hooks)
+
+
+def _operands(module: nn.Module) -> tuple[list[dict], torch.Tensor, tuple] | None:
+    """(the 1+k layers' parameter dicts, W, the links V) of a PAINeuronModule, or None if any layer has hooks.
+
+    Read from the modules' dicts: nn.Module.__getattr__ over 1+k layers and a ParameterList costs 15-20 us a
+    call, as much as a batch-1 Linear (and the copies' module calls pay it too)."""
+    if (_nn_module._global_forward_pre_hooks or _nn_module._global_forward_hooks
+            or _nn_module._global_backward_pre_hooks or _nn_module._global_backward_hooks):
+        return None
+    dendrites = module._modules["dendrite_module"]._modules
+    layers = [module._modules["main_module"], *dendrites["layers"]._modules.values()]
+    if any(map(has_hooks, layers)):
+        return None
+    return ([m._parameters for m in layers], module._parameters["dendrites_to_top"],
+            tuple(dendrites["dendrites_to_dendrites"]._parameters.values()))
 
 
 def _stack_in_evaluation(spec: FusedSpec, x: torch.Tensor) -> bool:
@@ -339,16 +377,18 @@ def _stacked(spec: FusedSpec, x: torch.Tensor, weights: tuple, biases: tuple, to
     weight = torch.cat(weights)
     bias = torch.cat(biases) if spec.bias else None
     act = _IN_PLACE[spec.activation]
+    rows = [_row(spec, row) for row in to_top.unbind(0)]
+    link_rows = [[_row(spec, row) for row in link.unbind(0)] for link in links]
 
     def mix(y: torch.Tensor, axis: int, out: torch.Tensor | None = None) -> torch.Tensor:
         parts = y.unflatten(axis, (spec.k + 1, spec.channels)).unbind(axis - 1)
         for i in range(1, spec.k + 1):
             for j in range(1, i):
-                parts[i].addcmul_(_row(spec, links[i - 2][j - 1]), parts[j])
+                parts[i].addcmul_(link_rows[i - 2][j - 1], parts[j])
             act(parts[i])
-        out = torch.addcmul(parts[0], _row(spec, to_top[0]), parts[1], out=out)
+        out = torch.addcmul(parts[0], rows[0], parts[1], out=out)
         for i in range(2, spec.k + 1):
-            out.addcmul_(_row(spec, to_top[i - 1]), parts[i])
+            out.addcmul_(rows[i - 1], parts[i])
         return out
 
     return in_blocks(lambda rows: _layer(spec, rows, weight, bias), mix, x, -spec.conv - 1, spec.channels)

@@ -20,6 +20,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
+from pai_core.fused import has_hooks
 from pai_core.fused_inference import DendriteMix, exporting, frozen, in_blocks
 
 __all__ = ["DendriteCopies", "FusedDendrites", "StackedLayerNorm", "dendrite_layer"]
@@ -118,11 +119,12 @@ def _unit(module: nn.Module) -> tuple[nn.Module, nn.LayerNorm | None, list[nn.Mo
     """(layer, layer norm, elementwise modules) of a stackable unit, else None.
 
     Stackable: a Linear or Conv (groups=1), optionally followed by an eval-mode BatchNorm (folded into the layer's
-    weights) or, after a Linear, a LayerNorm over its features, then any elementwise activations / dropout.
+    weights) or, after a Linear, a LayerNorm over its features, then any elementwise activations / dropout; no
+    part with hooks of its own (they run only when the part itself is called).
     """
     parts = list(module.model) if type(module).__name__ == "PAISequential" else (
         list(module) if type(module) is nn.Sequential else [module])
-    if not parts:
+    if not parts or any(map(has_hooks, (module, *parts))):
         return None
     layer, rest = parts[0], parts[1:]
     is_conv = isinstance(layer, nn.modules.conv._ConvNd) and not layer.transposed and layer.groups == 1

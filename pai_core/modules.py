@@ -305,7 +305,9 @@ class PAINeuronModule(_FallsThroughToMain, nn.Module):
         if self._plain:
             return self._modules["main_module"](*args, **kwargs)
         if self._fused is not None and len(args) == 1 and not kwargs and worth_fusing(self._fused, args[0]):
-            return fused_forward(self, self._fused, args[0])
+            out = fused_forward(self, self._fused, args[0])
+            if out is not None:
+                return out
         out = self._modules["main_module"](*args, **kwargs)
         processor = self.processor
         if processor is not None:

@@ -237,3 +237,78 @@ def test_a_deployed_convolution_is_the_same_stacked_or_copy_by_copy():
         for batch in (1, STACK_MAX_BATCH + 1):
             x = torch.randn(batch, 3, 8, 8)
             torch.testing.assert_close(deployed(x), net.eval()(x), rtol=1e-5, atol=1e-5)
+
+
+def test_layers_with_hooks_run_the_copies_so_every_hook_sees_its_call():
+    """Pruning, activation capture and backward hooks act through the layer's own call, which the fused node
+    skips: while a layer or one of its copies has hooks (or global module hooks exist), the copies run."""
+    from torch.nn.utils import prune
+
+    def step(module, x):
+        module.zero_grad(set_to_none=True)
+        out = module(x.clone().requires_grad_())
+        (out * out).sum().backward()
+        return out.detach(), type(out.grad_fn).__name__, {n: p.grad for n, p in module.named_parameters()}
+
+    def pair():
+        torch.manual_seed(0)
+        module, x = grown(*LAYERS["conv2d no bias"], 2)
+        reference = copy.deepcopy(module)
+        reference.fuse_dendrites = False
+        assert module._fused is not None
+        return module, reference, x
+
+    module, reference, x = pair()
+    seen = []
+    handles = [module.main_module.register_forward_hook(lambda m, i, o: seen.append("main")),
+               module.dendrite_module.layers[1].register_full_backward_hook(lambda m, gi, go: seen.append("back"))]
+    out, node, grads = step(module, x)
+    ref_out, _, ref_grads = step(reference, x)
+    assert node != "_FusedLayerBackward" and seen == ["main", "back"]
+    torch.testing.assert_close(out, ref_out)
+    for name, grad in grads.items():
+        torch.testing.assert_close(grad, ref_grads[name])
+    for handle in handles:
+        handle.remove()
+    assert step(module, x)[1] == "_FusedLayerBackward"
+
+    module, reference, x = pair()
+    for layer in (module.main_module, reference.main_module):
+        prune.l1_unstructured(layer, "weight", amount=0.5)
+    out, node, grads = step(module, x)
+    ref_out, _, ref_grads = step(reference, x)
+    assert node != "_FusedLayerBackward"
+    torch.testing.assert_close(out, ref_out)
+    torch.testing.assert_close(grads["main_module.weight_orig"], ref_grads["main_module.weight_orig"])
+    pruned = module.main_module.weight_mask == 0
+    assert pruned.any() and (grads["main_module.weight_orig"][pruned] == 0).all()  # the mask reached the gradient
+
+    handle = torch.nn.modules.module.register_module_forward_pre_hook(lambda m, i: seen.append(type(m).__name__))
+    try:
+        fresh, x = grown(*LAYERS["linear"], 2)
+        seen.clear()
+        with torch.no_grad():
+            fresh(x)
+        assert seen == ["PAINeuronModule", "Linear", "Linear", "Linear"]  # the layer and both copies
+    finally:
+        handle.remove()
+
+
+def test_a_deployed_layer_with_hooks_keeps_its_copies_and_its_hooks():
+    from pai_core.deploy import to_inference
+    from pai_core.inference_layers import DendriteCopies
+
+    torch.manual_seed(0)
+    net = convert_network(nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3)),
+                          PAIConfig(unwrapped_params_action="ignore"))
+    net(torch.randn(2, 6))
+    for module in neuron_modules(net):
+        module.add_dendrite()
+    seen = []
+    neuron_modules(net)[0].main_module.register_forward_hook(lambda m, i, o: seen.append(o.shape))
+    deployed = to_inference(net)
+    assert [type(m).__name__ for m in deployed if not isinstance(m, nn.ReLU)] == ["DendriteCopies", "FusedDendrites"]
+    x = torch.randn(4, 6)
+    with torch.no_grad():
+        torch.testing.assert_close(deployed(x), net.eval()(x))
+    assert seen == [torch.Size([4, 8])] * 2 and isinstance(deployed[0], DendriteCopies)
