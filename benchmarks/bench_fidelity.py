@@ -8,7 +8,8 @@ For each fixture: rewrite a tmp copy with the default options, then classify it
 Prints the counts, the share of in-scope (label `complete`) fixtures that came out complete, the share that
 trained with dendrites, the runs' wall time two at a time (and one at a time with --serial: the test harness
 runs them one at a time, which measured faster on the shared 2-core machine), and `perforate_source` next to
-a bare libcst parse+render on a ~1,000-line script (target <= 3x). `--no-run` skips the training runs.
+a bare libcst parse+render on a ~1,000-line script (target <= 3x). `--no-run` skips the training runs;
+run_all.py reports the static part (`figures`).
 Run: python benchmarks/bench_fidelity.py
 """
 
@@ -24,6 +25,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from benchmarks.bench_codemods import measure  # noqa: E402
+from benchmarks.common import Figure  # noqa: E402
 from codemods.analysis.fidelity import field_accuracy  # noqa: E402
 from codemods.check import check_integration  # noqa: E402
 from codemods.perforate import perforate_file  # noqa: E402
@@ -68,14 +70,47 @@ def run_all(fixtures: list[Fixture], workers: int) -> tuple[dict[str, bool], flo
     return trained, time.perf_counter() - start
 
 
+def outcomes(run: bool) -> tuple[list[tuple[Fixture, str, str]], dict[str, bool], float]:
+    """(fixture, outcome, why) for every fixture, slug -> trained to 3 dendrites (with `run`), runs' wall time."""
+    rows = [(f, *classify(f)) for f in ALL]
+    runnable = [f for f, outcome, _ in rows if outcome == "complete" and f.label.get("run")]
+    trained, wall = run_all(runnable, workers=2) if run else ({}, 0.0)
+    return rows, trained, wall
+
+
+def figures(quick: bool = False) -> list[Figure]:
+    """The static classification (rewrite, compile, idempotency, `pai check`) and the labelled facts; the
+    training runs take longer than the whole table and stay with `python benchmarks/bench_fidelity.py`."""
+    rows, _, _ = outcomes(run=False)
+    count = {k: sum(1 for _, outcome, _ in rows if outcome == k) for k in ("complete", "refused", "written-broken")}
+    in_scope = [outcome for f, outcome, _ in rows if f.label["outcome"] == "complete"]
+    refusals = [outcome for f, outcome, _ in rows if f.label["outcome"] == "refused"]
+    facts = field_accuracy(CORPUS)
+    right, total = sum(facts.right.values()), sum(facts.total.values())
+    name = "codemod fidelity"
+
+    def share(right: int, total: int) -> str:
+        return f"{right}/{total} = {right / max(1, total):.0%}"
+
+    return [
+        Figure(name, f"{len(rows)} real-script fixtures, written by `pai perforate` (no training runs)",
+               f"complete {count['complete']}, refused {count['refused']}, written-broken {count['written-broken']}",
+               "", None, "written-broken 0", count["written-broken"] == 0),
+        Figure(name, "labelled complete: came out complete", share(in_scope.count("complete"), len(in_scope)),
+               "", None, ">= 90%", in_scope.count("complete") >= 0.9 * len(in_scope)),
+        Figure(name, "labelled refused: refused", share(refusals.count("refused"), len(refusals)), "", None),
+        Figure(name, f"labelled facts the analysis states ({facts.scripts} fixtures)", share(right, total), "",
+               None, ">= 95% per field", all(facts.share(n) >= 0.95 for n in facts.total)),
+    ]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--no-run", action="store_true", help="skip the training runs")
     parser.add_argument("--serial", action="store_true", help="also time the runs one at a time")
     args = parser.parse_args()
-    rows = [(f, *classify(f)) for f in ALL]
+    rows, trained, wall = outcomes(run=not args.no_run)
     runnable = [f for f, outcome, _ in rows if outcome == "complete" and f.label.get("run")]
-    trained, wall = ({}, 0.0) if args.no_run else run_all(runnable, workers=2)
     for f, outcome, why in rows:
         if f.slug in trained and not trained[f.slug]:
             outcome, why = "written-broken", "the rewritten script did not train to 3 dendrites"

@@ -36,7 +36,7 @@ for entry in (str(ROOT), str(HERE)):
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 # The order (tracker, train step, accuracy, codemods, MCP), then anything else alphabetically.
-ORDER = ["tracker", "dendrite_step", "accuracy", "codemods", "analysis", "mcp", "results", "integrations",
+ORDER = ["tracker", "dendrite_step", "accuracy", "codemods", "fidelity", "analysis", "mcp", "results", "integrations",
          "inference"]
 COLUMNS = ["benchmark", "case", "ours", "compared with", "ratio", "target", "met", "upstream perforatedai"]
 
