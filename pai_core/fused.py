@@ -36,7 +36,9 @@ input and parameters, and backward frees each activation as it goes; a second ba
 graph recomputes them from the saved input and weights.
 
 Layers this cannot express keep the copies: processors, module types other than exactly Linear/Conv1d/2d/3d,
-padding modes other than zeros, string padding, dendrite activations other than sigmoid/tanh/relu. Switch it
+padding modes other than zeros, string padding, dendrite activations other than sigmoid/tanh/relu; and, call
+by call, layers with hooks (pruning, activation capture, backward hooks, global module hooks), which run only
+when the layer itself is called. Switch it
 off with `PAIConfig.fused_dendrites = False` (GPA.pc.set_fused_dendrites(False) before perforate_model) or
 per module with `module.fuse_dendrites = False` (`set_fused(model, False)` for all); do so for double
 backward (create_graph=True), which the fused node refuses.
